@@ -1,0 +1,36 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INDEX ?= .index
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-test index clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+index: install
+	$(BIN)/vnsearch index --index $(INDEX) seeds/
+
+run: index
+	$(BIN)/vnsearch serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) $(INDEX) .pytest_cache

@@ -1,0 +1,314 @@
+"""Reading news articles from .txt, .json, .jsonl and .jsonl.gz files.
+
+Every string goes through ``text.clean`` at the door. Bad input never raises out of
+``read_file`` or ``load_articles``: it becomes a ``Failure`` naming the file (and the
+line or item), and the rest of the input still loads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import hashlib
+import json
+import os
+import re
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import ArticleError
+from .text import clean
+
+__all__ = [
+    "ARTICLE_SUFFIXES", "Article", "Failure", "find_files", "is_caption",
+    "load_articles", "parse_text_article", "read_file",
+]
+
+ARTICLE_SUFFIXES = (".txt", ".json", ".jsonl", ".jsonl.gz")
+_FIELDS = ("id", "title", "sapo", "body", "published", "url", "source", "category", "author")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article in its stored form; ``origin`` is the file it was read from."""
+
+    id: str
+    title: str | None
+    sapo: str | None
+    body: str
+    published: datetime.date | None
+    url: str | None
+    source: str | None
+    category: str | None
+    author: str | None
+    origin: str
+
+    def content_hash(self) -> str:
+        """SHA-1 hex over every field but ``origin``: the same article read from anywhere hashes alike."""
+        data = asdict(self)
+        del data["origin"]
+        data["published"] = self.published.isoformat() if self.published else None
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha1(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An article or a file that could not be read: ``path``, ``path:line`` or ``path:item N``."""
+
+    location: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.reason}"
+
+
+# --- plain text -------------------------------------------------------------
+
+_DMY = r"(?P<d>\d{1,2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})(?!\d)"
+# "TCCS - Ngày 28-12-2023, …" or "Ngày 28-12-2023, …" at the start of the first line.
+_PREFIX = re.compile(
+    r"(?:(?P<tag>[^\W_][^.,;:!?()\"“”\n–—]*?)\s+[-–—]\s+)?"
+    rf"(?P<date>(?P<ngay>[Nn]gày\s+)?{_DMY})"
+)
+# A period after these words does not end a sentence ("TP. Hồ Chí Minh", "Nguyễn V. An").
+_ABBREVIATION = re.compile(r"[A-ZĐ]|TP|Tp|TS|ThS|PGS|GS|BS|Mr|Mrs|Ms|Dr|St")
+_PHOTO = r"(?:Ảnh|ẢNH)"
+_ILLUSTRATION = r"minh h(?:ọa|oạ)"
+_CAPTION = re.compile(
+    rf"^{_PHOTO}\s*:|^{_PHOTO} {_ILLUSTRATION}"  # "Ảnh: …", "Ảnh minh họa"
+    rf"|_\s*{_PHOTO}\s*:[^_]{{1,60}}$"  # "… _ Ảnh: TTXVN"
+    rf"|\s{_PHOTO}\s*:[^:()]{{1,40}}$"  # "… Ảnh: Hà Linh"
+    rf"|\(\s*{_PHOTO}(?:\s*:[^()]{{1,40}}| {_ILLUSTRATION})\)\.?$"  # "… (Ảnh: TTXVN)"
+)
+_TITLE_MAX = 120
+
+
+def is_caption(line: str) -> bool:
+    """True for a photo caption line ("… _ Ảnh: TTXVN", "Ảnh: …", "… (Ảnh minh họa)")."""
+    return bool(_CAPTION.search(line.strip()))
+
+
+def parse_text_article(text: str, article_id: str, origin: str) -> Article:
+    """Parse one plain-text article: a "TAG - Ngày d-m-y" prefix or a title line, the body, an author line.
+
+    A tagless "Ngày d-m-y, …" first line gives the date only. Raises ArticleError when no body is left.
+    """
+    lines = [line.rstrip() for line in clean(text).strip().split("\n")]
+    title = source = published = author = None
+    date_len = 0
+    prefix = _PREFIX.match(lines[0])
+    if prefix and (prefix["tag"] or prefix["ngay"]) and _tag_ok(prefix["tag"]):
+        published = _date(prefix["y"], prefix["m"], prefix["d"])
+    if published:
+        source = prefix["tag"]
+        lines[0] = lines[0][prefix.start("date"):]  # the dated lead is a sentence of the article
+        date_len = len(prefix["date"])
+    elif len(lines) > 1 and len(lines[0]) <= 150 and not lines[0].endswith((".", ";", ",", ":")):
+        title, lines = lines[0], lines[1:]
+    if sum(1 for line in lines if line) > 1 and _is_author(lines[-1]):
+        author, lines = lines[-1].strip(), lines[:-1]
+    body = _paragraphs("\n".join(lines))
+    if not body:
+        raise ArticleError(origin, "no body")
+    if title is None:
+        title = _derive_title(body[date_len:].lstrip(" ,:;-–—\n") or body)
+    return Article(article_id, title, None, body, published, None, source, None, author, origin)
+
+
+def _tag_ok(tag: str | None) -> bool:
+    return tag is None or (len(tag) <= 40 and len(tag.split()) <= 5)
+
+
+def _date(year: str, month: str, day: str) -> datetime.date | None:
+    try:
+        return datetime.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def _is_author(line: str) -> bool:
+    line = line.strip()
+    return (
+        len(line) <= 60 and len(line.split()) <= 8 and line[:1].isupper()
+        and not line.endswith((".", "!", "?", ":", ";", ",", "…")) and not is_caption(line)
+    )
+
+
+def _paragraphs(text: str) -> str:
+    """Paragraphs stripped and joined by one blank line; line-end spaces removed."""
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return "\n\n".join(p.strip() for p in re.split(r"\n{2,}", text) if p.strip())
+
+
+def _derive_title(text: str) -> str:
+    """The first sentence of the first line, capitalised, without its final period, cut to 120 characters."""
+    line = text.split("\n", 1)[0]
+    for end in re.finditer(r"[.!?…]+\s+(?=\S)", line):
+        word = line[: end.start()].rsplit(" ", 1)[-1].lstrip("(\"“'")
+        after = line[end.end()]
+        if not _ABBREVIATION.fullmatch(word) and (after.isupper() or after.isdigit() or after in "\"“("):
+            line = line[: end.end()].rstrip()
+            break
+    line = re.sub(r"(?:\./\.|(?<!\.)\.)$", "", line).rstrip()
+    line = line[:1].upper() + line[1:]
+    if len(line) > _TITLE_MAX:  # cut at a word boundary; the "…" counts in the 120
+        space = line.rfind(" ", 0, _TITLE_MAX)
+        line = line[: space if space > 0 else _TITLE_MAX - 1].rstrip(" ,;:-–—") + "…"
+    return line
+
+
+# --- JSON -------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]|$)")
+
+
+def _parse_published(value: str) -> datetime.date | None:
+    """ISO date or datetime (its date as written, i.e. local), or day-month-year."""
+    if m := re.fullmatch(_DMY, value):
+        return _date(m["y"], m["m"], m["d"])
+    if _ISO_DATE.match(value):
+        try:
+            return datetime.datetime.fromisoformat(value).date()
+        except ValueError:
+            return None
+    return None
+
+
+def _from_object(obj: object, fallback_id: str, origin: str, location: str) -> Article | Failure:
+    """One JSON object as an Article; an integer id is accepted and written in decimal."""
+    if not isinstance(obj, dict):
+        return Failure(location, "expected a JSON object")
+    values: dict[str, str | None] = {}
+    for key in _FIELDS:
+        value = obj.get(key)
+        if key == "id" and type(value) is int:
+            value = str(value)
+        if value is not None and not isinstance(value, str):
+            return Failure(location, f"{key}: expected a string, got {type(value).__name__}")
+        values[key] = (clean(value).strip() or None) if value is not None else None
+    body = _paragraphs(values.pop("body") or "")
+    if not body:
+        return Failure(location, "no body")
+    published = None
+    if values["published"] and not (published := _parse_published(values["published"])):
+        return Failure(location, f"published: cannot read date '{values['published']}'")
+    values.update(id=values["id"] or values["url"] or fallback_id, published=published)
+    return Article(body=body, origin=origin, **values)
+
+
+def _read_json(text: str, rel: str, origin: str) -> Iterator[Article | Failure]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ArticleError(origin, f"invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
+    if not isinstance(data, list):
+        yield _from_object(data, rel, origin, origin)
+        return
+    for n, obj in enumerate(data, 1):  # items are numbered from 1, like jsonl lines
+        yield _from_object(obj, f"{rel}:{n}", origin, f"{origin}:item {n}")
+
+
+def _read_jsonl(path: Path, rel: str) -> Iterator[Article | Failure]:
+    """Stream one object a line; gzip errors propagate after the readable lines are yielded."""
+    origin, seen = str(path), False
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as lines:
+        for lineno, raw in enumerate(lines, 1):
+            location = f"{origin}:{lineno}"
+            try:
+                line = raw.decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
+            except UnicodeDecodeError:
+                seen = True
+                yield Failure(location, "not UTF-8 text")
+                continue
+            if not line.strip():
+                continue
+            seen = True
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                yield Failure(location, f"invalid JSON: {e.msg} (column {e.colno})")
+                continue
+            yield _from_object(obj, f"{rel}:{lineno}", origin, location)
+    if not seen:
+        yield Failure(origin, "empty file")
+
+
+# --- files ------------------------------------------------------------------
+
+
+def _decode(data: bytes, origin: str) -> str:
+    if b"\0" in data:
+        raise ArticleError(origin, "binary file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ArticleError(origin, "not UTF-8 text") from None
+    if not clean(text).strip():
+        raise ArticleError(origin, "empty file")
+    return text
+
+
+def find_files(path: Path) -> Iterator[Path]:
+    """Yield ``path`` itself when it is not a directory, else its article files: sorted, recursive,
+    skipping hidden names and symlinked directories."""
+    if not path.is_dir():
+        yield path
+        return
+    try:
+        entries = sorted(path.iterdir())
+    except OSError:
+        yield path  # read_file reports why it cannot be listed
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            if not entry.is_symlink():
+                yield from find_files(entry)
+        elif entry.name.lower().endswith(ARTICLE_SUFFIXES):
+            yield entry
+
+
+def read_file(path: Path, base: Path) -> Iterator[Article | Failure]:
+    """Yield the articles of one file, and a Failure for each bad article or for the whole file.
+
+    ``base`` is the path the user gave; ids fall back to the path relative to it.
+    """
+    origin = str(path)
+    rel = path.name if path == base else path.relative_to(base).as_posix()
+    name = path.name.lower()
+    try:
+        if path.is_dir():  # find_files yields a directory only when it could not list it
+            os.listdir(path)  # raises that error again, reported below
+        if name.endswith(".txt"):
+            yield parse_text_article(_decode(path.read_bytes(), origin), rel, origin)
+        elif name.endswith(".json"):
+            yield from _read_json(_decode(path.read_bytes(), origin), rel, origin)
+        elif name.endswith((".jsonl", ".jsonl.gz")):
+            yield from _read_jsonl(path, rel)
+        else:
+            yield Failure(origin, "unsupported file type")
+    except ArticleError as e:
+        yield Failure(e.location, e.reason)
+    except EOFError:
+        yield Failure(origin, "truncated gzip file")
+    except (gzip.BadGzipFile, zlib.error) as e:
+        not_gzip = str(e).startswith("Not a gzipped file")
+        yield Failure(origin, "not a gzip file" if not_gzip else f"corrupt gzip file: {e}")
+    except OSError as e:
+        yield Failure(origin, f"cannot read: {e.strerror or e}")
+
+
+def load_articles(paths: Iterable[Path]) -> Iterator[tuple[Path, Article | Failure]]:
+    """Read every article under the given files and directories, as (file, Article or Failure) pairs."""
+    for path in map(Path, paths):
+        if not path.exists():
+            yield path, Failure(str(path), "no such file or directory")
+            continue
+        for file in find_files(path):
+            for item in read_file(file, path):
+                yield file, item

@@ -1,0 +1,179 @@
+"""The `vnsearch` command line: a thin layer over the library."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import VnsearchError
+from .ingest import index_paths
+from .search import SORTS, search, snippet_to_text
+from .store import ArticleStore
+
+DEFAULT_INDEX = ".index"
+
+
+def _default_index() -> str:
+    return os.environ.get("VNSEARCH_INDEX") or DEFAULT_INDEX
+
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=_default_index,
+    show_default="$VNSEARCH_INDEX, else .index",
+    help="Index directory.",
+)
+
+
+class DateParam(click.ParamType):
+    """A date as YYYY-MM-DD (or DD-MM-YYYY, as Vietnamese readers write it)."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
+            try:
+                return dt.datetime.strptime(value, fmt).date()
+            except ValueError:
+                pass
+        self.fail(f"{value!r} is not a date (use YYYY-MM-DD)", param, ctx)
+
+
+def _open(index_dir: Path) -> ArticleStore:
+    try:
+        return ArticleStore.open(index_dir)
+    except VnsearchError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@click.group()
+@click.version_option(package_name="vnsearch")
+def main() -> None:
+    """vnsearch: full-text search for Vietnamese news."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Delete articles whose file under PATHS no longer holds them.")
+@click.option("--rebuild", is_flag=True, help="Start from an empty index.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Segmentation processes (default: up to 2).")
+@index_option
+def index_cmd(paths, prune, rebuild, workers, index_dir) -> None:
+    """Index article files (.txt, .json, .jsonl, .jsonl.gz) or folders of them."""
+    try:
+        report = index_paths(
+            index_dir,
+            paths,
+            prune=prune,
+            rebuild=rebuild,
+            workers=workers,
+            on_failure=lambda f: click.echo(str(f), err=True),
+        )
+    except VnsearchError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(report.summary())
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command("search")
+@click.argument("words", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--source", help="Only this source (e.g. TCCS, baomoi.com).")
+@click.option("--category", help="Only this category.")
+@click.option("--since", type=DateParam(), help="Published on or after this date.")
+@click.option("--until", type=DateParam(), help="Published on or before this date.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@index_option
+def search_cmd(words, limit, page, source, category, since, until, sort, as_json, index_dir) -> None:
+    """Search the index: plain words, "quoted phrases", -excluded words."""
+    query = " ".join(words)
+    with _open(index_dir) as store:
+        try:
+            result = search(
+                store, query, page=page, limit=limit, source=source, category=category,
+                since=since, until=until, sort=sort,
+            )
+        except VnsearchError as e:
+            raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    tty = sys.stdout.isatty()
+    before, after = ("\x1b[1m", "\x1b[22m") if tty else ("**", "**")
+    noun = "result" if result.total == 1 else "results"
+    click.echo(f'{result.total} {noun} for "{query}" (page {result.page} of {result.pages})', color=tty)
+    if result.total and not result.matched_all:
+        click.echo("No article has every word: showing articles with some of them.")
+    for rank, hit in enumerate(result.hits, start=(page - 1) * limit + 1):
+        meta = " · ".join(x for x in (hit.source, hit.published and hit.published.isoformat(), hit.id) if x)
+        click.echo("")
+        click.echo(f"{rank}. {hit.title}")
+        click.echo(f"   {meta}")
+        click.echo(f"   {snippet_to_text(hit.snippet, before, after)}", color=tty)
+
+
+@main.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@index_option
+def stats_cmd(as_json, index_dir) -> None:
+    """What the index holds: articles, sources, dates, size."""
+    with _open(index_dir) as store:
+        stats = store.stats()
+    stats["index"] = str(index_dir)
+    for key in ("first_published", "last_published"):
+        stats[key] = stats[key].isoformat() if stats[key] else None
+    if as_json:
+        click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"index:     {index_dir}/")
+    click.echo(f"articles:  {stats['articles']}")
+    click.echo(f"published: {stats['first_published'] or '-'} … {stats['last_published'] or '-'}")
+    click.echo(f"size:      {stats['size_bytes'] / 1e6:.1f} MB")
+    click.echo("sources:")
+    for name, count in stats["sources"].items():
+        click.echo(f"  {name}: {count}")
+
+
+@main.command("delete")
+@click.argument("article_id")
+@index_option
+def delete_cmd(article_id, index_dir) -> None:
+    """Remove one article by id."""
+    with _open(index_dir) as store:
+        if store.get(article_id) is None:
+            raise click.ClickException(f"No article with id {article_id!r} in {index_dir}/")
+        try:
+            writer = store.writer()
+        except VnsearchError as e:
+            raise click.ClickException(str(e)) from None
+        writer.delete(article_id)
+        writer.commit()
+    click.echo(f"deleted {article_id}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@index_option
+def serve_cmd(host, port, threads, index_dir) -> None:
+    """Serve the search page (waitress, a production WSGI server)."""
+    import waitress  # noqa: PLC0415 - only this command needs it
+
+    from search_ui import create_app  # noqa: PLC0415
+
+    app = create_app({"INDEX_DIR": str(index_dir)})
+    click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="vnsearch")

@@ -1,0 +1,55 @@
+"""Article → the fields the index stores: the one place articles are analyzed.
+
+Runs pyvi once per article (title and text), so it can run in worker
+processes; the result is plain strings Whoosh only has to split on spaces.
+"""
+
+from __future__ import annotations
+
+from .analysis import pyvi_tokens, segment
+from .articles import Article
+from .store import day_number
+
+__all__ = ["article_text", "to_document"]
+
+
+def article_text(sapo: str | None, body: str) -> str:
+    """The searchable running text: sapo then body (snippets point into it)."""
+    return f"{sapo}\n\n{body}" if sapo else body
+
+
+def _analyzed(text: str) -> tuple[str, str, str]:
+    """(exact syllables, folded syllables, multi-syllable words), space-separated."""
+    tokens = pyvi_tokens(text)
+    syl = [t for t in tokens if t.is_word]
+    words = ["_".join(t.exact for t in tokens[a:b]) for a, b in segment(tokens) if b - a > 1]
+    return " ".join(s.exact for s in syl), " ".join(s.folded for s in syl), " ".join(words)
+
+
+def to_document(article: Article) -> dict:
+    """The Whoosh document for an article (stored originals + analyzed fields)."""
+    title = article.title or ""
+    title_x, title_f, title_w = _analyzed(title)
+    text_x, text_f, text_w = _analyzed(article_text(article.sapo, article.body))
+    doc = {
+        "id": article.id,
+        "hash": article.content_hash(),
+        "origin": article.origin,
+        "title": article.title,
+        "sapo": article.sapo,
+        "body": article.body,
+        "url": article.url,
+        "author": article.author,
+        "date": article.published.isoformat() if article.published else None,
+        "source": article.source,
+        "category": article.category,
+        "title_x": title_x,
+        "title_f": title_f,
+        "title_w": title_w,
+        "text_x": text_x,
+        "text_f": text_f,
+        "text_w": text_w,
+        "day": day_number(article.published),
+    }
+    # Whoosh rejects None for indexed fields; an absent key means "no value".
+    return {k: v for k, v in doc.items() if v is not None and v != ""}

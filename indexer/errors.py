@@ -1,0 +1,37 @@
+"""The errors vnsearch raises; the CLI and the web app turn them into messages."""
+
+from __future__ import annotations
+
+
+class VnsearchError(Exception):
+    """Base class: the message names the input and, where there is one, the next step."""
+
+
+class IndexMissingError(VnsearchError):
+    """No index at the given directory."""
+
+
+class IndexVersionError(VnsearchError):
+    """The index was written by another format version."""
+
+
+class IndexLockedError(VnsearchError):
+    """Another process holds the index's write lock."""
+
+
+class ArticleError(VnsearchError):
+    """One article (or file) could not be read; ``location`` is ``path[:line]``."""
+
+    def __init__(self, location: str, reason: str):
+        super().__init__(f"{location}: {reason}")
+        self.location = location
+        self.reason = reason
+
+
+class QueryError(VnsearchError):
+    """A search parameter is invalid; ``param`` names it."""
+
+    def __init__(self, param: str, reason: str):
+        super().__init__(f"{param}: {reason}")
+        self.param = param
+        self.reason = reason

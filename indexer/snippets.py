@@ -1,0 +1,122 @@
+"""Snippets: the best short passage of an article, with the query's matches marked.
+
+Highlights are computed on the stored text itself with the cheap syllable
+tokenizer (no pyvi), so every mark lands exactly on the original characters.
+Output is HTML: article text escaped, only our own <mark> tags as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .analysis import syllables
+from .articles import is_caption
+
+__all__ = ["make_snippet", "highlight"]
+
+SNIPPET_CHARS = 240
+CONTEXT_BEFORE = 60
+_GAP_BETWEEN_MARKS = re.compile(r"[ \t]*")
+
+
+def _matches(text: str, wanted: frozenset[tuple[str, str]]) -> list[tuple[int, int, str]]:
+    """(start, end, form) of every syllable of ``text`` the query wants.
+
+    A query typed with diacritics marks its exact forms when the text has any
+    ("bóng đá" does not light up "đã"); otherwise, as for a query typed without
+    them, every folded match is marked.
+    """
+    tokens = syllables(text)
+    exact = {e for e, f in wanted if e != f}
+    if exact:
+        exact |= {e for e, f in wanted}
+        found = [(s.start, s.end, s.exact) for s in tokens if s.exact in exact]
+        if found:
+            return found
+    folded = {f for _, f in wanted}
+    return [(s.start, s.end, s.folded) for s in tokens if s.folded in folded]
+
+
+def _merge(text: str, matches: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """Mark spans: matches separated only by spaces become one mark."""
+    spans: list[list[int]] = []
+    for a, b, _ in matches:
+        if spans and _GAP_BETWEEN_MARKS.fullmatch(text, spans[-1][1], a):
+            spans[-1][1] = b
+        else:
+            spans.append([a, b])
+    return [(a, b) for a, b in spans]
+
+
+def _render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    out, pos = [], start
+    for a, b in spans:
+        if b <= start or a >= end:
+            continue
+        a, b = max(a, start), min(b, end)
+        out.append(html.escape(text[pos:a], quote=False))
+        out.append("<mark>" + html.escape(text[a:b], quote=False) + "</mark>")
+        pos = b
+    out.append(html.escape(text[pos:end], quote=False))
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def highlight(text: str, wanted: frozenset[tuple[str, str]]) -> str:
+    """The whole text as HTML with every match marked (for titles and article pages)."""
+    return _render(text, 0, len(text), _merge(text, _matches(text, wanted)))
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+
+
+def _window(text: str, anchor: int, length: int) -> tuple[int, int]:
+    """A window of about ``length`` chars starting a little before ``anchor``,
+    at a sentence start when one is near, never cutting a word."""
+    if len(text) <= length:
+        return 0, len(text)
+    para_start = text.rfind("\n", 0, anchor) + 1
+    start = max(para_start, anchor - CONTEXT_BEFORE)
+    if start > para_start:
+        sentence = max(text.rfind(". ", start, anchor), text.rfind("; ", start, anchor))
+        if sentence >= 0:
+            start = sentence + 2
+        else:
+            while start < anchor and not text[start - 1].isspace():
+                start += 1
+    end = min(len(text), start + length)
+    if end < len(text):
+        cut = text.rfind(" ", start, end)
+        if cut > anchor:
+            end = cut
+    return start, end
+
+
+def make_snippet(text: str, wanted: frozenset[tuple[str, str]], length: int = SNIPPET_CHARS) -> str:
+    """The passage of ``text`` showing the most distinct query syllables, as HTML.
+
+    Without any match, the article's lead (its first paragraph that is not a
+    photo caption).
+    """
+    matches = _matches(text, wanted)
+    spans = _merge(text, matches)
+    captions = [(a, b) for a, b in _paragraphs(text) if is_caption(text[a:b])]
+
+    def in_caption(pos: int) -> bool:
+        return any(a <= pos < b for a, b in captions)
+
+    best, best_score = None, None
+    for a, _, _ in matches:
+        start, end = _window(text, a, length)
+        inside = {form for x, y, form in matches if x >= start and y <= end}
+        score = (len(inside), not in_caption(a), -a)
+        if best_score is None or score > best_score:
+            best, best_score = (start, end), score
+    if best is None:
+        lead = next(((a, b) for a, b in _paragraphs(text) if not in_caption(a)), (0, len(text)))
+        best = _window(text, lead[0], length)
+    start, end = best
+    prefix = "… " if start > 0 and text[start - 1] != "\n" else ""
+    suffix = " …" if end < len(text) else ""
+    return prefix + _render(text, start, end, spans) + suffix

@@ -1,0 +1,342 @@
+"""The Whoosh index: schema, on-disk format, writing, query building, searching.
+
+This is the only module that imports whoosh. Fields hold pre-analyzed text
+(space-separated index forms computed by ``indexer.documents``), so the schema
+pickled into the index uses Whoosh's own tokenizer only and pyvi never runs
+inside Whoosh, at index time or at query time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from whoosh import index as whoosh_index
+from whoosh import query as Q
+from whoosh import scoring, sorting
+from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.index import LockError
+
+from .errors import IndexLockedError, IndexMissingError, IndexVersionError
+from .query import ParsedQuery
+
+__all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "build_query"]
+
+FORMAT_VERSION = 1
+META_FILE = "vnsearch.json"
+
+# Query-time boosts: title above body; where the query carries diacritics the
+# exact form outranks the folded one ("Đà Nẵng" above "đã nâng").
+BOOST = {
+    "title_x": 3.0,
+    "text_x": 1.0,
+    "title_f": 1.5,
+    "text_f": 0.5,
+    "title_w": 1.5,
+    "text_w": 0.5,
+}
+# Queries typed without diacritics only look at the folded fields.
+BOOST_FOLDED_ONLY = {"title_f": 3.0, "text_f": 1.0}
+PHRASE_BOOST = 1.0
+
+
+def _schema() -> Schema:
+    def syllables():
+        return TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=True)
+
+    def words():
+        return TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False)
+
+    return Schema(
+        id=ID(stored=True, unique=True, sortable=True),
+        hash=ID(sortable=True),
+        origin=ID(stored=True, sortable=True),
+        title=STORED(),
+        sapo=STORED(),
+        body=STORED(),
+        url=STORED(),
+        author=STORED(),
+        date=STORED(),
+        source=ID(stored=True),
+        category=ID(stored=True),
+        # Publication day as YYYYMMDD, 0 when unknown: filters, newest-first
+        # sort (undated last) and the date range in stats.
+        day=NUMERIC(int, bits=32, signed=False, sortable=True, default=0),
+        title_x=syllables(),
+        title_f=syllables(),
+        text_x=syllables(),
+        text_f=syllables(),
+        title_w=words(),
+        text_w=words(),
+    )
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied to a search, all optional."""
+
+    source: str | None = None
+    category: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+def _forms_clause(syllable_forms: tuple[str, str], accented: bool) -> Q.Query:
+    exact, folded = syllable_forms
+    if accented:
+        return Q.Or(
+            [
+                Q.Term("title_x", exact, boost=BOOST["title_x"]),
+                Q.Term("text_x", exact, boost=BOOST["text_x"]),
+                Q.Term("title_f", folded, boost=BOOST["title_f"]),
+                Q.Term("text_f", folded, boost=BOOST["text_f"]),
+            ]
+        )
+    return Q.Or([Q.Term(f, folded, boost=b) for f, b in BOOST_FOLDED_ONLY.items()])
+
+
+def _phrase_clause(forms: Sequence[tuple[str, str]], accented: bool, boost: float = 1.0) -> Q.Query:
+    if len(forms) == 1:
+        return _forms_clause(forms[0], accented)
+    side = 0 if accented else 1
+    words = [f[side] for f in forms]
+    fields = ("title_x", "text_x") if accented else ("title_f", "text_f")
+    return Q.Or([Q.Phrase(f, words, boost=boost * BOOST_FOLDED_ONLY[f[:-1] + "f"]) for f in fields])
+
+
+def build_query(parsed: ParsedQuery, match_all: bool = True) -> Q.Query | None:
+    """The Whoosh query for a parsed query; None when it has nothing to match.
+
+    ``match_all`` requires every plain syllable (AND); without it any one will
+    do (OR), the fallback when nothing contains them all. Phrases are always
+    required, exclusions always excluded; pyvi words only raise the score.
+    """
+    accented = parsed.accented
+    terms = [_forms_clause(t, accented) for t in parsed.terms]
+    phrases = [_phrase_clause(p, accented) for p in parsed.phrases]
+    if not terms and not phrases:
+        return None
+    if match_all or len(terms) < 2:
+        required: Q.Query = Q.And(terms + phrases)
+    else:
+        required = Q.And([Q.Or(terms)] + phrases) if phrases else Q.Or(terms)
+    if isinstance(required, Q.And) and len(required.subqueries) == 1:
+        required = required.subqueries[0]
+
+    boosts: list[Q.Query] = []
+    if accented:
+        for word in parsed.words:
+            boosts.append(Q.Term("title_w", word, boost=BOOST["title_w"]))
+            boosts.append(Q.Term("text_w", word, boost=BOOST["text_w"]))
+    if len(parsed.terms) > 1 and not parsed.phrases:
+        # Proximity: the query's syllables side by side, as typed.
+        boosts.append(_phrase_clause(parsed.terms, accented, PHRASE_BOOST))
+    q = Q.AndMaybe(required, Q.Or(boosts)) if boosts else required
+
+    if parsed.excluded:
+        q = Q.AndNot(q, Q.Or([_phrase_clause(e, _is_accented(e)) for e in parsed.excluded]))
+    return q
+
+
+def _is_accented(forms: Sequence[tuple[str, str]]) -> bool:
+    return any(exact != folded for exact, folded in forms)
+
+
+def _filter_query(filters: Filters) -> Q.Query | None:
+    parts: list[Q.Query] = []
+    if filters.source:
+        parts.append(Q.Term("source", filters.source))
+    if filters.category:
+        parts.append(Q.Term("category", filters.category))
+    if filters.since or filters.until:
+        start = day_number(filters.since) if filters.since else 1  # undated articles are 0
+        end = day_number(filters.until) if filters.until else None
+        parts.append(Q.NumericRange("day", start, end))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else Q.And(parts)
+
+
+def day_number(date: dt.date | None) -> int:
+    """The ``day`` field's value: YYYYMMDD, or 0 for an undated article."""
+    return date.year * 10000 + date.month * 100 + date.day if date else 0
+
+
+def _from_day_number(n: int) -> dt.date:
+    return dt.date(n // 10000, n // 100 % 100, n % 100)
+
+
+@dataclass(frozen=True)
+class StoredHit:
+    """One ranked document as stored, before snippets are made."""
+
+    fields: dict
+    score: float
+
+
+class ArticleStore:
+    """An open vnsearch index directory."""
+
+    def __init__(self, path: Path, ix):
+        self.path = path
+        self._ix = ix
+        self._searcher = ix.searcher(weighting=scoring.BM25F())
+
+    # -- opening ----------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str) -> "ArticleStore":
+        """Open an existing index, refusing a missing one or one of another format."""
+        path = Path(path)
+        meta = path / META_FILE
+        if not meta.is_file() or not whoosh_index.exists_in(str(path)):
+            raise IndexMissingError(f"No index at {path}/ — run: vnsearch index --index {path} PATH…")
+        try:
+            version = json.loads(meta.read_text("utf-8")).get("format")
+        except (OSError, ValueError, AttributeError):
+            version = None
+        if version != FORMAT_VERSION:
+            raise IndexVersionError(
+                f"The index at {path}/ has format {version}, this vnsearch reads format "
+                f"{FORMAT_VERSION} — run: vnsearch index --rebuild --index {path} PATH…"
+            )
+        return cls(path, whoosh_index.open_dir(str(path)))
+
+    @classmethod
+    def create(cls, path: Path | str) -> "ArticleStore":
+        """Create an empty index at ``path``, replacing any vnsearch index there."""
+        path = Path(path)
+        if path.exists():
+            if not path.is_dir():
+                raise IndexMissingError(f"{path} exists and is not a directory")
+            if any(path.iterdir()) and not (path / META_FILE).exists():
+                raise IndexMissingError(
+                    f"{path}/ is not empty and holds no vnsearch index: refusing to overwrite it"
+                )
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        ix = whoosh_index.create_in(str(path), _schema())
+        (path / META_FILE).write_text(json.dumps({"format": FORMAT_VERSION}) + "\n", "utf-8")
+        return cls(path, ix)
+
+    @classmethod
+    def open_or_create(cls, path: Path | str) -> "ArticleStore":
+        path = Path(path)
+        if not path.exists() or not any(path.iterdir()):
+            return cls.create(path)
+        return cls.open(path)
+
+    def close(self) -> None:
+        self._searcher.close()
+        self._ix.close()
+
+    def __enter__(self) -> "ArticleStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def refresh(self) -> None:
+        """See what other writers committed since this store was opened."""
+        self._searcher = self._searcher.refresh()
+
+    # -- reading ----------------------------------------------------------
+    def __len__(self) -> int:
+        return self._searcher.doc_count()
+
+    def get(self, article_id: str) -> dict | None:
+        """The stored fields of one article, or None."""
+        return self._searcher.document(id=article_id)
+
+    def fingerprints(self) -> dict[str, tuple[str, str]]:
+        """id → (content hash, origin) of every article, read from columns."""
+        reader = self._searcher.reader()
+        if reader.doc_count_all() == 0:
+            return {}  # Whoosh's empty reader has no columns
+        ids = reader.column_reader("id")
+        hashes = reader.column_reader("hash")
+        origins = reader.column_reader("origin")
+        return {ids[n]: (hashes[n], origins[n]) for n in reader.all_doc_ids()}
+
+    def stats(self) -> dict:
+        """Article count, per-source counts and the published date range."""
+        reader = self._searcher.reader()
+        days = []
+        if reader.doc_count_all():
+            column = reader.column_reader("day")
+            days = [column[n] for n in reader.all_doc_ids()]
+        days = [d for d in days if d]
+        sources = sorting.FieldFacet("source")
+        results = self._searcher.search(Q.Every(), groupedby={"source": sources}, limit=None)
+        groups = results.groups("source")
+        return {
+            "articles": self._searcher.doc_count(),
+            "sources": {k: len(v) for k, v in sorted(groups.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))) if k},
+            "first_published": _from_day_number(min(days)) if days else None,
+            "last_published": _from_day_number(max(days)) if days else None,
+            "size_bytes": sum(f.stat().st_size for f in self.path.iterdir() if f.is_file()),
+        }
+
+    def search(
+        self,
+        parsed: ParsedQuery,
+        filters: Filters,
+        offset: int,
+        limit: int,
+        newest_first: bool = False,
+    ) -> tuple[int, bool, list[StoredHit]]:
+        """Run a parsed query: (total, matched_all, hits[offset:offset+limit]).
+
+        Every plain syllable is required first; if no article has them all, any
+        of them will do.
+        """
+        fq = _filter_query(filters)
+        kwargs = {"limit": offset + limit, "filter": fq}
+        if newest_first:
+            kwargs["sortedby"] = sorting.FieldFacet("day", reverse=True)
+        matched_all = True
+        q = build_query(parsed, match_all=True)
+        if q is None:
+            return 0, True, []
+        results = self._searcher.search(q, **kwargs)
+        if results.is_empty() and len(parsed.terms) > 1:
+            matched_all = False
+            results = self._searcher.search(build_query(parsed, match_all=False), **kwargs)
+        hits = [StoredHit(hit.fields(), hit.score or 0.0) for hit in results[offset : offset + limit]]
+        return len(results), matched_all, hits
+
+    # -- writing ----------------------------------------------------------
+    def writer(self, timeout: float = 10.0) -> "StoreWriter":
+        """A writer holding the index's lock; commit() or cancel() it."""
+        try:
+            w = self._ix.writer(timeout=timeout, limitmb=256, compound=False)
+        except LockError:
+            raise IndexLockedError(
+                f"The index at {self.path}/ is locked by another writer (waited {timeout:g}s)"
+            ) from None
+        return StoreWriter(w)
+
+
+class StoreWriter:
+    """Adds and deletes articles in one Whoosh writer; nothing is visible before commit()."""
+
+    def __init__(self, writer):
+        self._w = writer
+
+    def put(self, doc: dict) -> None:
+        """Add or replace the article with ``doc["id"]``."""
+        self._w.update_document(**doc)
+
+    def delete(self, article_id: str) -> None:
+        self._w.delete_by_term("id", article_id)
+
+    def commit(self) -> None:
+        self._w.commit()
+
+    def cancel(self) -> None:
+        self._w.cancel()
+

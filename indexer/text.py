@@ -1,0 +1,68 @@
+"""Text normalization at the door: one clean stored form, one canonical indexed form.
+
+Stored text keeps the article's own spelling (NFC, entities decoded, invisible
+characters removed); the indexed form of a syllable additionally lowercases it,
+reads Ð as Đ and moves the tone mark to one canonical place, so that the old
+(hoà, thuỷ) and new (hòa, thủy) tone styles are one term.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+__all__ = ["clean", "index_form", "fold", "has_diacritics"]
+
+# Zero-width characters, word joiner, BOM and soft hyphen vanish; every other
+# Unicode space (NBSP, narrow NBSP, figure space, ideographic space…) becomes
+# an ordinary space. Newlines are kept: paragraphs matter to articles.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]")
+
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
+
+
+def clean(text: str) -> str:
+    """The stored form of article or query text: entities decoded, NFC, invisibles gone."""
+    text = html.unescape(text)
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _SPACES.sub(" ", text)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def index_form(syllable: str) -> str:
+    """The canonical indexed form: lowercase, Ð→đ, tone mark in the new-style place.
+
+    Only the open syllables ending in oa / oe / uy differ between the two styles
+    (old hoà, khoẻ, thuỷ; new hòa, khỏe, thủy); "quý" has no variant.
+    """
+    s = syllable.lower().replace("ð", "đ")
+    if len(s) < 2 or s[-1] not in _OPEN_ENDINGS_LAST:
+        return s
+    decomposed = unicodedata.normalize("NFD", s)
+    tones = [c for c in decomposed if c in _TONES]
+    if len(tones) != 1:
+        return s
+    base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+    if base[-2:] not in ("oa", "oe", "uy") or base[-3:-2] == "q":
+        return s
+    head, vowel, last = base[:-2], base[-2], base[-1]
+    return head + unicodedata.normalize("NFC", vowel + tones[0]) + last
+
+
+# Last letters of an oa/oe/uy syllable, with or without a tone mark on them.
+_OPEN_ENDINGS_LAST = set("aàáảãạeèéẻẽẹyỳýỷỹỵ")
+
+
+def fold(text: str) -> str:
+    """Remove every Vietnamese diacritic and lowercase: "Đà Nẵng" → "da nang"."""
+    s = text.lower().replace("đ", "d").replace("ð", "d")
+    decomposed = unicodedata.normalize("NFD", s)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def has_diacritics(text: str) -> bool:
+    """True when folding changes the text, i.e. the writer typed accents or đ."""
+    return fold(text) != text.lower()

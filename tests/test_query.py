@@ -1,0 +1,95 @@
+"""parse_query and build_query are pure: pin exactly what they build."""
+
+import unicodedata
+
+import pytest
+
+from indexer.query import ParsedQuery, parse_query
+from indexer.store import build_query
+
+ACCENTED_MAI = (
+    "(((title_x:trương^3.0 OR text_x:trương OR title_f:truong^1.5 OR text_f:truong^0.5)"
+    " AND (title_x:thị^3.0 OR text_x:thị OR title_f:thi^1.5 OR text_f:thi^0.5)"
+    " AND (title_x:mai^3.0 OR text_x:mai OR title_f:mai^1.5 OR text_f:mai^0.5))"
+    " ANDMAYBE (title_w:trương_thị^1.5 OR text_w:trương_thị^0.5 OR title_w:thị_mai^1.5 OR text_w:thị_mai^0.5"
+    " OR title_w:trương_thị_mai^1.5 OR text_w:trương_thị_mai^0.5"
+    ' OR (title_x:"trương thị mai" OR text_x:"trương thị mai")))'
+)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Trương Thị Mai", ACCENTED_MAI),
+        # NFD input, capitals and the other tone style are the same query.
+        (unicodedata.normalize("NFD", "Trương Thị Mai"), ACCENTED_MAI),
+        ("TRƯƠNG THỊ MAI", ACCENTED_MAI),
+        (
+            "truong thi mai",
+            "(((title_f:truong^3.0 OR text_f:truong) AND (title_f:thi^3.0 OR text_f:thi)"
+            " AND (title_f:mai^3.0 OR text_f:mai))"
+            ' ANDMAYBE ((title_f:"truong thi mai" OR text_f:"truong thi mai")))',
+        ),
+        ("mai", "(title_f:mai^3.0 OR text_f:mai)"),
+        (
+            '"Đà Nẵng" -bão',
+            '(((title_x:"đà nẵng" OR text_x:"đà nẵng") ANDMAYBE (title_w:đà_nẵng^1.5 OR text_w:đà_nẵng^0.5))'
+            " ANDNOT ((title_x:bão^3.0 OR text_x:bão OR title_f:bao^1.5 OR text_f:bao^0.5)))",
+        ),
+        (
+            'gia vang -"the gioi"',
+            "((((title_f:gia^3.0 OR text_f:gia) AND (title_f:vang^3.0 OR text_f:vang))"
+            ' ANDMAYBE ((title_f:"gia vang" OR text_f:"gia vang")))'
+            ' ANDNOT ((title_f:"the gioi" OR text_f:"the gioi")))',
+        ),
+    ],
+)
+def test_build_query(text, expected):
+    assert str(build_query(parse_query(text))) == expected
+
+
+def test_fallback_query_accepts_any_word():
+    assert str(build_query(parse_query("vàng bạc"), match_all=False)) == (
+        "(((title_x:vàng^3.0 OR text_x:vàng OR title_f:vang^1.5 OR text_f:vang^0.5)"
+        " OR (title_x:bạc^3.0 OR text_x:bạc OR title_f:bac^1.5 OR text_f:bac^0.5))"
+        " ANDMAYBE (title_w:vàng_bạc^1.5 OR text_w:vàng_bạc^0.5"
+        ' OR (title_x:"vàng bạc" OR text_x:"vàng bạc")))'
+    )
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Thuỷ điện Hoà Bình", parse_query("Thủy điện Hòa Bình")),
+        ("Ðà Nẵng", parse_query("Đà Nẵng")),
+        ("mai mai MAI", ParsedQuery(terms=(("mai", "mai"),))),
+        ("", ParsedQuery()),
+        ("- -- \"\" ?!", ParsedQuery()),
+        ('"unbalanced quote', ParsedQuery(phrases=((("unbalanced", "unbalanced"), ("quote", "quote")),))),
+        ("a-b", ParsedQuery(terms=(("a", "a"), ("b", "b")))),
+        ("“giá vàng”", ParsedQuery(phrases=((("giá", "gia"), ("vàng", "vang")),), words=("giá_vàng",))),
+    ],
+)
+def test_parse_query(text, expected):
+    assert parse_query(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("giá vàng", ("giá_vàng",)),
+        ("Thủ tướng Phạm Minh Chính", ("thủ_tướng", "tướng_phạm", "phạm_minh", "minh_chính", "thủ_tướng_phạm",
+                                       "tướng_phạm_minh", "phạm_minh_chính", "thủ_tướng_phạm_minh",
+                                       "tướng_phạm_minh_chính")),
+        # Operators split runs: no word spans an exclusion or a phrase boundary.
+        ('bão "Đà Nẵng" mưa -lũ lớn', ("đà_nẵng",)),
+        ("gia vang", ()),  # no diacritics: exact-form words are not looked at
+    ],
+)
+def test_word_candidates(text, expected):
+    assert parse_query(text).words == expected
+
+
+@pytest.mark.parametrize("text", ["", "   ", "-", '""', "!!! ??? ...", "-mai"])
+def test_nothing_to_match_builds_no_query(text):
+    assert build_query(parse_query(text)) is None

@@ -1,0 +1,150 @@
+"""Ranking and search behaviour on the fixture index (tests/fixtures/news.jsonl + the seed)."""
+
+import datetime as dt
+
+import pytest
+
+from indexer.errors import QueryError
+from indexer.search import search
+
+SEED_ID = "000_5a0c9058e2d22930.txt"
+
+
+def ids(store, q, **kw):
+    return [h.id for h in search(store, q, **kw).hits]
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        # A syllable inside a compound name finds it.
+        # Typed without diacritics, "Mai" also matches "thương mại" (ranking of such
+        # ambiguous single syllables is the relevance issue's work).
+        ("Mai", ["lai-suat", SEED_ID]),
+        ("Trương Thị Mai", [SEED_ID]),
+        ("truong thi mai", [SEED_ID]),
+        # Typed diacritics count: the city above "đã nâng"; without them both match.
+        ("Đà Nẵng", ["dn-du-lich", "lai-suat", SEED_ID]),
+        ("da nang", ["lai-suat", "dn-du-lich", SEED_ID]),
+        # Old and new tone styles find each other (see also the style test below).
+        ("Hoà Bình", ["thuy-dien-cu", "hoa-binh-moi"]),
+        ("thủy điện", ["thuy-dien-cu"]),
+        ("khoẻ khoắn", ["hoa-binh-moi"]),
+        ("hoa binh", ["thuy-dien-cu", "hoa-binh-moi"]),
+        # NFD article and Ð (U+00D0) article.
+        # An accented query still accepts folded matches, below exact ones
+        # ("Trương" and "khoa học" in the seed).
+        ("trường học", ["truong-hoc-nfd", SEED_ID]),
+        ("Đại hội thể thao", ["dai-hoi-eth"]),
+        ("dai hoi", ["dai-hoi-eth", SEED_ID]),
+        # Phrases and exclusion.
+        ('"giá vàng thế giới"', ["gia-vang-the-gioi"]),
+        ("giá vàng -\"thế giới\"", ["gia-vang-trong-nuoc"]),
+        ("giá vàng -trong", ["gia-vang-the-gioi"]),
+        ('"vàng giá"', []),
+    ],
+)
+def test_golden_queries(store, query, expected):
+    assert ids(store, query) == expected
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [("Thuỷ điện Hoà Bình", "Thủy điện Hòa Bình"), ("hoà", "hòa"), ("khoẻ", "khỏe"), ("uỷ ban", "ủy ban")],
+)
+def test_both_tone_styles_give_the_same_results(store, old, new):
+    assert search(store, old).hits == search(store, new).hits
+
+
+def test_all_words_first_then_fallback(store):
+    page = search(store, "vàng Hòa Bình")
+    assert page.matched_all is False
+    assert [h.id for h in page.hits] == ["thuy-dien-cu", "hoa-binh-moi", "gia-vang-the-gioi", "gia-vang-trong-nuoc"]
+    assert search(store, "giá vàng").matched_all is True
+
+
+def test_hit_fields_and_snippet(store):
+    page = search(store, "đà nẵng", limit=1)
+    assert page.total == 3 and page.pages == 3
+    (hit,) = page.hits
+    assert hit.to_json() == {
+        "id": "dn-du-lich",
+        "title": "Đà Nẵng đón hơn 8 triệu lượt khách du lịch",
+        "url": "https://example.vn/da-nang-du-lich",
+        "source": "vnexpress.net",
+        "category": "du-lich",
+        "published": "2024-01-05",
+        "author": "Hoài Thu",
+        "score": hit.to_json()["score"],
+        "snippet": "Năm 2023, thành phố <mark>Đà Nẵng</mark> đón hơn 8 triệu lượt khách. Theo Sở Du lịch, "
+        "lượng khách quốc tế đến <mark>Đà Nẵng</mark> tăng mạnh. Các bãi biển và cầu Rồng là điểm đến "
+        "được yêu thích nhất.",
+    }
+    assert hit.score > 0
+
+
+def test_html_in_an_article_is_escaped_in_the_snippet(store):
+    (hit,) = search(store, '"xếp hàng"').hits
+    assert hit.snippet == (
+        "Giá vàng miếng trong nước không đổi. &lt;script&gt;alert('x')&lt;/script&gt; "
+        "Người mua &lt;b&gt;vẫn&lt;/b&gt; <mark>xếp hàng</mark>."
+    )
+
+
+def test_seed_snippet_starts_at_the_lead(store):
+    (hit,) = search(store, '"Nguyễn Văn Thể"').hits[:1]
+    assert hit.id == SEED_ID
+    assert hit.source == "TCCS" and hit.published == dt.date(2023, 12, 28) and hit.author == "Thùy Linh (tổng hợp)"
+    assert "<mark>Nguyễn Văn Thể</mark>" in hit.snippet
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"source": "baomoi.com"}, ["gia-vang-trong-nuoc"]),
+        ({"since": dt.date(2024, 2, 2)}, ["gia-vang-trong-nuoc"]),
+        ({"until": dt.date(2024, 2, 1)}, ["gia-vang-the-gioi"]),
+        ({"category": "kinh-te", "sort": "newest"}, ["gia-vang-trong-nuoc", "gia-vang-the-gioi"]),
+        ({"source": "nowhere"}, []),
+    ],
+)
+def test_filters(store, kwargs, expected):
+    assert ids(store, "giá vàng", **kwargs) == expected
+
+
+def test_sort_newest_puts_undated_last(store):
+    assert ids(store, "hòa bình", sort="newest") == ["hoa-binh-moi", "thuy-dien-cu"]
+    assert ids(store, "năm", sort="newest") == ["gia-vang-the-gioi", "dn-du-lich", SEED_ID, "truong-hoc-nfd"]
+
+
+def test_pages(store):
+    everything = ids(store, "năm", limit=100)
+    assert len(everything) == 4
+    assert [ids(store, "năm", limit=3, page=p) for p in (1, 2, 3)] == [everything[:3], everything[3:], []]
+
+
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [
+        ({"page": 0}, "page"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"sort": "oldest"}, "sort"),
+        ({"since": dt.date(2024, 1, 2), "until": dt.date(2024, 1, 1)}, "since"),
+    ],
+)
+def test_bad_parameters_name_themselves(store, kwargs, param):
+    with pytest.raises(QueryError) as e:
+        search(store, "vàng", **kwargs)
+    assert e.value.param == param
+
+
+def test_too_long_query_is_refused(store):
+    with pytest.raises(QueryError, match="q: query longer than 500 characters"):
+        search(store, "a" * 501)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "-", '"', "()[]{}*?~^:", "-vàng", "\x00\x1b[31m", "'; DROP TABLE --", "a" * 500])
+def test_odd_queries_never_fail(store, query):
+    page = search(store, query)
+    assert page.total == len(page.hits) == 0 or page.total >= len(page.hits)

@@ -1,0 +1,60 @@
+import unicodedata
+
+import pytest
+
+from indexer.text import clean, fold, has_diacritics, index_form
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Hòa &amp; Bình", "Hòa & Bình"),
+        ("a&nbsp;b", "a b"),
+        ("Trư\u200bơng Th\u00adị", "Trương Thị"),
+        ("Đà\u00a0Nẵng\u202fnay", "Đà Nẵng nay"),
+        (unicodedata.normalize("NFD", "Trương Thị Mai"), "Trương Thị Mai"),
+        ("dòng 1\r\ndòng 2\rdòng 3", "dòng 1\ndòng 2\ndòng 3"),
+        ("\ufeffTCCS", "TCCS"),
+    ],
+)
+def test_clean(raw, expected):
+    assert clean(raw) == expected
+    assert unicodedata.is_normalized("NFC", clean(raw))
+
+
+@pytest.mark.parametrize(
+    "syllable, expected",
+    [
+        ("hoà", "hòa"),
+        ("hòa", "hòa"),
+        ("Thuỷ", "thủy"),
+        ("thủy", "thủy"),
+        ("khoẻ", "khỏe"),
+        ("xoè", "xòe"),
+        ("uỷ", "ủy"),
+        ("HOẠ", "họa"),
+        ("quý", "quý"),
+        ("quỳnh", "quỳnh"),
+        ("hoàng", "hoàng"),
+        ("thuyền", "thuyền"),
+        ("Ðà", "đà"),
+        ("ðường", "đường"),
+        ("NẴNG", "nẵng"),
+        ("2023", "2023"),
+    ],
+)
+def test_index_form_unifies_tone_styles(syllable, expected):
+    assert index_form(syllable) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("Đà Nẵng", "da nang"), ("đã nâng", "da nang"), ("TRƯƠNG THỊ MAI", "truong thi mai"), ("Ðoàn", "doan")],
+)
+def test_fold(text, expected):
+    assert fold(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [("da nang", False), ("Da Nang", False), ("đa", True), ("Hà", True)])
+def test_has_diacritics(text, expected):
+    assert has_diacritics(text) is expected
