@@ -195,7 +195,11 @@ def _from_object(obj: object, fallback_id: str, origin: str, location: str) -> A
     published = None
     if values["published"] and not (published := _parse_published(values["published"])):
         return Failure(location, f"published: cannot read date '{values['published']}'")
-    values.update(id=values["id"] or values["url"] or fallback_id, published=published)
+    values.update(
+        id=values["id"] or values["url"] or fallback_id,
+        title=values["title"] or _derive_title(values["sapo"] or body),  # as for .txt files
+        published=published,
+    )
     return Article(body=body, origin=origin, **values)
 
 

@@ -85,7 +85,7 @@ def index_cmd(paths, prune, rebuild, workers, index_dir) -> None:
         sys.exit(1)
 
 
-@main.command("search")
+@main.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, required=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
@@ -97,7 +97,11 @@ def index_cmd(paths, prune, rebuild, workers, index_dir) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @index_option
 def search_cmd(words, limit, page, source, category, since, until, sort, as_json, index_dir) -> None:
-    """Search the index: plain words, "quoted phrases", -excluded words."""
+    """Search the index: plain words, "quoted phrases", -excluded words.
+
+    Every word counts, typed with or without diacritics; articles with all of
+    them come first. A word starting with "-" is excluded (no need for "--").
+    """
     query = " ".join(words)
     with _open(index_dir) as store:
         try:

@@ -73,8 +73,12 @@ def index_paths(
             if on_failure:
                 on_failure(failure)
 
+        index_root = os.path.abspath(index_dir) + os.sep
+
         def changed() -> Iterator[Article]:
             for file_path, item in load_articles(paths):
+                if os.path.abspath(file_path).startswith(index_root):
+                    continue  # the index's own files, when it lives inside PATH
                 if isinstance(item, Failure):
                     fail(item, file_path)
                     continue

@@ -106,11 +106,16 @@ def make_snippet(text: str, wanted: frozenset[tuple[str, str]], length: int = SN
     def in_caption(pos: int) -> bool:
         return any(a <= pos < b for a, b in captions)
 
+    def run_length(span: tuple[int, int]) -> int:
+        return sum(1 for x, _, _ in matches if span[0] <= x < span[1])
+
     best, best_score = None, None
-    for a, _, _ in matches:
+    for a, b in spans:
         start, end = _window(text, a, length)
         inside = {form for x, y, form in matches if x >= start and y <= end}
-        score = (len(inside), not in_caption(a), -a)
+        # Most distinct query syllables, then the longest run of them side by
+        # side (a name, a phrase), then outside captions, then earliest.
+        score = (len(inside), run_length((a, b)), not in_caption(a), -a)
         if best_score is None or score > best_score:
             best, best_score = (start, end), score
     if best is None:

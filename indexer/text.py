@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["clean", "index_form", "fold", "has_diacritics"]
 
@@ -32,6 +33,7 @@ def clean(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+@lru_cache(maxsize=1 << 17)  # a language's syllables are few; articles repeat them
 def index_form(syllable: str) -> str:
     """The canonical indexed form: lowercase, Ð→đ, tone mark in the new-style place.
 
@@ -56,6 +58,7 @@ def index_form(syllable: str) -> str:
 _OPEN_ENDINGS_LAST = set("aàáảãạeèéẻẽẹyỳýỷỹỵ")
 
 
+@lru_cache(maxsize=1 << 17)
 def fold(text: str) -> str:
     """Remove every Vietnamese diacritic and lowercase: "Đà Nẵng" → "da nang"."""
     s = text.lower().replace("đ", "d").replace("ð", "d")

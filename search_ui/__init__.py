@@ -36,6 +36,12 @@ class _StoreHolder:
         self.lock = threading.Lock()
         self.store: ArticleStore | None = None
 
+    def close(self) -> None:
+        with self.lock:
+            if self.store is not None:
+                self.store.close()
+                self.store = None
+
 
 @contextmanager
 def open_store() -> Iterator[ArticleStore]:

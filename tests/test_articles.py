@@ -212,7 +212,7 @@ def test_json_null_and_blank_fields(tmp_path):
     obj = dict.fromkeys(["id", "title", "sapo", "published", "url", "source", "category", "author"])
     path = write(tmp_path / "sub" / "one.json", json.dumps(obj | {"title": "  ", "body": "Nội dung."}))
     assert list(read_file(path, tmp_path)) == [Article(
-        id="sub/one.json", title=None, sapo=None, body="Nội dung.", published=None,
+        id="sub/one.json", title="Nội dung", sapo=None, body="Nội dung.", published=None,
         url=None, source=None, category=None, author=None, origin=str(path),
     )]
 
@@ -243,7 +243,7 @@ def test_jsonl_gz(tmp_path):
     path = write(tmp_path / "feed.jsonl.gz", gzip.compress(jsonl(FULL, {"body": "Tin ngắn."}).encode()))
     assert [(a.id, a.title, a.body) for a in read_file(path, path)] == [
         ("dn-1", "Đà Nẵng đón khách", "Dòng một.\nDòng hai.\n\nĐoạn hai."),
-        ("feed.jsonl.gz:2", None, "Tin ngắn."),
+        ("feed.jsonl.gz:2", "Tin ngắn", "Tin ngắn."),
     ]
 
 

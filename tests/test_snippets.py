@@ -39,8 +39,8 @@ LONG = (
 
 def test_snippet_centres_on_the_most_query_words():
     assert make_snippet(LONG, forms("Mai Văn Chính nhiệm vụ"), length=120) == (
-        "… Ban tham mưu xây dựng quy chế làm việc, phân công <mark>nhiệm vụ</mark> cho các thành viên. "
-        "Phó Trưởng Ban <mark>Mai Văn Chính</mark> nhấn mạnh …"
+        "… Phó Trưởng Ban <mark>Mai Văn Chính</mark> nhấn mạnh <mark>nhiệm vụ</mark> năm 2024 rất nặng nề, "
+        "đề nghị cán bộ tiếp tục phát huy kết quả đạt …"
     )
 
 
