@@ -48,6 +48,10 @@ class DateParam(click.ParamType):
         self.fail(f"{value!r} is not a date (use YYYY-MM-DD)", param, ctx)
 
 
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def _open(index_dir: Path) -> ArticleStore:
     try:
         return ArticleStore.open(index_dir)
@@ -114,7 +118,7 @@ def search_cmd(words, limit, page, source, category, since, until, sort, as_json
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
-    tty = sys.stdout.isatty()
+    tty = _stdout_is_terminal()
     before, after = ("\x1b[1m", "\x1b[22m") if tty else ("**", "**")
     noun = "result" if result.total == 1 else "results"
     click.echo(f'{result.total} {noun} for "{query}" (page {result.page} of {result.pages})', color=tty)

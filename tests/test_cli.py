@@ -115,3 +115,26 @@ def test_odd_queries_print_results_not_tracebacks(runner, index_dir, query):
     result = runner.invoke(main, ["search", "--index", str(index_dir), "--", query])
     assert result.exit_code == 0, result.output
     assert result.output.startswith(("0 results", "1 result", "2 results", "3 results"))
+
+
+def test_matches_are_bold_on_a_terminal(runner, index_dir, monkeypatch):
+    monkeypatch.setattr("indexer.cli._stdout_is_terminal", lambda: True)
+    result = run(runner, "search", "--index", str(index_dir), "khoẻ khoắn")
+    assert result.output.splitlines()[-1] == (
+        "   Hòa Bình có nhiều bản làng đẹp, khách đến đây để hòa mình vào thiên nhiên và "
+        "\x1b[1mkhỏe khoắn\x1b[22m hơn."
+    )
+
+
+def test_search_does_not_load_pyvi(index_dir):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from indexer.cli import main; "
+        f"r = CliRunner().invoke(main, ['search', '--index', {str(index_dir)!r}, 'Trương Thị Mai']); "
+        "assert r.exit_code == 0 and '1 result' in r.output, r.output; "
+        "print('pyvi' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "False\n"
