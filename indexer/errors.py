@@ -35,3 +35,7 @@ class QueryError(VnsearchError):
         super().__init__(f"{param}: {reason}")
         self.param = param
         self.reason = reason
+
+
+class ArticleNotFoundError(VnsearchError):
+    """No article with the given id."""

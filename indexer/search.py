@@ -8,12 +8,12 @@ import time
 from dataclasses import asdict, dataclass
 
 from .documents import article_text
-from .errors import QueryError
+from .errors import ArticleNotFoundError, QueryError
 from .query import parse_query
-from .snippets import make_snippet
+from .snippets import highlight, make_snippet
 from .store import ArticleStore, Filters
 
-__all__ = ["SearchHit", "SearchPage", "search", "SORTS", "MAX_QUERY_CHARS", "MAX_LIMIT"]
+__all__ = ["ArticleView", "SearchHit", "SearchPage", "get_article", "search", "SORTS", "MAX_QUERY_CHARS", "MAX_LIMIT"]
 
 SORTS = ("relevance", "newest")
 MAX_QUERY_CHARS = 500
@@ -52,6 +52,7 @@ class SearchPage:
     hits: tuple[SearchHit, ...]
     matched_all: bool  # False when no article had every word and any word was accepted
     took_ms: float
+    facets: dict[str, dict[str, int]]  # "source" / "category" / "year" → value → count
 
     @property
     def pages(self) -> int:
@@ -65,6 +66,7 @@ class SearchPage:
             "matched_all": self.matched_all,
             "took_ms": round(self.took_ms, 1),
             "hits": [h.to_json() for h in self.hits],
+            "facets": self.facets,
         }
 
 
@@ -95,13 +97,11 @@ def search(
 
     parsed = parse_query(query)
     filters = Filters(source=source or None, category=category or None, since=since, until=until)
-    total, matched_all, stored = store.search(
-        parsed, filters, (page - 1) * limit, limit, newest_first=sort == "newest"
-    )
+    found = store.search(parsed, filters, (page - 1) * limit, limit, newest_first=sort == "newest")
     wanted = parsed.wanted
-    hits = tuple(_hit(s.fields, s.score, wanted) for s in stored)
+    hits = tuple(_hit(s.fields, s.score, wanted) for s in found.hits)
     took = (time.perf_counter() - started) * 1000
-    return SearchPage(query, total, page, limit, hits, matched_all, took)
+    return SearchPage(query, found.total, page, limit, hits, found.matched_all, took, found.facets)
 
 
 def _hit(fields: dict, score: float, wanted: frozenset[tuple[str, str]]) -> SearchHit:
@@ -117,6 +117,64 @@ def _hit(fields: dict, score: float, wanted: frozenset[tuple[str, str]]) -> Sear
         author=fields.get("author"),
         score=score,
         snippet=make_snippet(text, wanted),
+    )
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """One whole article, its text as HTML paragraphs with the query's matches marked."""
+
+    id: str
+    title: str
+    sapo: str | None
+    body: str
+    url: str | None
+    source: str | None
+    category: str | None
+    published: dt.date | None
+    author: str | None
+    title_html: str
+    sapo_html: str | None
+    paragraphs_html: tuple[str, ...]
+    related: tuple[SearchHit, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "sapo": self.sapo,
+            "body": self.body,
+            "url": self.url,
+            "source": self.source,
+            "category": self.category,
+            "published": self.published.isoformat() if self.published else None,
+            "author": self.author,
+            "related": [h.to_json() for h in self.related],
+        }
+
+
+def get_article(store: ArticleStore, article_id: str, query: str = "", related: int = 5) -> ArticleView:
+    """The article with ``article_id``, ``query``'s matches marked; raises ArticleNotFoundError."""
+    fields = store.get(article_id)
+    if fields is None:
+        raise ArticleNotFoundError(f"No article with id {article_id!r}")
+    wanted = parse_query(query[:MAX_QUERY_CHARS]).wanted
+    hit = _hit(fields, 0.0, wanted)
+    sapo, body = fields.get("sapo"), fields.get("body", "")
+    return ArticleView(
+        id=hit.id,
+        title=hit.title,
+        sapo=sapo,
+        body=body,
+        url=hit.url,
+        source=hit.source,
+        category=hit.category,
+        published=hit.published,
+        author=hit.author,
+        title_html=highlight(hit.title, wanted),
+        sapo_html=highlight(sapo, wanted) if sapo else None,
+        paragraphs_html=tuple(highlight(p, wanted) for p in body.split("\n") if p.strip()),
+        related=tuple(_hit(s.fields, s.score, frozenset()) for s in store.related(article_id, related)),
     )
 
 

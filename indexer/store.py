@@ -22,6 +22,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 
+from .analysis import syllables
 from .errors import IndexLockedError, IndexMissingError, IndexVersionError
 from .query import ParsedQuery
 
@@ -62,8 +63,8 @@ def _schema() -> Schema:
         url=STORED(),
         author=STORED(),
         date=STORED(),
-        source=ID(stored=True),
-        category=ID(stored=True),
+        source=ID(stored=True, sortable=True),
+        category=ID(stored=True, sortable=True),
         # Publication day as YYYYMMDD, 0 when unknown: filters, newest-first
         # sort (undated last) and the date range in stats.
         day=NUMERIC(int, bits=32, signed=False, sortable=True, default=0),
@@ -179,6 +180,27 @@ class StoredHit:
     score: float
 
 
+@dataclass(frozen=True)
+class StoredResults:
+    total: int
+    matched_all: bool
+    hits: list[StoredHit]
+    facets: dict[str, dict[str, int]]
+
+
+_FACETS = {
+    "source": sorting.FieldFacet("source"),
+    "category": sorting.FieldFacet("category"),
+    "year": sorting.TranslateFacet(lambda day: day // 10000, sorting.FieldFacet("day")),
+}
+
+
+def _counts(groups: dict) -> dict[str, int]:
+    """Facet value → count, most frequent first; empty values (no source, no date) left out."""
+    items = [(str(k), n) for k, n in groups.items() if k not in (None, "", 0, b"")]
+    return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
+
+
 class ArticleStore:
     """An open vnsearch index directory."""
 
@@ -288,26 +310,40 @@ class ArticleStore:
         offset: int,
         limit: int,
         newest_first: bool = False,
-    ) -> tuple[int, bool, list[StoredHit]]:
-        """Run a parsed query: (total, matched_all, hits[offset:offset+limit]).
+    ) -> "StoredResults":
+        """Run a parsed query: total, matched_all, hits[offset:offset+limit], facets.
 
         Every plain syllable is required first; if no article has them all, any
-        of them will do.
+        of them will do. Facets count sources, categories and years over all
+        matching articles (filters applied).
         """
         fq = _filter_query(filters)
-        kwargs = {"limit": offset + limit, "filter": fq}
+        kwargs = {"limit": offset + limit, "filter": fq, "groupedby": _FACETS, "maptype": sorting.Count}
         if newest_first:
             kwargs["sortedby"] = sorting.FieldFacet("day", reverse=True)
         matched_all = True
         q = build_query(parsed, match_all=True)
         if q is None:
-            return 0, True, []
+            return StoredResults(0, True, [], {name: {} for name in _FACETS})
         results = self._searcher.search(q, **kwargs)
         if results.is_empty() and len(parsed.terms) > 1:
             matched_all = False
             results = self._searcher.search(build_query(parsed, match_all=False), **kwargs)
         hits = [StoredHit(hit.fields(), hit.score or 0.0) for hit in results[offset : offset + limit]]
-        return len(results), matched_all, hits
+        facets = {name: _counts(results.groups(name)) for name in _FACETS}
+        return StoredResults(len(results), matched_all, hits, facets)
+
+    def related(self, article_id: str, limit: int) -> list[StoredHit]:
+        """Articles sharing the most distinctive words of this one (title and text)."""
+        docnum = self._searcher.document_number(id=article_id)
+        if docnum is None:
+            return []
+        fields = self._searcher.stored_fields(docnum)
+        text = " ".join(
+            s.exact for s in syllables(f"{fields.get('title', '')}\n{fields.get('sapo', '')}\n{fields.get('body', '')}")
+        )
+        results = self._searcher.more_like(docnum, "text_x", text=text, top=limit, numterms=12)
+        return [StoredHit(hit.fields(), hit.score or 0.0) for hit in results]
 
     # -- writing ----------------------------------------------------------
     def writer(self, timeout: float = 10.0) -> "StoreWriter":

@@ -148,3 +148,35 @@ def test_too_long_query_is_refused(store):
 def test_odd_queries_never_fail(store, query):
     page = search(store, query)
     assert page.total == len(page.hits) == 0 or page.total >= len(page.hits)
+
+
+def test_facets_count_every_matching_article(store):
+    assert search(store, "năm", limit=1).facets == {
+        "source": {"vnexpress.net": 2, "TCCS": 1, "dantri.com.vn": 1},
+        "category": {"du-lich": 1, "giao-duc": 1, "kinh-te": 1},
+        "year": {"2023": 2, "2024": 2},
+    }
+    assert search(store, "năm", source="vnexpress.net").facets["source"] == {"vnexpress.net": 2}
+    assert search(store, "").facets == {"source": {}, "category": {}, "year": {}}
+
+
+def test_get_article_marks_the_query_and_lists_related(store):
+    from indexer.search import get_article
+
+    view = get_article(store, "gia-vang-trong-nuoc", query="gia vang")
+    assert view.title_html == "<mark>Giá vàng</mark> trong nước đứng yên"
+    assert view.paragraphs_html == (
+        "<mark>Giá vàng</mark> miếng trong nước không đổi. &lt;script&gt;alert('x')&lt;/script&gt; "
+        "Người mua &lt;b&gt;vẫn&lt;/b&gt; xếp hàng.",
+    )
+    assert view.related[0].id == "gia-vang-the-gioi"
+    assert "gia-vang-trong-nuoc" not in [h.id for h in view.related]
+    assert view.to_json()["published"] == "2024-02-02"
+
+
+def test_get_article_unknown_id(store):
+    from indexer.errors import ArticleNotFoundError
+    from indexer.search import get_article
+
+    with pytest.raises(ArticleNotFoundError, match="No article with id '../../etc/passwd'"):
+        get_article(store, "../../etc/passwd")
