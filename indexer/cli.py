@@ -185,3 +185,43 @@ def serve_cmd(host, port, threads, index_dir) -> None:
     app = create_app({"INDEX_DIR": str(index_dir)})
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="vnsearch")
+
+
+@main.command("eval")
+@click.option("--queries", "queries_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON Lines: id, text, optional variant.")
+@click.option("--qrels", "qrels_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Judgments: query_id<TAB>doc_id<TAB>grade.")
+@click.option("--run", "run_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the rankings as a TREC run file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@index_option
+def eval_cmd(queries_path, qrels_path, run_path, as_json, index_dir) -> None:
+    """Score the index on judged queries: nDCG@10, MRR@10, S@1, S@10, R@100."""
+    from . import evaluation  # noqa: PLC0415 - only this command uses it
+
+    try:
+        queries = evaluation.load_queries(queries_path)
+        qrels = evaluation.load_qrels(qrels_path)
+        with _open(index_dir) as store:
+            run = evaluation.run_queries(
+                queries, lambda text: [(h.id, h.score) for h in search(store, text, limit=100).hits]
+            )
+        report = evaluation.evaluate(queries, qrels, run)
+        if run_path:
+            with open(run_path, "w", encoding="utf-8") as out:
+                evaluation.write_run(out, run)
+    except OSError as e:
+        raise click.ClickException(f"{e.filename}: {e.strerror}") from None
+    except VnsearchError as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        data = {"index": str(index_dir), "queries": str(queries_path), "qrels": str(qrels_path), **report.to_json()}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{report.overall.queries} judged queries from {queries_path}, index {index_dir}/")
+    if report.unjudged:
+        shown = ", ".join(report.unjudged[:5]) + (" …" if len(report.unjudged) > 5 else "")
+        click.echo(f"Left out, no relevant judgment: {len(report.unjudged)} ({shown})")
+    click.echo("")
+    click.echo(report.table())
