@@ -1,58 +1,74 @@
-"""The search page: a Flask app over the indexer library."""
+"""The search page and JSON API: a Flask app over the indexer library."""
 
 from __future__ import annotations
 
 import os
-import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-from flask import Flask, current_app
+from flask import Flask, abort, current_app, request
 
 from indexer.store import ArticleStore
 
+from .stores import StorePool
+
 __all__ = ["create_app", "open_store"]
+
+# No inline script or style anywhere: the pages are plain HTML and one stylesheet.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+MAX_QUERY_STRING_BYTES = 8192  # 500 Vietnamese characters percent-encoded take up to 4,500
 
 
 def create_app(config: dict | None = None) -> Flask:
     """App factory; config INDEX_DIR defaults to $VNSEARCH_INDEX, else .index."""
     app = Flask(__name__)
-    app.config.update(INDEX_DIR=os.environ.get("VNSEARCH_INDEX") or ".index")
+    app.config.update(
+        INDEX_DIR=os.environ.get("VNSEARCH_INDEX") or ".index",
+        MAX_CONTENT_LENGTH=16 * 1024,  # every route is a GET: no request needs a body
+    )
     if config:
         app.config.update(config)
-    app.extensions["vnsearch"] = _StoreHolder(app.config["INDEX_DIR"])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.json.ensure_ascii = False  # Vietnamese stays readable in the API's JSON
+    app.json.sort_keys = False
+    # Article ids may be URLs ("https://…/a"): keep their double slashes.
+    app.url_map.merge_slashes = False
+    app.extensions["vnsearch"] = StorePool(app.config["INDEX_DIR"])
 
-    from . import views  # noqa: PLC0415 - views need the app package set up
+    from . import api, errors, filters, pages  # noqa: PLC0415 - blueprints need the package set up
 
-    app.register_blueprint(views.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(errors.bp)
+    filters.register(app)
+    app.before_request(_limit_request_size)
+    app.after_request(_security_headers)
     return app
-
-
-class _StoreHolder:
-    """Opens the index once; refreshes it when a writer has committed since."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.lock = threading.Lock()
-        self.store: ArticleStore | None = None
-
-    def close(self) -> None:
-        with self.lock:
-            if self.store is not None:
-                self.store.close()
-                self.store = None
 
 
 @contextmanager
 def open_store() -> Iterator[ArticleStore]:
-    """The app's store, current with the last commit, for one request.
+    """A store of the app's pool, current with the index on disk, for one request."""
+    pool: StorePool = current_app.extensions["vnsearch"]
+    with pool.store() as store:
+        yield store
 
-    Whoosh searchers are not shared safely between threads: requests take turns.
-    """
-    holder: _StoreHolder = current_app.extensions["vnsearch"]
-    with holder.lock:
-        if holder.store is None:
-            holder.store = ArticleStore.open(holder.path)
-        else:
-            holder.store.refresh()
-        yield holder.store
+
+def _limit_request_size() -> None:
+    if len(request.query_string) > MAX_QUERY_STRING_BYTES:
+        abort(414)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and limit is not None and request.content_length > limit:
+        abort(413)
+
+
+def _security_headers(response):
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"  # a search's URL holds the query
+    response.headers["X-Frame-Options"] = "DENY"
+    return response

@@ -1,0 +1,107 @@
+"""Errors as pages (or JSON under /api/): 400 names the parameter, 404, 503 says how to build the index."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from indexer.errors import ArticleNotFoundError, IndexMissingError, IndexVersionError, QueryError
+
+from .params import SearchParams
+from .stores import IndexUnreadableError
+
+bp = Blueprint("errors", __name__)
+
+PARAM_HELP = {
+    "q": "Từ khoá quá dài: tối đa 500 ký tự.",
+    "page": "Số trang phải là một số nguyên dương (1, 2, 3…), không quá 1000.",
+    "limit": "Số kết quả mỗi trang phải là một số nguyên từ 1 đến 100.",
+    "sort": "Cách sắp xếp chỉ có thể là «relevance» (liên quan nhất) hoặc «newest» (mới nhất).",
+    "since": "Ngày bắt đầu phải viết dạng năm-tháng-ngày (ví dụ 2024-01-31) và không sau ngày kết thúc.",
+    "until": "Ngày kết thúc phải viết dạng năm-tháng-ngày (ví dụ 2024-12-31).",
+    "source": "Tên nguồn quá dài.",
+    "category": "Tên chuyên mục quá dài.",
+}
+
+HTTP_TITLES = {
+    404: "Không tìm thấy trang",
+    405: "Phương thức không được hỗ trợ",
+    413: "Yêu cầu quá lớn",
+    414: "Địa chỉ quá dài",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _json(status: int, message: str, **extra):
+    return {"error": {"status": status, "message": message, **extra}}, status
+
+
+@bp.app_errorhandler(QueryError)
+def bad_parameter(error: QueryError):
+    if _wants_json():
+        return _json(400, str(error), param=error.param)
+    args = {k: v for k, v in request.args.items() if k != error.param}
+    retry_url = url_for(request.endpoint, **(request.view_args or {}), **args) if request.endpoint else None
+    return (
+        render_template(
+            "error.html",
+            title="Yêu cầu không hợp lệ",
+            param=error.param,
+            message=PARAM_HELP.get(error.param, ""),
+            detail=str(error),
+            retry_url=retry_url,
+            params=SearchParams(q=request.args.get("q", "")) if error.param != "q" else None,
+        ),
+        400,
+    )
+
+
+@bp.app_errorhandler(ArticleNotFoundError)
+def no_article(error: ArticleNotFoundError):
+    if _wants_json():
+        return _json(404, str(error))
+    return (
+        render_template(
+            "error.html",
+            title="Không tìm thấy bài báo",
+            message="Không có bài báo nào với mã này trong chỉ mục: có thể bài đã bị xoá hoặc địa chỉ bị gõ sai.",
+        ),
+        404,
+    )
+
+
+@bp.app_errorhandler(IndexMissingError)
+@bp.app_errorhandler(IndexVersionError)
+@bp.app_errorhandler(IndexUnreadableError)
+def no_index(error):
+    if _wants_json():
+        return _json(503, str(error))
+    return (
+        render_template(
+            "error.html",
+            title="Chưa có chỉ mục tìm kiếm",
+            message="Trang tìm kiếm chưa dùng được vì chỉ mục chưa được tạo hoặc không đọc được. "
+            "Người quản trị cần tạo (lại) chỉ mục bằng lệnh vnsearch index:",
+            command=str(error),
+        ),
+        503,
+    )
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    status = error.code or 500
+    if _wants_json():
+        return _json(status, error.name)
+    return render_template("error.html", title=HTTP_TITLES.get(status, error.name), message=""), status
+
+
+@bp.app_errorhandler(InternalServerError)
+def server_error(error: InternalServerError):
+    # Flask has logged the exception; the reader sees no trace of it.
+    if _wants_json():
+        return _json(500, "Internal Server Error")
+    return render_template("error.html", title="Đã có lỗi", message="Máy chủ gặp lỗi khi xử lý yêu cầu này."), 500

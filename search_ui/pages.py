@@ -1,0 +1,97 @@
+"""HTML pages: the search box, the results, one article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from flask import Blueprint, render_template, request, url_for
+
+from indexer.search import SearchPage, get_article, search
+from indexer.store import ArticleStore
+
+from . import open_store
+from .params import SearchParams, parse_query_text, parse_search_params
+from .results import active_filters, facets, page_links, query_chunks
+
+bp = Blueprint("pages", __name__)
+
+MAX_DROPPED_WORDS = 6  # "try without this word" runs one count per word
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A nearby search that finds something, offered when this one found nothing."""
+
+    label: str
+    url: str
+    total: int
+
+
+def _results_url(args: dict[str, str]) -> str:
+    return url_for("pages.search", **args)
+
+
+@bp.get("/")
+def home():
+    with open_store() as store:
+        stats = store.stats()
+    return render_template("index.html", stats=stats, params=None)
+
+
+@bp.get("/search", endpoint="search")
+def search_page():
+    params = parse_search_params(request.args)
+    if not params.q.strip():
+        return render_template("search.html", params=params, result=None)
+    with open_store() as store:
+        result = search(store, params.q, **params.search_kwargs())
+        alternatives = _alternatives(store, params) if result.total == 0 else []
+    suggestion = getattr(result, "suggestion", None)
+    return render_template(
+        "search.html",
+        params=params,
+        result=result,
+        suggestion=suggestion,
+        suggestion_url=_results_url(params.args(q=suggestion, page=1)) if suggestion else None,
+        facets=facets(result, params, _results_url),
+        filters=active_filters(params, _results_url),
+        clear_all_url=_results_url(SearchParams(params.q, sort=params.sort).args()),
+        pages=page_links(result, params, _results_url),
+        prev_url=_results_url(params.args(page=params.page - 1)) if params.page > 1 else None,
+        next_url=_results_url(params.args(page=params.page + 1)) if params.page < result.pages else None,
+        sort_links=_sort_links(params),
+        alternatives=alternatives,
+    )
+
+
+@bp.get("/article/<path:article_id>")
+def article(article_id: str):
+    q = parse_query_text(request.args)
+    with open_store() as store:
+        view = get_article(store, article_id, q)
+    back_url = _results_url(SearchParams(q).args()) if q.strip() else None
+    return render_template("article.html", article=view, q=q, back_url=back_url, params=SearchParams(q))
+
+
+def _sort_links(params: SearchParams) -> list[tuple[str, str, bool]]:
+    labels = {"relevance": "Liên quan nhất", "newest": "Mới nhất"}
+    return [(label, _results_url(params.args(sort=key, page=1)), params.sort == key) for key, label in labels.items()]
+
+
+def _alternatives(store: ArticleStore, params: SearchParams) -> list[Alternative]:
+    """Searches with one filter or one word fewer that do find articles, with their counts."""
+    tries: list[tuple[str, SearchParams]] = []
+    for f in active_filters(params, _results_url):
+        tries.append((f"Bỏ lọc {f.label.lower()} «{f.value}»", replace(params, page=1, **f.changes)))
+    chunks = query_chunks(params.q)
+    if len(chunks) > 1:
+        for i, chunk in enumerate(chunks[:MAX_DROPPED_WORDS]):
+            rest = " ".join(chunks[:i] + chunks[i + 1 :])
+            tries.append((f"Bỏ «{chunk}»: {rest}", replace(params, q=rest, page=1)))
+    out = []
+    for label, p in tries:
+        kwargs = p.search_kwargs() | {"page": 1, "limit": 1}
+        total = search(store, p.q, **kwargs).total
+        if total:
+            out.append(Alternative(label, _results_url(p.args()), total))
+    return out
