@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from .analysis import syllables
 from .text import clean
@@ -31,20 +33,30 @@ class ParsedQuery:
     phrases: tuple[tuple[Forms, ...], ...] = ()  # quoted, required in order
     excluded: tuple[tuple[Forms, ...], ...] = ()  # -word or -"phrase"
     words: tuple[str, ...] = ()  # candidate multi-syllable words, a ranking signal only
+    # Abbreviations typed in the query: each is one required clause satisfied by
+    # any of its variants (as typed first, then the others, folded).
+    alternatives: tuple[tuple[tuple[Forms, ...], ...], ...] = ()
 
     @property
     def accented(self) -> bool:
         """True when the reader typed diacritics: exact forms then count."""
-        return any(e != f for e, f in self.terms + tuple(s for p in self.phrases for s in p))
+        return any(e != f for e, f in self._typed())
 
     @property
     def wanted(self) -> frozenset[Forms]:
-        """Every syllable the query asks for (terms and phrase members), for snippets."""
-        return frozenset(self.terms + tuple(s for p in self.phrases for s in p))
+        """Every syllable the query asks for (terms, phrases, abbreviations), for snippets."""
+        return frozenset(self._typed() + tuple(s for alt in self.alternatives for v in alt[1:] for s in v))
 
     @property
     def is_empty(self) -> bool:
-        return not self.terms and not self.phrases
+        return not self.terms and not self.phrases and not self.alternatives
+
+    def _typed(self) -> tuple[Forms, ...]:
+        return (
+            self.terms
+            + tuple(s for p in self.phrases for s in p)
+            + tuple(s for alt in self.alternatives for s in alt[0])
+        )
 
 
 def _forms(text: str) -> tuple[Forms, ...]:
@@ -52,16 +64,14 @@ def _forms(text: str) -> tuple[Forms, ...]:
 
 
 def parse_query(text: str) -> ParsedQuery:
-    """Split query text into required syllables, phrases and exclusions."""
+    """Split query text into required syllables, phrases, abbreviations and exclusions."""
     text = clean(text).translate(_QUOTES)
-    terms: list[Forms] = []
     phrases: list[tuple[Forms, ...]] = []
     excluded: list[tuple[Forms, ...]] = []
-    runs: list[list[Forms]] = [[]]  # wanted syllables in typed order, split at operators
+    runs: list[list[Forms]] = [[]]  # plain syllables in typed order, split at operators
     for m in _CHUNK.finditer(text):
         minus, quoted, bare = m.groups()
-        chunk = quoted if quoted is not None else bare
-        forms = _forms(chunk)
+        forms = _forms(quoted if quoted is not None else bare)
         if not forms:
             continue
         if minus and (m.start() == 0 or text[m.start() - 1].isspace()):
@@ -69,14 +79,61 @@ def parse_query(text: str) -> ParsedQuery:
             runs.append([])
         elif quoted is not None:
             phrases.append(forms)
-            runs += [list(forms), []]
+            runs.append([])
         else:
-            terms.extend(f for f in forms if f not in terms)
             runs[-1].extend(forms)
-    parsed = ParsedQuery(tuple(terms), tuple(phrases), tuple(excluded))
+    terms: list[Forms] = []
+    alternatives: list[tuple[tuple[Forms, ...], ...]] = []
+    for run in runs:
+        for kind, item in _expand_abbreviations(run):
+            bucket = alternatives if kind == "alt" else terms
+            if item not in bucket:
+                bucket.append(item)
+    parsed = ParsedQuery(tuple(terms), tuple(phrases), tuple(excluded), alternatives=tuple(alternatives))
     if parsed.accented:
-        parsed = ParsedQuery(parsed.terms, parsed.phrases, parsed.excluded, _word_candidates(runs))
+        words = _word_candidates(runs + [list(p) for p in phrases])
+        parsed = ParsedQuery(parsed.terms, parsed.phrases, parsed.excluded, words, parsed.alternatives)
     return parsed
+
+
+ABBREVIATIONS_FILE = Path(__file__).with_name("abbreviations.txt")
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> dict[str, list[tuple[tuple[str, ...], tuple[tuple[Forms, ...], ...]]]]:
+    """First folded syllable → [(folded variant, all variants of its group)], longest first."""
+    index: dict[str, list] = {}
+    for line in ABBREVIATIONS_FILE.read_text("utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        variants = tuple(v for v in (_forms(part) for part in line.split(" | ")) if v)
+        for v in variants:
+            index.setdefault(v[0][1], []).append((tuple(f for _, f in v), variants))
+    for entries in index.values():
+        entries.sort(key=lambda e: -len(e[0]))
+    return index
+
+
+def _expand_abbreviations(run: list[Forms]):
+    """Yield ("term", syllable) or ("alt", variants) for a run of plain syllables.
+
+    A span of the run that spells an abbreviation or its long form becomes one
+    clause: the span as typed, or any other variant of the group.
+    """
+    table = _abbreviations()
+    i = 0
+    while i < len(run):
+        for folded, variants in table.get(run[i][1], ()):
+            n = len(folded)
+            if tuple(f for _, f in run[i : i + n]) == folded:
+                typed = tuple(run[i : i + n])
+                others = tuple(v for v in variants if tuple(f for _, f in v) != folded)
+                yield "alt", (typed,) + others
+                i += n
+                break
+        else:
+            yield "term", run[i]
+            i += 1
 
 
 def _word_candidates(runs: list[list[Forms]]) -> tuple[str, ...]:

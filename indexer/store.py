@@ -119,6 +119,11 @@ def build_query(parsed: ParsedQuery, match_all: bool = True) -> Q.Query | None:
     """
     accented = parsed.accented
     terms = [_forms_clause(t, accented) for t in parsed.terms]
+    for typed, *others in parsed.alternatives:
+        # An abbreviation: as typed (exact forms count if the query has any),
+        # or any other variant of its group, on folded forms.
+        variants = [_phrase_clause(typed, accented)] + [_phrase_clause(v, False) for v in others]
+        terms.append(Q.Or(variants))
     phrases = [_phrase_clause(p, accented) for p in parsed.phrases]
     if not terms and not phrases:
         return None
@@ -326,7 +331,7 @@ class ArticleStore:
         if q is None:
             return StoredResults(0, True, [], {name: {} for name in _FACETS})
         results = self._searcher.search(q, **kwargs)
-        if results.is_empty() and len(parsed.terms) > 1:
+        if results.is_empty() and len(parsed.terms) + len(parsed.alternatives) > 1:
             matched_all = False
             results = self._searcher.search(build_query(parsed, match_all=False), **kwargs)
         hits = [StoredHit(hit.fields(), hit.score or 0.0) for hit in results[offset : offset + limit]]

@@ -93,3 +93,32 @@ def test_word_candidates(text, expected):
 @pytest.mark.parametrize("text", ["", "   ", "-", '""', "!!! ??? ...", "-mai"])
 def test_nothing_to_match_builds_no_query(text):
     assert build_query(parse_query(text)) is None
+
+
+@pytest.mark.parametrize(
+    "text, terms, alternatives",
+    [
+        ("UBND họp", ("họp",), [["ubnd", "ủy ban nhân dân"]]),
+        ("tphcm", (), [["tphcm", "tp hcm", "hcmc", "thành phố hồ chí minh", "tp hồ chí minh"]]),
+        ("TP. HCM", (), [["tp hcm", "tphcm", "hcmc", "thành phố hồ chí minh", "tp hồ chí minh"]]),
+        (
+            "Thành phố Hồ Chí Minh mưa",
+            ("mưa",),
+            [["thành phố hồ chí minh", "tp hcm", "tphcm", "hcmc", "tp hồ chí minh"]],
+        ),
+        ("giá vàng hn", ("giá", "vàng"), [["hn", "hà nội"]]),
+        # Inside quotes the reader asked for exactly that: no expansion.
+        ('"UBND"', (), []),
+        ("hồ chí minh", ("hồ", "chí", "minh"), []),
+    ],
+)
+def test_abbreviations_become_one_clause_with_every_variant(text, terms, alternatives):
+    parsed = parse_query(text)
+    assert tuple(e for e, _ in parsed.terms) == terms
+    assert [[" ".join(e for e, _ in v) for v in alt] for alt in parsed.alternatives] == alternatives
+
+
+def test_abbreviation_query():
+    assert str(build_query(parse_query("ubnd"))) == (
+        '((title_f:ubnd^3.0 OR text_f:ubnd) OR (title_f:"uy ban nhan dan" OR text_f:"uy ban nhan dan"))'
+    )

@@ -180,3 +180,25 @@ def test_get_article_unknown_id(store):
 
     with pytest.raises(ArticleNotFoundError, match="No article with id '../../etc/passwd'"):
         get_article(store, "../../etc/passwd")
+
+
+def test_abbreviations_and_long_forms_find_each_other(tmp_path):
+    import json
+
+    from indexer.ingest import index_paths
+    from indexer.store import ArticleStore
+
+    rows = [
+        {"id": "short", "title": "UBND TP.HCM họp về ngập nước", "body": "Cuộc họp bàn chống ngập."},
+        {"id": "long", "title": "Ủy ban nhân dân Thành phố Hồ Chí Minh họp", "body": "Bàn về ngập nước."},
+        {"id": "squashed", "title": "TPHCM mưa lớn", "body": "Mưa lớn gây ngập."},
+        {"id": "other", "title": "Hà Nội họp", "body": "Không liên quan."},
+    ]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    index_paths(tmp_path / "ix", [tmp_path / "a.jsonl"])
+    with ArticleStore.open(tmp_path / "ix") as store:
+        for q in ("TP.HCM", "tphcm", "thành phố hồ chí minh", "TP HCM"):
+            assert sorted(ids(store, q)) == ["long", "short", "squashed"], q
+        for q in ("UBND họp", "ủy ban nhân dân họp", "uy ban nhan dan hop"):
+            assert sorted(ids(store, q)) == ["long", "short"], q
+        assert ids(store, "HN họp") == ["other"]
