@@ -1,0 +1,282 @@
+"""Speed benchmark: vnsearch, naive Whoosh and tantivy on the same articles and pyvi tokens.
+
+Prints one table (indexing rate, index size, open and first-query time, query
+latency p50/p95/max, RSS) per corpus size, with pyvi's own 1- and 2-process
+segmentation rate measured in the same run; writes it as JSON to
+``bench/out/speed-<timestamp>.json``. See bench/README.md, "Speed".
+
+    .venv/bin/python bench/speed.py                      # 2k, 20k, 100k; all systems
+    .venv/bin/python bench/speed.py --sizes 2k --queries 100
+    .venv/bin/python bench/speed.py --reuse              # rerun the queries on built indexes
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import importlib.util
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+from speed_data import (  # noqa: E402
+    DEFAULT_DATA, OUT, REPO, SIZES, corpus_path, corpus_stats, log, pyvi_rates, sample_articles,
+    segment_query, token_cache,
+)
+from speed_queries import KINDS, describe, make_queries  # noqa: E402
+
+SYSTEMS = ("vnsearch", "naive", "tantivy")
+SAMPLE = 2000  # articles for pyvi's rate and for drawing queries
+WORKER = Path(__file__).resolve().parent / "speed_systems.py"
+
+COLUMNS = [  # header, row key, format
+    ("size", "size", "{}"),
+    ("system", "system", "{}"),
+    ("art/s", "rate", "{:.0f}"),
+    ("×pyvi2", "x_pyvi2", "{:.2f}"),
+    ("index MB", "index_mb", "{:.1f}"),
+    ("×text", "x_text", "{:.2f}"),
+    ("open ms", "open_ms", "{:.0f}"),
+    ("first-q ms", "first_ms", "{:.0f}"),
+    ("p50 ms", "p50", "{:.1f}"),
+    ("p95 ms", "p95", "{:.1f}"),
+    ("max ms", "max", "{:.0f}"),
+    ("RSS open MB", "rss_open_mb", "{:.0f}"),
+    ("RSS MB", "rss_mb", "{:.0f}"),
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1)."""
+    xs = sorted(values)
+    return xs[max(0, math.ceil(q * len(xs)) - 1)] if xs else float("nan")
+
+
+def query_tokens(text: str) -> list[str]:
+    """A query as naive Whoosh and tantivy see it: pyvi's tokens, lowercased, quotes ignored."""
+    tokens = re.findall(r"\w+", segment_query(text.replace('"', " ")).lower())
+    return list(dict.fromkeys(tokens))
+
+
+def run_worker(*args: str) -> dict:
+    out = subprocess.run([sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, check=True, cwd=REPO)
+    return json.loads(out.stdout)
+
+
+def machine() -> dict:
+    def version(dist: str) -> str | None:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "indexer"))
+    return {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "commit": commit + ("+dirty indexer/" if dirty else ""),
+        "whoosh": version("whoosh-reloaded") or version("whoosh"),
+        "pyvi": version("pyvi"),
+        "tantivy": version("tantivy"),
+        "loadavg": os.getloadavg()[0],  # other work on the machine skews every figure
+    }
+
+
+def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
+    corpus = corpus_path(size, args.data)
+    stats = corpus_stats(corpus)
+    n, raw = stats["articles"], stats["raw_bytes"]
+    log(f"== {size}: {corpus.name}, {n:,} articles, {raw / 1e6:.1f} MB of text")
+    sample = sample_articles(corpus, n, SAMPLE, seed=7)
+
+    # pyvi's own rate, on a sample of the same corpus
+    pyvi_file = OUT / f"pyvi-{size}.json"
+    if args.reuse and pyvi_file.exists():
+        pyvi = json.loads(pyvi_file.read_text())
+    else:
+        log(f"pyvi on {len(sample):,} articles, 1 process then Pool(2)")
+        pyvi = pyvi_rates(sample)
+        pyvi_file.write_text(json.dumps(pyvi))
+    rows = [{"size": size, "system": s, "rate": pyvi[s], "x_pyvi2": pyvi[s] / pyvi["pyvi-2p"]} for s in ("pyvi-1p", "pyvi-2p")]
+
+    queries, warmup = make_queries(sample, args.queries, args.warmup, segment_query)
+    spec = {
+        "queries": [dict(q.to_json(), tokens=query_tokens(q.text)) for q in queries],
+        "warmup": [dict(q.to_json(), tokens=query_tokens(q.text)) for q in warmup],
+    }
+    spec_file = OUT / f"queries-{size}.json"
+    spec_file.write_text(json.dumps(spec, ensure_ascii=False, indent=0))
+
+    per_query = [dict(q) for q in spec["queries"]]
+    for system in systems:
+        index_dir = OUT / f"idx-{size}-{system}"
+        build_file = OUT / f"idx-{size}-{system}.json"
+        if args.reuse and build_file.exists() and index_dir.exists():
+            build = json.loads(build_file.read_text())
+            log(f"{system}: reusing {index_dir.relative_to(REPO)} (built {build['built']})")
+        else:
+            tokens = token_cache(corpus) if system != "vnsearch" else corpus
+            shutil.rmtree(index_dir, ignore_errors=True)
+            build_file.unlink(missing_ok=True)
+            log(f"{system}: indexing {n:,} articles → {index_dir.relative_to(REPO)}")
+            build = run_worker("build", system, str(index_dir), str(corpus), str(tokens), str(n))
+            build["built"] = dt.datetime.now().isoformat(timespec="seconds")
+            build_file.write_text(json.dumps(build))
+            log(f"{system}: {build['articles']:,} articles in {build['seconds']:.0f}s "
+                f"({build['articles'] / build['seconds']:.0f}/s), {build['index_bytes'] / 1e6:.0f} MB")
+        log(f"{system}: {len(queries)} queries after {len(warmup)} warm-up queries, fresh process")
+        result = run_worker("query", system, str(index_dir), str(spec_file))
+        lat = result["latencies_ms"]
+        for pq, ms, total in zip(per_query, lat, result["totals"]):
+            pq[f"{system}_ms"] = round(ms, 2)
+            pq[f"{system}_total"] = total
+        rate = build["articles"] / build["seconds"]
+        rows.append({
+            "size": size,
+            "system": system,
+            "articles": build["articles"],
+            "build_seconds": build["seconds"],
+            "rate": rate,
+            "x_pyvi2": rate / pyvi["pyvi-2p"],
+            "index_mb": build["index_bytes"] / 1e6,
+            "x_text": build["index_bytes"] / raw,
+            "import_ms": result["import_ms"],
+            "open_ms": result["open_ms"],
+            "first_ms": result["first_ms"],
+            "p50": percentile(lat, 0.5),
+            "p95": percentile(lat, 0.95),
+            "max": max(lat),
+            "mean": sum(lat) / len(lat),
+            "rss_open_mb": result["rss_open_mb"],
+            "rss_mb": result["rss_mb"],
+            "by_kind": by_kind(spec["queries"], lat),
+        })
+    detail = {
+        "corpus": str(corpus),
+        "articles": n,
+        "raw_bytes": raw,
+        "pyvi_sample": pyvi["articles"],
+        "queries": per_query,
+        "warmup": [q["text"] for q in spec["warmup"]],
+    }
+    return rows, detail
+
+
+def by_kind(queries: list[dict], lat: list[float]) -> dict:
+    groups: dict[str, list[float]] = {}
+    for q, ms in zip(queries, lat):
+        for key in (q["kind"], "folded" if q["folded"] else "accented"):
+            groups.setdefault(key, []).append(ms)
+    return {k: {"n": len(v), "p50": percentile(v, 0.5), "p95": percentile(v, 0.95)} for k, v in groups.items()}
+
+
+def render(rows: list[dict]) -> str:
+    cells = [[h for h, _, _ in COLUMNS]]
+    for row in rows:
+        cells.append([fmt.format(row[key]) if row.get(key) is not None else "" for _, key, fmt in COLUMNS])
+    widths = [max(len(r[i]) for r in cells) for i in range(len(COLUMNS))]
+    lines = []
+    for r in cells:
+        lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    return "\n".join(lines)
+
+
+def render_kinds(rows: list[dict]) -> str:
+    keys = list(KINDS) + ["accented", "folded"]
+    lines = ["p50/p95 ms by query kind"]
+    head = f"{'size':<5} {'system':<9}" + "".join(f"{k:>14}" for k in keys)
+    lines.append(head)
+    for row in rows:
+        if "by_kind" not in row:
+            continue
+        kinds = row["by_kind"]
+        cells = [f"{kinds[k]['p50']:.1f}/{kinds[k]['p95']:.1f}" if k in kinds else "" for k in keys]
+        lines.append(f"{row['size']:<5} {row['system']:<9}" + "".join(f"{c:>14}" for c in cells))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated, of: " + ", ".join(SIZES))
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated, of: " + ", ".join(SYSTEMS))
+    parser.add_argument("--reuse", action="store_true", help="reuse the indexes built in bench/out/, rerun only the queries")
+    parser.add_argument("--queries", type=int, default=300, help="measured queries per size (default 300)")
+    parser.add_argument("--warmup", type=int, default=30, help="warm-up queries, none of them measured (default 30)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"the shared data folder (default {DEFAULT_DATA})")
+    args = parser.parse_args(argv)
+
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    for s in sizes:
+        if s not in SIZES:
+            parser.error(f"unknown size {s!r}")
+    for s in systems:
+        if s not in SYSTEMS:
+            parser.error(f"unknown system {s!r}")
+    if args.warmup < 1 or args.queries < 1:
+        parser.error("--queries and --warmup must be at least 1")
+    if "tantivy" in systems and importlib.util.find_spec("tantivy") is None:
+        print("tantivy is not installed: skipping it (pip install -e '.[bench]')", file=sys.stderr)
+        systems.remove("tantivy")
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    info = machine()
+    if info["loadavg"] > 0.5:
+        log(f"warning: load average {info['loadavg']:.1f} before starting: other processes will slow every figure")
+    started = time.perf_counter()
+    rows, details = [], {}
+    for size in sizes:
+        size_rows, details[size] = bench_size(size, args, systems)
+        rows += size_rows
+    elapsed = time.perf_counter() - started
+    info["loadavg_end"] = os.getloadavg()[0]
+
+    print(describe(args.warmup))
+    for size in sizes:
+        examples = {}
+        for q in details[size]["queries"]:
+            examples.setdefault(f"{q['kind']}/{'folded' if q['folded'] else 'accented'}", q["text"])
+        print(f"  {size}: " + " · ".join(f"{k}: {v}" for k, v in examples.items()))
+    print()
+    print(render(rows))
+    print()
+    print(render_kinds(rows))
+    for size in sizes:
+        timed = [q for q in details[size]["queries"] if "vnsearch_ms" in q]
+        if timed:
+            slow = sorted(timed, key=lambda q: -q["vnsearch_ms"])[:5]
+            print(f"\nslowest vnsearch queries at {size}: " + "; ".join(
+                f"{q['text']} ({q['vnsearch_ms']:.0f} ms, {q['vnsearch_total']:,} hits)" for q in slow))
+    print()
+    print(f"machine: {info['cpus']} CPUs, Python {info['python']}, {info['platform']}; "
+          f"whoosh {info['whoosh']}, pyvi {info['pyvi']}, tantivy {info['tantivy']}; "
+          f"commit {info['commit']}; {info['date']}; load average {info['loadavg']:.1f} at start, "
+          f"{info['loadavg_end']:.1f} at end; benchmark took {elapsed / 60:.1f} min")
+    out = OUT / f"speed-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    out.write_text(json.dumps({"machine": info, "args": vars(args) | {"data": str(args.data)}, "seconds": elapsed,
+                               "rows": rows, "sizes": details}, ensure_ascii=False, indent=1))
+    print(f"written: {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,286 @@
+"""The three systems of the speed benchmark, each built and queried in its own process.
+
+Run by ``bench/speed.py`` as a subprocess, so every build starts cold (as
+``vnsearch index`` does) and every query run measures the memory and start-up
+of a fresh process (as ``vnsearch serve`` does)::
+
+    python bench/speed_systems.py build SYSTEM INDEX_DIR CORPUS TOKENS
+    python bench/speed_systems.py query SYSTEM INDEX_DIR QUERIES_JSON
+
+Each prints one JSON object on stdout; progress goes to stderr.
+
+- ``vnsearch``: the real pipeline, ``indexer.ingest.index_paths(..., rebuild=True)``
+  (pyvi in 2 worker processes, Whoosh writing, commits every 1,000), and
+  ``indexer.search.search(store, q, limit=10)`` (snippets and facets included).
+- ``naive``: Whoosh with a plain schema, id + title + body, stored and indexed
+  from pyvi's output (``\\w+`` tokens, lowercased: "Hà_Nội" is one term), one
+  writer with default settings; queries OR each pyvi token of the query over
+  title^2 and body, top 10, Whoosh highlights of the body as snippets.
+- ``tantivy``: the same fields and tokens (regex ``\\w+`` tokenizer + lowercase),
+  one writer thread; the same OR query; ``SnippetGenerator`` on the body.
+
+The naive and tantivy indexes store pyvi's output (underscores between the
+syllables of a word) rather than the original text; their build time counts
+the engine only (tokens are read from the cache outside the timing), and the
+pyvi segmentation of their queries is done by the caller, outside the timing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo: `indexer`
+
+TOKEN = r"\w+"  # pyvi joins a word's syllables with "_", which \w keeps
+TITLE_BOOST = 2.0
+SNIPPET_CHARS = 240  # tantivy; vnsearch's snippets are 240 characters too
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}]   {msg}", file=sys.stderr, flush=True)
+
+
+class Progress:
+    """Prints ``what`` every ``every`` seconds from a thread while a build runs."""
+
+    def __init__(self, label: str, count, total: int, every: float = 20.0):
+        self.label, self.count, self.total, self.every = label, count, total, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.started = time.perf_counter()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            n = self.count()
+            elapsed = time.perf_counter() - self.started
+            rate = n / elapsed if elapsed else 0
+            eta = f", ~{(self.total - n) / rate / 60:.1f} min left" if rate and n < self.total else ""
+            log(f"{self.label}: {n:,}/{self.total:,} articles, {rate:.0f}/s{eta}")
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+
+
+# -- vnsearch ---------------------------------------------------------------------
+def build_vnsearch(index_dir: Path, corpus: Path, tokens: Path, total: int) -> dict:
+    from indexer.ingest import BATCH_SIZE, index_paths
+
+    def committed() -> int:
+        # Whoosh writes _MAIN_<generation>.toc per commit; ingest commits every BATCH_SIZE.
+        gens = [int(p.stem.rsplit("_", 1)[1]) for p in index_dir.glob("_MAIN_*.toc")]
+        return min(total, max(gens, default=0) * BATCH_SIZE)
+
+    started = time.perf_counter()
+    with Progress("vnsearch (committed)", committed, total):
+        report = index_paths(index_dir, [corpus], rebuild=True)
+    seconds = time.perf_counter() - started
+    if report.failed:
+        log(f"vnsearch: {report.failed} articles failed, e.g. {report.failures[0]}")
+    return {"articles": report.added, "seconds": seconds, "failed": report.failed}
+
+
+def query_vnsearch(index_dir: Path, queries: list[dict], warmup: list[dict]) -> dict:
+    t = time.perf_counter()
+    from indexer.search import search
+    from indexer.store import ArticleStore
+
+    import_ms = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    store = ArticleStore.open(index_dir)
+    open_ms = (time.perf_counter() - t) * 1000
+
+    def run(q: dict) -> int:
+        return search(store, q["text"], limit=10).total
+
+    return _timed_queries(run, queries, warmup, import_ms, open_ms)
+
+
+# -- naive Whoosh ----------------------------------------------------------------
+def _naive_schema():
+    from whoosh.analysis import LowercaseFilter, RegexTokenizer
+    from whoosh.fields import ID, TEXT, Schema
+
+    analyzer = RegexTokenizer(TOKEN) | LowercaseFilter()
+    return Schema(id=ID(stored=True, unique=True), title=TEXT(analyzer=analyzer, stored=True),
+                  body=TEXT(analyzer=analyzer, stored=True))
+
+
+def build_naive(index_dir: Path, corpus: Path, tokens: Path, total: int) -> dict:
+    from whoosh import index
+
+    from speed_data import read_tokens
+
+    index_dir.mkdir(parents=True)
+    ix = index.create_in(str(index_dir), _naive_schema())
+    n, busy = 0, 0.0
+    with Progress("naive", lambda: n, total):
+        writer = ix.writer()
+        for obj in read_tokens(tokens):
+            t = time.perf_counter()
+            writer.add_document(id=obj["id"], title=obj["title_tokens"], body=obj["body_tokens"])
+            busy += time.perf_counter() - t
+            n += 1
+        log(f"naive: {n:,} added in {busy:.0f}s, committing")
+        t = time.perf_counter()
+        writer.commit()
+        commit = time.perf_counter() - t
+    ix.close()
+    return {"articles": n, "seconds": busy + commit, "commit_seconds": commit}
+
+
+def query_naive(index_dir: Path, queries: list[dict], warmup: list[dict]) -> dict:
+    t = time.perf_counter()
+    from whoosh import index
+    from whoosh import query as Q
+
+    import_ms = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    ix = index.open_dir(str(index_dir))
+    searcher = ix.searcher()  # BM25F, Whoosh's default
+    open_ms = (time.perf_counter() - t) * 1000
+
+    def run(q: dict) -> int:
+        terms = [Q.Term("title", tok, boost=TITLE_BOOST) for tok in q["tokens"]]
+        terms += [Q.Term("body", tok) for tok in q["tokens"]]
+        results = searcher.search(Q.Or(terms), limit=10)
+        for hit in results:
+            hit.highlights("body")
+        return results.scored_length()
+
+    return _timed_queries(run, queries, warmup, import_ms, open_ms)
+
+
+# -- tantivy --------------------------------------------------------------------
+def _tantivy_index(index_dir: Path, create: bool):
+    import tantivy
+
+    if create:
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        builder.add_text_field("title", stored=True, tokenizer_name="pyvi")
+        builder.add_text_field("body", stored=True, tokenizer_name="pyvi")
+        index_dir.mkdir(parents=True)
+        ix = tantivy.Index(builder.build(), path=str(index_dir))
+    else:
+        ix = tantivy.Index.open(str(index_dir))
+    analyzer = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TOKEN)).filter(tantivy.Filter.lowercase()).build()
+    ix.register_tokenizer("pyvi", analyzer)  # not persisted: registered on every open
+    return ix
+
+
+def build_tantivy(index_dir: Path, corpus: Path, tokens: Path, total: int) -> dict:
+    import tantivy
+
+    from speed_data import read_tokens
+
+    ix = _tantivy_index(index_dir, create=True)
+    n, busy = 0, 0.0
+    with Progress("tantivy", lambda: n, total):
+        writer = ix.writer(num_threads=1)
+        for obj in read_tokens(tokens):
+            t = time.perf_counter()
+            writer.add_document(tantivy.Document(id=obj["id"], title=obj["title_tokens"], body=obj["body_tokens"]))
+            busy += time.perf_counter() - t
+            n += 1
+        t = time.perf_counter()
+        writer.commit()
+        writer.wait_merging_threads()
+        commit = time.perf_counter() - t
+    return {"articles": n, "seconds": busy + commit, "commit_seconds": commit}
+
+
+def query_tantivy(index_dir: Path, queries: list[dict], warmup: list[dict]) -> dict:
+    t = time.perf_counter()
+    import tantivy
+
+    import_ms = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    ix = _tantivy_index(index_dir, create=False)
+    schema = ix.schema
+    searcher = ix.searcher()
+    open_ms = (time.perf_counter() - t) * 1000
+    should = tantivy.Occur.Should
+
+    def run(q: dict) -> int:
+        clauses = []
+        for tok in q["tokens"]:
+            title = tantivy.Query.term_query(schema, "title", tok)
+            clauses.append((should, tantivy.Query.boost_query(title, TITLE_BOOST)))
+            clauses.append((should, tantivy.Query.term_query(schema, "body", tok)))
+        query = tantivy.Query.boolean_query(clauses)
+        result = searcher.search(query, 10)
+        snippets = tantivy.SnippetGenerator.create(searcher, query, schema, "body")
+        snippets.set_max_num_chars(SNIPPET_CHARS)
+        for _score, address in result.hits:
+            snippets.snippet_from_doc(searcher.doc(address)).to_html()
+        return result.count
+
+    return _timed_queries(run, queries, warmup, import_ms, open_ms)
+
+
+# -- common ------------------------------------------------------------------------
+def _timed_queries(run, queries: list[dict], warmup: list[dict], import_ms: float, open_ms: float) -> dict:
+    rss_open = rss_mb()
+    t = time.perf_counter()
+    run(warmup[0])
+    first_ms = (time.perf_counter() - t) * 1000
+    for q in warmup[1:]:
+        run(q)
+    latencies, totals = [], []
+    for q in queries:  # each once, after the warm-up on other queries
+        t = time.perf_counter()
+        totals.append(run(q))
+        latencies.append((time.perf_counter() - t) * 1000)
+    return {
+        "import_ms": import_ms,
+        "open_ms": open_ms,
+        "first_ms": first_ms,
+        "rss_open_mb": rss_open,
+        "rss_mb": rss_mb(),
+        "latencies_ms": latencies,
+        "totals": totals,
+    }
+
+
+BUILDERS = {"vnsearch": build_vnsearch, "naive": build_naive, "tantivy": build_tantivy}
+QUERIERS = {"vnsearch": query_vnsearch, "naive": query_naive, "tantivy": query_tantivy}
+
+
+def main(argv: list[str]) -> None:
+    action, system, index_dir = argv[0], argv[1], Path(argv[2])
+    if action == "build":
+        corpus, tokens, total = Path(argv[3]), Path(argv[4]), int(argv[5])
+        result = BUILDERS[system](index_dir, corpus, tokens, total)
+        result["index_bytes"] = dir_bytes(index_dir)
+        result["rss_mb"] = rss_mb()
+    elif action == "query":
+        spec = json.loads(Path(argv[3]).read_text("utf-8"))
+        result = QUERIERS[system](index_dir, spec["queries"], spec["warmup"])
+    else:
+        raise SystemExit(f"unknown action {action!r}")
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
