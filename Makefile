@@ -34,3 +34,12 @@ test: install-test
 
 clean:
 	rm -rf $(VENV) $(INDEX) .pytest_cache
+
+# Speed benchmark (bench/README.md, "Speed"): make bench-speed SPEED_ARGS="--sizes 2k,20k"
+.PHONY: bench-speed
+$(VENV)/.installed-bench: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
+bench-speed: $(VENV)/.installed-bench
+	$(BIN)/python bench/speed.py $(SPEED_ARGS)
