@@ -12,6 +12,7 @@ from typing import Callable, Iterable, Iterator
 from .articles import Article, Failure, load_articles
 from .documents import to_document
 from .store import ArticleStore
+from .vocabulary import Vocabulary
 
 __all__ = ["IngestReport", "index_paths"]
 
@@ -64,6 +65,7 @@ def index_paths(
     store = ArticleStore.create(index_dir) if rebuild else ArticleStore.open_or_create(index_dir)
     with store:
         known = store.fingerprints()
+        vocabulary = Vocabulary.load(index_dir)
         seen: dict[str, str] = {}
         failed_origins: set[str] = set()
 
@@ -99,11 +101,11 @@ def index_paths(
         articles = chain(head, pending)
         n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
         if len(head) < POOL_THRESHOLD or n_workers < 2:
-            _write(store, ((a, to_document(a)) for a in articles), known, report)
+            _write(store, ((a, to_document(a)) for a in articles), known, vocabulary, report)
         else:
             with multiprocessing.Pool(n_workers) as pool:
                 docs = pool.imap(_with_document, articles, chunksize=8)
-                _write(store, docs, known, report)
+                _write(store, docs, known, vocabulary, report)
 
         if prune:
             _prune(store, paths, known, seen, failed_origins, report)
@@ -114,7 +116,13 @@ def _with_document(article: Article) -> tuple[Article, dict]:
     return article, to_document(article)
 
 
-def _write(store: ArticleStore, docs: Iterator[tuple[Article, dict]], known: dict, report: IngestReport) -> None:
+def _write(
+    store: ArticleStore,
+    docs: Iterator[tuple[Article, dict]],
+    known: dict,
+    vocabulary: Vocabulary,
+    report: IngestReport,
+) -> None:
     while True:
         batch = list(islice(docs, BATCH_SIZE))
         if not batch:
@@ -123,6 +131,8 @@ def _write(store: ArticleStore, docs: Iterator[tuple[Article, dict]], known: dic
         try:
             for article, doc in batch:
                 writer.put(doc)
+                vocabulary.add_document(doc)
+            vocabulary.save(store.path)  # under the write lock, before the commit
         except BaseException:
             writer.cancel()
             raise

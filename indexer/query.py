@@ -8,7 +8,7 @@ not an operator is just text: parsing never fails.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,6 +36,9 @@ class ParsedQuery:
     # Abbreviations typed in the query: each is one required clause satisfied by
     # any of its variants (as typed first, then the others, folded).
     alternatives: tuple[tuple[tuple[Forms, ...], ...], ...] = ()
+    # The plain syllables as typed, in runs between operators (for word
+    # look-ups and suggestions, which need the order).
+    runs: tuple[tuple[Forms, ...], ...] = ()
 
     @property
     def accented(self) -> bool:
@@ -89,10 +92,15 @@ def parse_query(text: str) -> ParsedQuery:
             bucket = alternatives if kind == "alt" else terms
             if item not in bucket:
                 bucket.append(item)
-    parsed = ParsedQuery(tuple(terms), tuple(phrases), tuple(excluded), alternatives=tuple(alternatives))
+    parsed = ParsedQuery(
+        tuple(terms),
+        tuple(phrases),
+        tuple(excluded),
+        alternatives=tuple(alternatives),
+        runs=tuple(tuple(r) for r in runs if r),
+    )
     if parsed.accented:
-        words = _word_candidates(runs + [list(p) for p in phrases])
-        parsed = ParsedQuery(parsed.terms, parsed.phrases, parsed.excluded, words, parsed.alternatives)
+        parsed = replace(parsed, words=_word_candidates(runs + [list(p) for p in phrases]))
     return parsed
 
 

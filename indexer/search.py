@@ -53,6 +53,7 @@ class SearchPage:
     matched_all: bool  # False when no article had every word and any word was accepted
     took_ms: float
     facets: dict[str, dict[str, int]]  # "source" / "category" / "year" → value → count
+    suggestion: str | None = None  # "did you mean": the query with diacritics, or a typo fixed
 
     @property
     def pages(self) -> int:
@@ -65,6 +66,7 @@ class SearchPage:
             "page": self.page,
             "matched_all": self.matched_all,
             "took_ms": round(self.took_ms, 1),
+            "suggestion": self.suggestion,
             "hits": [h.to_json() for h in self.hits],
             "facets": self.facets,
         }
@@ -95,13 +97,17 @@ def search(
     if since and until and since > until:
         raise QueryError("since", "is after until")
 
-    parsed = parse_query(query)
+    vocabulary = store.vocabulary()
+    parsed = vocabulary.word_readings(parse_query(query))
     filters = Filters(source=source or None, category=category or None, since=since, until=until)
     found = store.search(parsed, filters, (page - 1) * limit, limit, newest_first=sort == "newest")
     wanted = parsed.wanted
     hits = tuple(_hit(s.fields, s.score, wanted) for s in found.hits)
+    suggestion = None
+    if not parsed.accented or not found.total or not found.matched_all:
+        suggestion = vocabulary.suggest(parsed)
     took = (time.perf_counter() - started) * 1000
-    return SearchPage(query, found.total, page, limit, hits, found.matched_all, took, found.facets)
+    return SearchPage(query, found.total, page, limit, hits, found.matched_all, took, found.facets, suggestion)
 
 
 def _hit(fields: dict, score: float, wanted: frozenset[tuple[str, str]]) -> SearchHit:

@@ -25,6 +25,7 @@ from whoosh.index import LockError
 from .analysis import syllables
 from .errors import IndexLockedError, IndexMissingError, IndexVersionError
 from .query import ParsedQuery
+from .vocabulary import VOCABULARY_FILE, Vocabulary
 
 __all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "build_query"]
 
@@ -123,6 +124,8 @@ def build_query(parsed: ParsedQuery, match_all: bool = True) -> Q.Query | None:
         # An abbreviation: as typed (exact forms count if the query has any),
         # or any other variant of its group, on folded forms.
         variants = [_phrase_clause(typed, accented)] + [_phrase_clause(v, False) for v in others]
+        if accented:
+            variants.insert(1, _phrase_clause(typed, False))
         terms.append(Q.Or(variants))
     phrases = [_phrase_clause(p, accented) for p in parsed.phrases]
     if not terms and not phrases:
@@ -266,6 +269,17 @@ class ArticleStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def vocabulary(self) -> Vocabulary:
+        """The index's vocabulary, reloaded when a writer has saved a new one."""
+        try:
+            stamp = (self.path / VOCABULARY_FILE).stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        if getattr(self, "_vocabulary_stamp", -1) != stamp:
+            self._vocabulary = Vocabulary.load(self.path)
+            self._vocabulary_stamp = stamp
+        return self._vocabulary
 
     def refresh(self) -> None:
         """See what other writers committed since this store was opened."""

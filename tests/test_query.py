@@ -62,11 +62,11 @@ def test_fallback_query_accepts_any_word():
     [
         ("Thuỷ điện Hoà Bình", parse_query("Thủy điện Hòa Bình")),
         ("Ðà Nẵng", parse_query("Đà Nẵng")),
-        ("mai mai MAI", ParsedQuery(terms=(("mai", "mai"),))),
+        ("mai mai MAI", ParsedQuery(terms=(("mai", "mai"),), runs=((("mai", "mai"),) * 3,))),
         ("", ParsedQuery()),
         ("- -- \"\" ?!", ParsedQuery()),
         ('"unbalanced quote', ParsedQuery(phrases=((("unbalanced", "unbalanced"), ("quote", "quote")),))),
-        ("a-b", ParsedQuery(terms=(("a", "a"), ("b", "b")))),
+        ("a-b", ParsedQuery(terms=(("a", "a"), ("b", "b")), runs=((("a", "a"), ("b", "b")),))),
         ("“giá vàng”", ParsedQuery(phrases=((("giá", "gia"), ("vàng", "vang")),), words=("giá_vàng",))),
     ],
 )

@@ -202,3 +202,25 @@ def test_abbreviations_and_long_forms_find_each_other(tmp_path):
         for q in ("UBND họp", "ủy ban nhân dân họp", "uy ban nhan dan hop"):
             assert sorted(ids(store, q)) == ["long", "short"], q
         assert ids(store, "HN họp") == ["other"]
+
+
+@pytest.mark.parametrize(
+    "query, suggestion",
+    [
+        ("truong thi mai", "trương thị mai"),
+        ("da nang", "đà nẵng"),
+        ("gia vnag", "giá vàng"),
+        ("Trương Thị Mai", None),
+    ],
+)
+def test_did_you_mean(store, query, suggestion):
+    assert search(store, query).suggestion == suggestion
+
+
+def test_unaccented_query_ranks_with_the_words_it_spells(store):
+    # "thuy dien" spells the indexed word "thủy_điện": the article holding it as a
+    # word comes first, and the query carries it as a ranking signal.
+    from indexer.query import parse_query
+
+    assert store.vocabulary().word_readings(parse_query("thuy dien")).words == ("thủy_điện",)
+    assert ids(store, "thuy dien")[:1] == ["thuy-dien-cu"]
