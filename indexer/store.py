@@ -25,7 +25,7 @@ from whoosh.index import LockError
 from .analysis import syllables
 from .errors import IndexLockedError, IndexMissingError, IndexVersionError
 from .query import ParsedQuery
-from .vocabulary import VOCABULARY_FILE, Vocabulary
+from .vocabulary import Vocabulary
 
 __all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "build_query"]
 
@@ -271,15 +271,8 @@ class ArticleStore:
         self.close()
 
     def vocabulary(self) -> Vocabulary:
-        """The index's vocabulary, reloaded when a writer has saved a new one."""
-        try:
-            stamp = (self.path / VOCABULARY_FILE).stat().st_mtime_ns
-        except OSError:
-            stamp = None
-        if getattr(self, "_vocabulary_stamp", -1) != stamp:
-            self._vocabulary = Vocabulary.load(self.path)
-            self._vocabulary_stamp = stamp
-        return self._vocabulary
+        """The index's vocabulary (shared by every store of this index in the process)."""
+        return Vocabulary.shared(self.path)
 
     def refresh(self) -> None:
         """See what other writers committed since this store was opened."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +37,7 @@ class Vocabulary:
         self.syllables: Counter = syllables or Counter()
         self.words: Counter = words or Counter()
         self._readings: dict[str, dict[str, tuple[str, int, int]]] | None = None
+        self._readings_lock = threading.Lock()
 
     # -- counting (index time) ----------------------------------------------
     def add_document(self, doc: dict) -> None:
@@ -60,20 +62,40 @@ class Vocabulary:
             return cls()
         return cls(Counter(data.get("syllables", {})), Counter(data.get("words", {})))
 
+    @classmethod
+    def shared(cls, index_dir: Path) -> "Vocabulary":
+        """The saved vocabulary, loaded once per process and per version of the file
+        (every open store of an index shares it)."""
+        path = Path(index_dir) / VOCABULARY_FILE
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        key = str(path.resolve())
+        with _shared_lock:
+            cached = _shared.get(key)
+            if cached is None or cached[0] != stamp:
+                cached = _shared[key] = (stamp, cls.load(index_dir))
+            return cached[1]
+
     # -- readings (query time) -------------------------------------------------
     def _reading_tables(self) -> dict[str, dict[str, tuple[str, int, int]]]:
         """folded form → (most frequent exact form, its count, count of all forms)."""
-        if self._readings is None:
-            tables = {}
-            for name, counter in (("syllables", self.syllables), ("words", self.words)):
-                best: dict[str, tuple[str, int, int]] = {}
-                for exact, n in counter.items():
-                    key = fold(exact)
-                    form, top, total = best.get(key, (exact, 0, 0))
-                    best[key] = (exact, n, total + n) if n > top else (form, top, total + n)
-                tables[name] = best
-            self._readings = tables
-        return self._readings
+        with self._readings_lock:
+            if self._readings is None:
+                self._readings = self._build_readings()
+            return self._readings
+
+    def _build_readings(self) -> dict[str, dict[str, tuple[str, int, int]]]:
+        tables = {}
+        for name, counter in (("syllables", self.syllables), ("words", self.words)):
+            best: dict[str, tuple[str, int, int]] = {}
+            for exact, n in counter.items():
+                key = fold(exact)
+                form, top, total = best.get(key, (exact, 0, 0))
+                best[key] = (exact, n, total + n) if n > top else (form, top, total + n)
+            tables[name] = best
+        return tables
 
     def word_readings(self, parsed: ParsedQuery) -> ParsedQuery:
         """For a query typed without diacritics, the indexed words its adjacent
@@ -91,7 +113,7 @@ class Vocabulary:
                         found.append(hit[0])
         return replace(parsed, words=tuple(dict.fromkeys(found))) if found else parsed
 
-    def suggest(self, parsed: ParsedQuery, typed_terms: tuple[Forms, ...] | None = None) -> str | None:
+    def suggest(self, parsed: ParsedQuery) -> str | None:
         """A better way to type the query, or None.
 
         Without diacritics: the clear accented reading, word by word
@@ -135,6 +157,10 @@ class Vocabulary:
             return table[folded][0]
         scored = [table[c][1:2] + table[c][:1] for c in _edits(folded) if c in table]
         return max(scored)[1] if scored else exact
+
+
+_shared: dict[str, tuple[int | None, Vocabulary]] = {}
+_shared_lock = threading.Lock()
 
 
 def _edits(word: str) -> set[str]:
