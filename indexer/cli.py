@@ -184,7 +184,14 @@ def serve_cmd(host, port, threads, index_dir) -> None:
 
     app = create_app({"INDEX_DIR": str(index_dir)})
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="vnsearch")
+    try:
+        # Every route is a GET: waitress refuses a large body before buffering it.
+        waitress.serve(
+            app, host=host, port=port, threads=threads, ident="vnsearch",
+            max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+        )
+    finally:
+        app.extensions["vnsearch"].close()
 
 
 @main.command("eval")
