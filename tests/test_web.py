@@ -212,7 +212,6 @@ def test_facets_count_and_narrow_and_clear(client):
 def test_year_facet_is_a_date_range_and_shows_as_one_filter(client):
     html = get_html(client, "/search?q=du+l%E1%BB%8Bch&since=2024-01-01&until=2024-12-31")
     assert "Năm: 2024" in html and "Từ ngày" not in html.split('class="layout"')[0]
-    assert 'href="/search?q=du+l%C3%AD%E1%BB%8Bch"' not in html  # sanity: the query is kept as typed
     assert 'class="active" aria-current="true"' in html
     # A plain date range shows as its two ends.
     html = get_html(client, "/search?q=du+l%E1%BB%8Bch&since=2024-01-02")
