@@ -79,6 +79,15 @@ def machine_line() -> str:
     return f"commit {git('rev-parse', '--short', 'HEAD')}{' +dirty' if dirty else ''}, {os.cpu_count()} CPUs, load {load}"
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc), to see past other load on the machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -173,7 +182,9 @@ def main() -> None:
     server = start_server(args.index, port, args.threads)
     try:
         run(port, args.path, warmup)
+        cpu_before = cpu_seconds(server.pid)
         latencies, took, totals, errors = run(port, args.path, measured)
+        cpu_after = cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -186,6 +197,8 @@ def main() -> None:
             f"latency ms: median {statistics.median(latencies):.1f}, p95 {percentile(latencies, 95):.1f}, "
             f"max {max(latencies):.1f}, mean {statistics.fmean(latencies):.1f}"
         )
+    if cpu_before is not None and cpu_after is not None and latencies:
+        print(f"server CPU time: {(cpu_after - cpu_before) * 1000 / len(measured):.0f} ms per query (mean)")
     if took:
         print(f"search time reported on the page (took_ms): median {statistics.median(took):.0f}, p95 {percentile(took, 95):.0f}")
     if totals:
