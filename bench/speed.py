@@ -167,9 +167,12 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
             "p95": percentile(lat, 0.95),
             "max": max(lat),
             "mean": sum(lat) / len(lat),
+            "query_seconds": sum(lat) / 1000,
             "rss_open_mb": result["rss_open_mb"],
             "rss_mb": result["rss_mb"],
             "by_kind": by_kind(spec["queries"], lat),
+            "build_spent": build.get("spent", {}),
+            "query_spent": result.get("spent", {}),
         })
     detail = {
         "corpus": str(corpus),
@@ -198,6 +201,27 @@ def render(rows: list[dict]) -> str:
     lines = []
     for r in cells:
         lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip())
+    return "\n".join(lines)
+
+
+def render_spent(rows: list[dict]) -> str:
+    """Where vnsearch's time goes, from the timers the workers put around library calls."""
+    lines = []
+    for row in rows:
+        if row["system"] != "vnsearch":
+            continue
+        build, spent = row["build_seconds"], row.get("build_spent", {})
+        if spent:
+            parts = [f"{name}() {v / build:.0%}" for name, v in spent.items()]
+            rest = build - sum(spent.values())
+            lines.append(f"{row['size']} vnsearch indexing, {build:.0f} s: " + ", ".join(parts)
+                         + f", the rest (reading articles, waiting for the pyvi workers, startup) {rest / build:.0%}")
+        spent = row.get("query_spent", {})
+        if spent:
+            total = row["query_seconds"]
+            parts = [f"{name}() {v / total:.0%}" for name, v in spent.items()]
+            lines.append(f"{row['size']} vnsearch queries, {total:.1f} s: " + ", ".join(parts)
+                         + f", the rest {(total - sum(spent.values())) / total:.0%}")
     return "\n".join(lines)
 
 
@@ -261,6 +285,9 @@ def main(argv: list[str] | None = None) -> None:
     print(render(rows))
     print()
     print(render_kinds(rows))
+    spent = render_spent(rows)
+    if spent:
+        print("\nwhere vnsearch's time goes (timers around library calls):\n" + spent)
     for size in sizes:
         timed = [q for q in details[size]["queries"] if "vnsearch_ms" in q]
         if timed:

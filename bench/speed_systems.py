@@ -27,6 +27,7 @@ pyvi segmentation of their queries is done by the caller, outside the timing.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -83,8 +84,35 @@ class Progress:
 
 
 # -- vnsearch ---------------------------------------------------------------------
+def _time_calls(owner, name: str, spent: dict) -> None:
+    """Add the time spent in ``owner.name`` to ``spent["Owner.name"]`` (a diagnostic: where
+    the time goes). Skipped when the library no longer has that attribute."""
+    fn = getattr(owner, name, None)
+    if fn is None:
+        return
+    key = f"{getattr(owner, '__qualname__', owner.__name__.rsplit('.', 1)[-1])}.{name}"
+    spent[key] = 0.0
+
+    @functools.wraps(fn)
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[key] += time.perf_counter() - t
+
+    setattr(owner, name, timed)
+
+
 def build_vnsearch(index_dir: Path, corpus: Path, tokens: Path, total: int) -> dict:
+    from indexer import store as vnstore
     from indexer.ingest import BATCH_SIZE, index_paths
+
+    # Writer-side split: Whoosh adding documents vs committing; the rest is reading
+    # articles and waiting for the pyvi workers.
+    spent: dict[str, float] = {}
+    _time_calls(getattr(vnstore, "StoreWriter", None), "put", spent)
+    _time_calls(getattr(vnstore, "StoreWriter", None), "commit", spent)
 
     def committed() -> int:
         # Whoosh writes _MAIN_<generation>.toc per commit; ingest commits every BATCH_SIZE.
@@ -97,15 +125,19 @@ def build_vnsearch(index_dir: Path, corpus: Path, tokens: Path, total: int) -> d
     seconds = time.perf_counter() - started
     if report.failed:
         log(f"vnsearch: {report.failed} articles failed, e.g. {report.failures[0]}")
-    return {"articles": report.added, "seconds": seconds, "failed": report.failed}
+    return {"articles": report.added, "seconds": seconds, "failed": report.failed, "spent": spent}
 
 
 def query_vnsearch(index_dir: Path, queries: list[dict], warmup: list[dict]) -> dict:
     t = time.perf_counter()
+    from indexer import search as vnsearch
     from indexer.search import search
     from indexer.store import ArticleStore
 
     import_ms = (time.perf_counter() - t) * 1000
+    spent: dict[str, float] = {}
+    _time_calls(ArticleStore, "search", spent)  # Whoosh: matching, scoring, facets
+    _time_calls(vnsearch, "make_snippet", spent)
     t = time.perf_counter()
     store = ArticleStore.open(index_dir)
     open_ms = (time.perf_counter() - t) * 1000
@@ -113,7 +145,8 @@ def query_vnsearch(index_dir: Path, queries: list[dict], warmup: list[dict]) -> 
     def run(q: dict) -> int:
         return search(store, q["text"], limit=10).total
 
-    return _timed_queries(run, queries, warmup, import_ms, open_ms)
+    result = _timed_queries(run, queries, warmup, import_ms, open_ms, spent)
+    return result
 
 
 # -- naive Whoosh ----------------------------------------------------------------
@@ -240,13 +273,15 @@ def query_tantivy(index_dir: Path, queries: list[dict], warmup: list[dict]) -> d
 
 
 # -- common ------------------------------------------------------------------------
-def _timed_queries(run, queries: list[dict], warmup: list[dict], import_ms: float, open_ms: float) -> dict:
+def _timed_queries(run, queries, warmup, import_ms: float, open_ms: float, spent: dict | None = None) -> dict:
     rss_open = rss_mb()
     t = time.perf_counter()
     run(warmup[0])
     first_ms = (time.perf_counter() - t) * 1000
     for q in warmup[1:]:
         run(q)
+    for k in spent or {}:
+        spent[k] = 0.0  # the measured queries only
     latencies, totals = [], []
     for q in queries:  # each once, after the warm-up on other queries
         t = time.perf_counter()
@@ -260,6 +295,7 @@ def _timed_queries(run, queries: list[dict], warmup: list[dict], import_ms: floa
         "rss_mb": rss_mb(),
         "latencies_ms": latencies,
         "totals": totals,
+        "spent": spent or {},
     }
 
 
