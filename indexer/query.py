@@ -39,6 +39,8 @@ class ParsedQuery:
     # The plain syllables as typed, in runs between operators (for word
     # look-ups and suggestions, which need the order).
     runs: tuple[tuple[Forms, ...], ...] = ()
+    # Function syllables of a long query: they raise the score, never required.
+    optional: tuple[Forms, ...] = ()
 
     @property
     def accented(self) -> bool:
@@ -92,16 +94,38 @@ def parse_query(text: str) -> ParsedQuery:
             bucket = alternatives if kind == "alt" else terms
             if item not in bucket:
                 bucket.append(item)
+    optional = _optional_stopwords(terms)
+    terms = [t for t in terms if t not in optional]
     parsed = ParsedQuery(
         tuple(terms),
         tuple(phrases),
         tuple(excluded),
         alternatives=tuple(alternatives),
         runs=tuple(tuple(r) for r in runs if r),
+        optional=optional,
     )
     if parsed.accented:
         parsed = replace(parsed, words=_word_candidates(runs + [list(p) for p in phrases]))
     return parsed
+
+
+STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
+# From this many plain syllables on, a query reads as a sentence or a question.
+LONG_QUERY = 4
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    lines = STOPWORDS_FILE.read_text("utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _optional_stopwords(terms: list[Forms]) -> tuple[Forms, ...]:
+    """The function syllables of a long query, when at least two content syllables remain."""
+    if len(terms) < LONG_QUERY:
+        return ()
+    stop = tuple(t for t in terms if t[0] in _stopwords())
+    return stop if len(terms) - len(stop) >= 2 else ()
 
 
 ABBREVIATIONS_FILE = Path(__file__).with_name("abbreviations.txt")

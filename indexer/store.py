@@ -32,19 +32,15 @@ __all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "build_query"]
 FORMAT_VERSION = 1
 META_FILE = "vnsearch.json"
 
-# Query-time boosts: title above body; where the query carries diacritics the
-# exact form outranks the folded one ("Đà Nẵng" above "đã nâng").
-BOOST = {
-    "title_x": 3.0,
-    "text_x": 1.0,
-    "title_f": 1.5,
-    "text_f": 0.5,
-    "title_w": 1.5,
-    "text_w": 0.5,
-}
-# Queries typed without diacritics only look at the folded fields.
-BOOST_FOLDED_ONLY = {"title_f": 3.0, "text_f": 1.0}
-PHRASE_BOOST = 1.0
+# Query-time boosts: a syllable in the title counts three times one in the text;
+# a query's syllables that form an indexed pyvi word raise the score further.
+TITLE_BOOST = 3.0
+WORD_BOOST = {"title_w": 1.5, "text_w": 0.5}
+# Matching levels, tried in order until one finds articles. A query typed with
+# diacritics first matches exact forms only ("Đà Nẵng" finds the city, not
+# "đã nâng"); then folded forms (a mis-typed mark still finds the article),
+# ranked with the exact forms as a bonus; then any of its syllables (OR).
+EXACT, FOLDED, ANY = "exact", "folded", "any"
 
 
 def _schema() -> Schema:
@@ -88,67 +84,59 @@ class Filters:
     until: dt.date | None = None
 
 
-def _forms_clause(syllable_forms: tuple[str, str], accented: bool) -> Q.Query:
-    exact, folded = syllable_forms
-    if accented:
-        return Q.Or(
-            [
-                Q.Term("title_x", exact, boost=BOOST["title_x"]),
-                Q.Term("text_x", exact, boost=BOOST["text_x"]),
-                Q.Term("title_f", folded, boost=BOOST["title_f"]),
-                Q.Term("text_f", folded, boost=BOOST["text_f"]),
-            ]
-        )
-    return Q.Or([Q.Term(f, folded, boost=b) for f, b in BOOST_FOLDED_ONLY.items()])
+def _syllable(forms: tuple[str, str], exact: bool) -> Q.Query:
+    """One syllable in the title or the text, by its exact or its folded form."""
+    text = forms[0] if exact else forms[1]
+    side = "x" if exact else "f"
+    return Q.Or([Q.Term(f"title_{side}", text, boost=TITLE_BOOST), Q.Term(f"text_{side}", text)])
 
 
-def _phrase_clause(forms: Sequence[tuple[str, str]], accented: bool, boost: float = 1.0) -> Q.Query:
+def _sequence(forms: Sequence[tuple[str, str]], exact: bool) -> Q.Query:
+    """Syllables side by side (a quoted phrase, an abbreviation's long form)."""
     if len(forms) == 1:
-        return _forms_clause(forms[0], accented)
-    side = 0 if accented else 1
-    words = [f[side] for f in forms]
-    fields = ("title_x", "text_x") if accented else ("title_f", "text_f")
-    return Q.Or([Q.Phrase(f, words, boost=boost * BOOST_FOLDED_ONLY[f[:-1] + "f"]) for f in fields])
+        return _syllable(forms[0], exact)
+    side = "x" if exact else "f"
+    words = [f[0] if exact else f[1] for f in forms]
+    return Q.Or([Q.Phrase(f"title_{side}", words, boost=TITLE_BOOST), Q.Phrase(f"text_{side}", words)])
 
 
-def build_query(parsed: ParsedQuery, match_all: bool = True) -> Q.Query | None:
-    """The Whoosh query for a parsed query; None when it has nothing to match.
+def levels(parsed: ParsedQuery) -> tuple[str, ...]:
+    """The matching levels to try for this query, strictest first."""
+    clauses = len(parsed.terms) + len(parsed.alternatives)
+    first = (EXACT, FOLDED) if parsed.accented else (FOLDED,)
+    return first + ((ANY,) if clauses > 1 else ())
 
-    ``match_all`` requires every plain syllable (AND); without it any one will
-    do (OR), the fallback when nothing contains them all. Phrases are always
-    required, exclusions always excluded; pyvi words only raise the score.
+
+def build_query(parsed: ParsedQuery, level: str = EXACT) -> Q.Query | None:
+    """The Whoosh query for a parsed query at one matching level; None when it
+    has nothing to match.
+
+    At EXACT and FOLDED every plain syllable is required (AND); at ANY one will
+    do (OR). Phrases are always required, exclusions always excluded; pyvi
+    words and a long query's function syllables only raise the score.
     """
-    accented = parsed.accented
-    terms = [_forms_clause(t, accented) for t in parsed.terms]
+    exact = parsed.accented and level == EXACT
+    terms = [_syllable(t, exact) for t in parsed.terms]
     for typed, *others in parsed.alternatives:
-        # An abbreviation: as typed (exact forms count if the query has any),
-        # or any other variant of its group, on folded forms.
-        variants = [_phrase_clause(typed, accented)] + [_phrase_clause(v, False) for v in others]
-        if accented:
-            variants.insert(1, _phrase_clause(typed, False))
+        # An abbreviation: as typed, or any other variant of its group (folded).
+        variants = [_sequence(typed, exact)] + [_sequence(v, False) for v in others]
         terms.append(Q.Or(variants))
-    phrases = [_phrase_clause(p, accented) for p in parsed.phrases]
+    phrases = [_sequence(p, exact) for p in parsed.phrases]
     if not terms and not phrases:
         return None
-    if match_all or len(terms) < 2:
-        required: Q.Query = Q.And(terms + phrases)
-    else:
-        required = Q.And([Q.Or(terms)] + phrases) if phrases else Q.Or(terms)
-    if isinstance(required, Q.And) and len(required.subqueries) == 1:
-        required = required.subqueries[0]
+    if level == ANY and len(terms) > 1:
+        terms = [Q.Or(terms)]
+    required = Q.And(terms + phrases) if len(terms) + len(phrases) > 1 else (terms + phrases)[0]
 
-    boosts: list[Q.Query] = []
-    if accented:
-        for word in parsed.words:
-            boosts.append(Q.Term("title_w", word, boost=BOOST["title_w"]))
-            boosts.append(Q.Term("text_w", word, boost=BOOST["text_w"]))
-    if len(parsed.terms) > 1 and not parsed.phrases:
-        # Proximity: the query's syllables side by side, as typed.
-        boosts.append(_phrase_clause(parsed.terms, accented, PHRASE_BOOST))
+    boosts: list[Q.Query] = [_syllable(t, exact) for t in parsed.optional]
+    if parsed.accented and not exact:
+        # Matched on folded forms: the exact ones typed still rank first.
+        boosts += [_syllable(t, True) for t in parsed.terms]
+    boosts += [Q.Term(f, word, boost=b) for word in parsed.words for f, b in WORD_BOOST.items()]
     q = Q.AndMaybe(required, Q.Or(boosts)) if boosts else required
 
     if parsed.excluded:
-        q = Q.AndNot(q, Q.Or([_phrase_clause(e, _is_accented(e)) for e in parsed.excluded]))
+        q = Q.AndNot(q, Q.Or([_sequence(e, _is_accented(e)) for e in parsed.excluded]))
     return q
 
 
@@ -333,17 +321,19 @@ class ArticleStore:
         kwargs = {"limit": offset + limit, "filter": fq, "groupedby": _FACETS, "maptype": sorting.Count}
         if newest_first:
             kwargs["sortedby"] = sorting.FieldFacet("day", reverse=True)
-        matched_all = True
-        q = build_query(parsed, match_all=True)
-        if q is None:
-            return StoredResults(0, True, [], {name: {} for name in _FACETS})
-        results = self._searcher.search(q, **kwargs)
-        if results.is_empty() and len(parsed.terms) + len(parsed.alternatives) > 1:
-            matched_all = False
-            results = self._searcher.search(build_query(parsed, match_all=False), **kwargs)
+        results, level = None, EXACT
+        for level in levels(parsed):
+            q = build_query(parsed, level)
+            if q is None:
+                return StoredResults(0, True, [], {name: {} for name in _FACETS})
+            results = self._searcher.search(q, **kwargs)
+            if not results.is_empty():
+                break
+        matched_all = level != ANY
         hits = [StoredHit(hit.fields(), hit.score or 0.0) for hit in results[offset : offset + limit]]
-        facets = {name: _counts(results.groups(name)) for name in _FACETS}
-        return StoredResults(len(results), matched_all, hits, facets)
+        groups = {name: results.groups(name) for name in _FACETS}
+        total = sum(groups["year"].values())  # every article has a year group (0 if undated)
+        return StoredResults(total, matched_all, hits, {k: _counts(v) for k, v in groups.items()})
 
     def related(self, article_id: str, limit: int) -> list[StoredHit]:
         """Articles sharing the most distinctive words of this one (title and text)."""

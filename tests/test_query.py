@@ -5,15 +5,13 @@ import unicodedata
 import pytest
 
 from indexer.query import ParsedQuery, parse_query
-from indexer.store import build_query
+from indexer.store import ANY, EXACT, FOLDED, build_query, levels
 
 ACCENTED_MAI = (
-    "(((title_x:trương^3.0 OR text_x:trương OR title_f:truong^1.5 OR text_f:truong^0.5)"
-    " AND (title_x:thị^3.0 OR text_x:thị OR title_f:thi^1.5 OR text_f:thi^0.5)"
-    " AND (title_x:mai^3.0 OR text_x:mai OR title_f:mai^1.5 OR text_f:mai^0.5))"
+    "(((title_x:trương^3.0 OR text_x:trương) AND (title_x:thị^3.0 OR text_x:thị)"
+    " AND (title_x:mai^3.0 OR text_x:mai))"
     " ANDMAYBE (title_w:trương_thị^1.5 OR text_w:trương_thị^0.5 OR title_w:thị_mai^1.5 OR text_w:thị_mai^0.5"
-    " OR title_w:trương_thị_mai^1.5 OR text_w:trương_thị_mai^0.5"
-    ' OR (title_x:"trương thị mai" OR text_x:"trương thị mai")))'
+    " OR title_w:trương_thị_mai^1.5 OR text_w:trương_thị_mai^0.5))"
 )
 
 
@@ -26,20 +24,18 @@ ACCENTED_MAI = (
         ("TRƯƠNG THỊ MAI", ACCENTED_MAI),
         (
             "truong thi mai",
-            "(((title_f:truong^3.0 OR text_f:truong) AND (title_f:thi^3.0 OR text_f:thi)"
-            " AND (title_f:mai^3.0 OR text_f:mai))"
-            ' ANDMAYBE ((title_f:"truong thi mai" OR text_f:"truong thi mai")))',
+            "((title_f:truong^3.0 OR text_f:truong) AND (title_f:thi^3.0 OR text_f:thi)"
+            " AND (title_f:mai^3.0 OR text_f:mai))",
         ),
         ("mai", "(title_f:mai^3.0 OR text_f:mai)"),
         (
             '"Đà Nẵng" -bão',
             '(((title_x:"đà nẵng" OR text_x:"đà nẵng") ANDMAYBE (title_w:đà_nẵng^1.5 OR text_w:đà_nẵng^0.5))'
-            " ANDNOT ((title_x:bão^3.0 OR text_x:bão OR title_f:bao^1.5 OR text_f:bao^0.5)))",
+            " ANDNOT ((title_x:bão^3.0 OR text_x:bão)))",
         ),
         (
             'gia vang -"the gioi"',
-            "((((title_f:gia^3.0 OR text_f:gia) AND (title_f:vang^3.0 OR text_f:vang))"
-            ' ANDMAYBE ((title_f:"gia vang" OR text_f:"gia vang")))'
+            "(((title_f:gia^3.0 OR text_f:gia) AND (title_f:vang^3.0 OR text_f:vang))"
             ' ANDNOT ((title_f:"the gioi" OR text_f:"the gioi")))',
         ),
     ],
@@ -48,13 +44,35 @@ def test_build_query(text, expected):
     assert str(build_query(parse_query(text))) == expected
 
 
-def test_fallback_query_accepts_any_word():
-    assert str(build_query(parse_query("vàng bạc"), match_all=False)) == (
-        "(((title_x:vàng^3.0 OR text_x:vàng OR title_f:vang^1.5 OR text_f:vang^0.5)"
-        " OR (title_x:bạc^3.0 OR text_x:bạc OR title_f:bac^1.5 OR text_f:bac^0.5))"
-        " ANDMAYBE (title_w:vàng_bạc^1.5 OR text_w:vàng_bạc^0.5"
-        ' OR (title_x:"vàng bạc" OR text_x:"vàng bạc")))'
-    )
+@pytest.mark.parametrize(
+    "level, expected",
+    [
+        # A mark typed wrong still finds the article; exact forms rank first.
+        (
+            FOLDED,
+            "(((title_f:vang^3.0 OR text_f:vang) AND (title_f:bac^3.0 OR text_f:bac))"
+            " ANDMAYBE ((title_x:vàng^3.0 OR text_x:vàng) OR (title_x:bạc^3.0 OR text_x:bạc)"
+            " OR title_w:vàng_bạc^1.5 OR text_w:vàng_bạc^0.5))",
+        ),
+        # Nothing has them all: any one will do.
+        (
+            ANY,
+            "(((title_f:vang^3.0 OR text_f:vang) OR (title_f:bac^3.0 OR text_f:bac))"
+            " ANDMAYBE ((title_x:vàng^3.0 OR text_x:vàng) OR (title_x:bạc^3.0 OR text_x:bạc)"
+            " OR title_w:vàng_bạc^1.5 OR text_w:vàng_bạc^0.5))",
+        ),
+    ],
+)
+def test_looser_levels(level, expected):
+    assert str(build_query(parse_query("vàng bạc"), level)) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("vàng bạc", (EXACT, FOLDED, ANY)), ("vang bac", (FOLDED, ANY)), ("vàng", (EXACT, FOLDED)), ("vang", (FOLDED,))],
+)
+def test_levels(text, expected):
+    assert levels(parse_query(text)) == expected
 
 
 @pytest.mark.parametrize(
@@ -122,3 +140,22 @@ def test_abbreviation_query():
     assert str(build_query(parse_query("ubnd"))) == (
         '((title_f:ubnd^3.0 OR text_f:ubnd) OR (title_f:"uy ban nhan dan" OR text_f:"uy ban nhan dan"))'
     )
+
+
+@pytest.mark.parametrize(
+    "text, required, optional",
+    [
+        # A question: its function syllables rank but are not required.
+        ("Ai là người phát minh ra máy in", ("người", "phát", "minh", "máy", "in"), ("ai", "là", "ra")),
+        # Short queries require every syllable, function words included.
+        ("của người dân", ("của", "người", "dân"), ()),
+        # Fewer than two content syllables left: everything stays required.
+        ("là của và những gì", ("là", "của", "và", "những", "gì"), ()),
+        # Quoted syllables are never counted or dropped.
+        ('"là của" và những gì mới', ("và", "những", "gì", "mới"), ()),
+    ],
+)
+def test_long_queries_do_not_require_function_syllables(text, required, optional):
+    parsed = parse_query(text)
+    assert tuple(e for e, _ in parsed.terms) == required
+    assert tuple(e for e, _ in parsed.optional) == optional
