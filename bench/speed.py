@@ -45,6 +45,7 @@ COLUMNS = [  # header, row key, format
     ("system", "system", "{}"),
     ("art/s", "rate", "{:.0f}"),
     ("×pyvi2", "x_pyvi2", "{:.2f}"),
+    ("art/cpu-s", "cpu_rate", "{:.0f}"),
     ("index MB", "index_mb", "{:.1f}"),
     ("×text", "x_text", "{:.2f}"),
     ("open ms", "open_ms", "{:.0f}"),
@@ -52,6 +53,7 @@ COLUMNS = [  # header, row key, format
     ("p50 ms", "p50", "{:.1f}"),
     ("p95 ms", "p95", "{:.1f}"),
     ("max ms", "max", "{:.0f}"),
+    ("p50 cpu", "cpu_p50", "{:.1f}"),
     ("RSS open MB", "rss_open_mb", "{:.0f}"),
     ("RSS MB", "rss_mb", "{:.0f}"),
 ]
@@ -117,7 +119,10 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
         log(f"pyvi on {len(sample):,} articles, 1 process then Pool(2)")
         pyvi = pyvi_rates(sample)
         pyvi_file.write_text(json.dumps(pyvi))
-    rows = [{"size": size, "system": s, "rate": pyvi[s], "x_pyvi2": pyvi[s] / pyvi["pyvi-2p"]} for s in ("pyvi-1p", "pyvi-2p")]
+    rows = [
+        {"size": size, "system": s, "rate": pyvi[s], "x_pyvi2": pyvi[s] / pyvi["pyvi-2p"], "cpu_rate": pyvi.get(f"{s}-cpu")}
+        for s in ("pyvi-1p", "pyvi-2p")
+    ]
 
     queries, warmup = make_queries(sample, args.queries, args.warmup, segment_query)
     spec = {
@@ -150,7 +155,11 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
         for pq, ms, total in zip(per_query, lat, result["totals"]):
             pq[f"{system}_ms"] = round(ms, 2)
             pq[f"{system}_total"] = total
+        for pq, ms in zip(per_query, result.get("cpu_ms", [])):
+            pq[f"{system}_cpu_ms"] = round(ms, 2)
         rate = build["articles"] / build["seconds"]
+        cpu_seconds = build.get("cpu_self_seconds", 0) + build.get("cpu_children_seconds", 0)
+        cpu = result.get("cpu_ms") or [float("nan")]
         rows.append({
             "size": size,
             "system": system,
@@ -158,6 +167,10 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
             "build_seconds": build["seconds"],
             "rate": rate,
             "x_pyvi2": rate / pyvi["pyvi-2p"],
+            "cpu_seconds": cpu_seconds,
+            "cpu_self_seconds": build.get("cpu_self_seconds"),
+            "cpu_children_seconds": build.get("cpu_children_seconds"),
+            "cpu_rate": build["articles"] / cpu_seconds if cpu_seconds else None,
             "index_mb": build["index_bytes"] / 1e6,
             "x_text": build["index_bytes"] / raw,
             "import_ms": result["import_ms"],
@@ -167,6 +180,8 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
             "p95": percentile(lat, 0.95),
             "max": max(lat),
             "mean": sum(lat) / len(lat),
+            "cpu_p50": percentile(cpu, 0.5),
+            "cpu_p95": percentile(cpu, 0.95),
             "query_seconds": sum(lat) / 1000,
             "rss_open_mb": result["rss_open_mb"],
             "rss_mb": result["rss_mb"],
@@ -216,6 +231,10 @@ def render_spent(rows: list[dict]) -> str:
             rest = build - sum(spent.values())
             lines.append(f"{row['size']} vnsearch indexing, {build:.0f} s: " + ", ".join(parts)
                          + f", the rest (reading articles, waiting for the pyvi workers, startup) {rest / build:.0%}")
+        if row.get("cpu_self_seconds") is not None:
+            lines.append(f"{row['size']} vnsearch indexing CPU: writer process {row['cpu_self_seconds']:.0f} s, "
+                         f"pyvi workers {row['cpu_children_seconds']:.0f} s (both together, per article: "
+                         f"{1000 * row['cpu_seconds'] / row['articles']:.1f} ms)")
         spent = row.get("query_spent", {})
         if spent:
             total = row["query_seconds"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -282,11 +283,12 @@ def _timed_queries(run, queries, warmup, import_ms: float, open_ms: float, spent
         run(q)
     for k in spent or {}:
         spent[k] = 0.0  # the measured queries only
-    latencies, totals = [], []
+    latencies, cpu, totals = [], [], []
     for q in queries:  # each once, after the warm-up on other queries
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         totals.append(run(q))
         latencies.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
     return {
         "import_ms": import_ms,
         "open_ms": open_ms,
@@ -294,6 +296,7 @@ def _timed_queries(run, queries, warmup, import_ms: float, open_ms: float, spent
         "rss_open_mb": rss_open,
         "rss_mb": rss_mb(),
         "latencies_ms": latencies,
+        "cpu_ms": cpu,  # this process's CPU time per query: what other load on the machine inflates less
         "totals": totals,
         "spent": spent or {},
     }
@@ -308,6 +311,12 @@ def main(argv: list[str]) -> None:
     if action == "build":
         corpus, tokens, total = Path(argv[3]), Path(argv[4]), int(argv[5])
         result = BUILDERS[system](index_dir, corpus, tokens, total)
+        # CPU seconds of this process (Whoosh writing, tantivy's threads) and of its
+        # finished children (vnsearch's pyvi workers): the load-independent side of the cost.
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result["cpu_self_seconds"] = usage.ru_utime + usage.ru_stime
+        result["cpu_children_seconds"] = children.ru_utime + children.ru_stime
         result["index_bytes"] = dir_bytes(index_dir)
         result["rss_mb"] = rss_mb()
     elif action == "query":
