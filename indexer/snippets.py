@@ -12,6 +12,7 @@ import re
 
 from .analysis import syllables
 from .articles import is_caption
+from .text import fold_text, index_form
 
 __all__ = ["make_snippet", "highlight"]
 
@@ -27,15 +28,28 @@ def _matches(text: str, wanted: frozenset[tuple[str, str]]) -> list[tuple[int, i
     ("bóng đá" does not light up "đã"); otherwise, as for a query typed without
     them, every folded match is marked.
     """
-    tokens = syllables(text)
+    folded_wanted = {f for _, f in wanted}
+    found = _folded_matches(text, folded_wanted)
     exact = {e for e, f in wanted if e != f}
     if exact:
-        exact |= {e for e, f in wanted}
-        found = [(s.start, s.end, s.exact) for s in tokens if s.exact in exact]
-        if found:
-            return found
-    folded = {f for _, f in wanted}
-    return [(s.start, s.end, s.folded) for s in tokens if s.folded in folded]
+        exact |= {e for e, _ in wanted}
+        exact_found = [(a, b, form) for a, b, form in ((a, b, index_form(text[a:b])) for a, b, _ in found) if form in exact]
+        if exact_found:
+            return exact_found
+    return found
+
+
+def _folded_matches(text: str, folded_wanted: set[str]) -> list[tuple[int, int, str]]:
+    # Folding NFC text keeps one character per character, so spans found in the
+    # folded copy are spans of the original; a scan of it is much cheaper than
+    # full syllable analysis. The rare text where lengths differ takes that path.
+    folded = fold_text(text)
+    if len(folded) != len(text):
+        return [(s.start, s.end, s.folded) for s in syllables(text) if s.folded in folded_wanted]
+    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(folded) if m.group() in folded_wanted]
+
+
+_TOKEN = re.compile(r"\d+(?:[.,_]\d+)+|\w+")
 
 
 def _merge(text: str, matches: list[tuple[int, int, str]]) -> list[tuple[int, int]]:

@@ -29,10 +29,10 @@ from .vocabulary import Vocabulary
 
 __all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "build_query"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 META_FILE = "vnsearch.json"
 
-# Query-time boosts: a syllable in the title counts three times one in the text;
+# Query-time boosts: a syllable in the title adds three times what one in the text does;
 # a query's syllables that form an indexed pyvi word raise the score further.
 TITLE_BOOST = 3.0
 WORD_BOOST = {"title_w": 1.5, "text_w": 0.5}
@@ -85,19 +85,19 @@ class Filters:
 
 
 def _syllable(forms: tuple[str, str], exact: bool) -> Q.Query:
-    """One syllable in the title or the text, by its exact or its folded form."""
-    text = forms[0] if exact else forms[1]
-    side = "x" if exact else "f"
-    return Q.Or([Q.Term(f"title_{side}", text, boost=TITLE_BOOST), Q.Term(f"text_{side}", text)])
+    """One syllable of the article (title included), by its exact or folded form."""
+    return Q.Term("text_x", forms[0]) if exact else Q.Term("text_f", forms[1])
+
+
+def _in_title(forms: tuple[str, str], exact: bool) -> Q.Query:
+    return Q.Term("title_x" if exact else "title_f", forms[0] if exact else forms[1], boost=TITLE_BOOST)
 
 
 def _sequence(forms: Sequence[tuple[str, str]], exact: bool) -> Q.Query:
     """Syllables side by side (a quoted phrase, an abbreviation's long form)."""
     if len(forms) == 1:
         return _syllable(forms[0], exact)
-    side = "x" if exact else "f"
-    words = [f[0] if exact else f[1] for f in forms]
-    return Q.Or([Q.Phrase(f"title_{side}", words, boost=TITLE_BOOST), Q.Phrase(f"text_{side}", words)])
+    return Q.Phrase("text_x" if exact else "text_f", [f[0] if exact else f[1] for f in forms])
 
 
 def levels(parsed: ParsedQuery) -> tuple[str, ...]:
@@ -128,7 +128,10 @@ def build_query(parsed: ParsedQuery, level: str = EXACT) -> Q.Query | None:
         terms = [Q.Or(terms)]
     required = Q.And(terms + phrases) if len(terms) + len(phrases) > 1 else (terms + phrases)[0]
 
-    boosts: list[Q.Query] = [_syllable(t, exact) for t in parsed.optional]
+    # Only the text fields are required (one posting list per syllable); the
+    # title, a long query's function syllables and pyvi words add to the score.
+    boosts: list[Q.Query] = [_in_title(t, exact) for t in parsed.terms + tuple(s for p in parsed.phrases for s in p)]
+    boosts += [_syllable(t, exact) for t in parsed.optional]
     if parsed.accented and not exact:
         # Matched on folded forms: the exact ones typed still rank first.
         boosts += [_syllable(t, True) for t in parsed.terms]

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["clean", "index_form", "fold", "has_diacritics"]
+__all__ = ["clean", "index_form", "fold", "fold_text", "has_diacritics"]
 
 # Zero-width characters, word joiner, BOM and soft hyphen vanish; every other
 # Unicode space (NBSP, narrow NBSP, figure space, ideographic space…) becomes
@@ -58,12 +58,15 @@ def index_form(syllable: str) -> str:
 _OPEN_ENDINGS_LAST = set("aàáảãạeèéẻẽẹyỳýỷỹỵ")
 
 
-@lru_cache(maxsize=1 << 17)
-def fold(text: str) -> str:
+def fold_text(text: str) -> str:
     """Remove every Vietnamese diacritic and lowercase: "Đà Nẵng" → "da nang"."""
     s = text.lower().replace("đ", "d").replace("ð", "d")
     decomposed = unicodedata.normalize("NFD", s)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# Syllables and short strings repeat endlessly: fold each spelling once.
+fold = lru_cache(maxsize=1 << 17)(fold_text)
 
 
 def has_diacritics(text: str) -> bool:
