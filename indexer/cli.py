@@ -124,6 +124,8 @@ def search_cmd(words, limit, page, source, category, since, until, sort, as_json
     click.echo(f'{result.total} {noun} for "{query}" (page {result.page} of {result.pages})', color=tty)
     if result.total and not result.matched_all:
         click.echo("No article has every word: showing articles with some of them.")
+    if result.suggestion:
+        click.echo(f'Did you mean "{result.suggestion}"?')
     for rank, hit in enumerate(result.hits, start=(page - 1) * limit + 1):
         meta = " · ".join(x for x in (hit.source, hit.published and hit.published.isoformat(), hit.id) if x)
         click.echo("")

@@ -28,9 +28,10 @@ def test_search_prints_ranked_hits_with_plain_markers(runner, index_dir):
 def test_search_without_diacritics_and_fallback_note(runner, index_dir):
     result = run(runner, "search", "--index", str(index_dir), "--limit", "1", "hoa binh", "vang")
     assert result.exit_code == 0
-    assert result.output.splitlines()[:3] == [
+    assert result.output.splitlines()[:4] == [
         '4 results for "hoa binh vang" (page 1 of 4)',
         "No article has every word: showing articles with some of them.",
+        'Did you mean "hòa bình vàng"?',
         "",
     ]
 
