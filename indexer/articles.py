@@ -27,6 +27,12 @@ __all__ = [
 ]
 
 ARTICLE_SUFFIXES = (".txt", ".json", ".jsonl", ".jsonl.gz")
+MB = 1024 * 1024
+# pyvi segments an article in one piece: 1 MB of text takes ~12 s and ~350 MB. The longest real
+# news article seen is 50 KB, so anything larger is not an article and is refused unread.
+MAX_ARTICLE_BYTES = 1 * MB
+MAX_LINE_BYTES = 4 * MAX_ARTICLE_BYTES  # a JSON line: escapes (\uXXXX) take room
+MAX_JSON_FILE_BYTES = 64 * MB  # a .json file is parsed whole; larger collections go in .jsonl
 _FIELDS = ("id", "title", "sapo", "body", "published", "url", "source", "category", "author")
 
 
@@ -182,13 +188,21 @@ def _from_object(obj: object, fallback_id: str, origin: str, location: str) -> A
     if not isinstance(obj, dict):
         return Failure(location, "expected a JSON object")
     values: dict[str, str | None] = {}
+    size = 0
     for key in _FIELDS:
         value = obj.get(key)
         if key == "id" and type(value) is int:
             value = str(value)
         if value is not None and not isinstance(value, str):
             return Failure(location, f"{key}: expected a string, got {type(value).__name__}")
+        if value is not None:
+            try:
+                size += len(value.encode("utf-8"))
+            except UnicodeEncodeError:  # "\ud800" in JSON: no UTF-8 text can hold it
+                return Failure(location, f"{key}: invalid Unicode (an unpaired surrogate)")
         values[key] = (clean(value).strip() or None) if value is not None else None
+    if size > MAX_ARTICLE_BYTES:
+        return Failure(location, _too_large("article", size, MAX_ARTICLE_BYTES))
     body = _paragraphs(values.pop("body") or "")
     if not body:
         return Failure(location, "no body")
@@ -203,11 +217,27 @@ def _from_object(obj: object, fallback_id: str, origin: str, location: str) -> A
     return Article(body=body, origin=origin, **values)
 
 
+def _too_large(what: str, size: int, limit: int) -> str:
+    return f"{what} larger than {limit // MB} MB ({size / MB:.1f} MB)"
+
+
+_TOO_DEEP = "nested too deeply"
+
+
+def _loads(text: str):
+    """json.loads, with nesting too deep for the parser as a JSONDecodeError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError(_TOO_DEEP, text, 0) from None
+
+
 def _read_json(text: str, rel: str, origin: str) -> Iterator[Article | Failure]:
     try:
-        data = json.loads(text)
+        data = _loads(text)
     except json.JSONDecodeError as e:
-        raise ArticleError(origin, f"invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
+        where = "" if e.msg == _TOO_DEEP else f" (line {e.lineno}, column {e.colno})"
+        raise ArticleError(origin, f"invalid JSON: {e.msg}{where}") from None
     if not isinstance(data, list):
         yield _from_object(data, rel, origin, origin)
         return
@@ -220,8 +250,14 @@ def _read_jsonl(path: Path, rel: str) -> Iterator[Article | Failure]:
     origin, seen = str(path), False
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as lines:
-        for lineno, raw in enumerate(lines, 1):
+        # readline with a limit: a huge line (or a gzip bomb) is never held in memory whole.
+        for lineno, raw in enumerate(iter(lambda: lines.readline(MAX_LINE_BYTES + 1), b""), 1):
             location = f"{origin}:{lineno}"
+            if len(raw) > MAX_LINE_BYTES:
+                size = len(raw) + _skip_line(lines)
+                seen = True
+                yield Failure(location, _too_large("line", size, MAX_LINE_BYTES))
+                continue
             try:
                 line = raw.decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
             except UnicodeDecodeError:
@@ -232,13 +268,24 @@ def _read_jsonl(path: Path, rel: str) -> Iterator[Article | Failure]:
                 continue
             seen = True
             try:
-                obj = json.loads(line)
+                obj = _loads(line)
             except json.JSONDecodeError as e:
-                yield Failure(location, f"invalid JSON: {e.msg} (column {e.colno})")
+                where = "" if e.msg == _TOO_DEEP else f" (column {e.colno})"
+                yield Failure(location, f"invalid JSON: {e.msg}{where}")
                 continue
             yield _from_object(obj, f"{rel}:{lineno}", origin, location)
     if not seen:
         yield Failure(origin, "empty file")
+
+
+def _skip_line(f) -> int:
+    """Read to the end of the current line, keeping nothing; returns the bytes skipped."""
+    skipped = 0
+    while chunk := f.readline(MB):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
 
 
 # --- files ------------------------------------------------------------------
@@ -288,7 +335,15 @@ def read_file(path: Path, base: Path) -> Iterator[Article | Failure]:
     try:
         if path.is_dir():  # find_files yields a directory only when it could not list it
             os.listdir(path)  # raises that error again, reported below
-        if name.endswith(".txt"):
+        size = path.stat().st_size  # a symlink loop or a vanished file is reported below
+        if not (path.is_file() or path.is_dir()):  # a FIFO blocks a reader, /dev/zero never ends
+            yield Failure(origin, "not a regular file")
+            return
+        if name.endswith(".txt") and size > MAX_ARTICLE_BYTES:
+            yield Failure(origin, _too_large("article", size, MAX_ARTICLE_BYTES))
+        elif name.endswith(".json") and size > MAX_JSON_FILE_BYTES:
+            yield Failure(origin, _too_large("JSON file", size, MAX_JSON_FILE_BYTES) + ": use JSON Lines (.jsonl)")
+        elif name.endswith(".txt"):
             yield parse_text_article(_decode(path.read_bytes(), origin), rel, origin)
         elif name.endswith(".json"):
             yield from _read_json(_decode(path.read_bytes(), origin), rel, origin)
