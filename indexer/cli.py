@@ -84,6 +84,8 @@ def index_cmd(paths, prune, rebuild, workers, index_dir) -> None:
         )
     except VnsearchError as e:
         raise click.ClickException(str(e)) from None
+    except OSError as e:  # beside the index (its vocabulary file, say): a full disk, a read-only directory
+        raise click.ClickException(f"Cannot write {e.filename or index_dir}: {e.strerror or e}") from None
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)

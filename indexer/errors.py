@@ -39,3 +39,7 @@ class QueryError(VnsearchError):
 
 class ArticleNotFoundError(VnsearchError):
     """No article with the given id."""
+
+
+class IndexWriteError(VnsearchError):
+    """The index could not be written (a full disk, a read-only directory); it keeps its last commit."""

@@ -9,8 +9,10 @@ inside Whoosh, at index time or at query time.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import shutil
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -23,7 +25,7 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 
 from .analysis import syllables
-from .errors import IndexLockedError, IndexMissingError, IndexVersionError
+from .errors import IndexLockedError, IndexMissingError, IndexVersionError, IndexWriteError
 from .query import ParsedQuery
 from .vocabulary import Vocabulary
 
@@ -200,6 +202,30 @@ def _counts(groups: dict) -> dict[str, int]:
     return dict(sorted(items, key=lambda kv: (-kv[1], kv[0])))
 
 
+def _writes(method):
+    """Turn an OSError while writing (a full disk, a read-only directory) into IndexWriteError.
+
+    A writer that failed is cancelled, so its lock is released and the index keeps its last
+    commit (Whoosh renames a new table of contents into place only once every file is written).
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as e:
+            if isinstance(self, StoreWriter):
+                self._abandon()
+            path = Path(args[0] if args else kwargs["path"]) if isinstance(self, type) else self.path
+            reason = e.strerror or str(e)
+            raise IndexWriteError(
+                f"Cannot write the index at {path}/: {reason} — it keeps its last commit; "
+                "free some space or make the directory writable, then run the command again"
+            ) from e
+
+    return wrapper
+
+
 class ArticleStore:
     """An open vnsearch index directory."""
 
@@ -228,6 +254,7 @@ class ArticleStore:
         return cls(path, whoosh_index.open_dir(str(path)))
 
     @classmethod
+    @_writes
     def create(cls, path: Path | str) -> "ArticleStore":
         """Create an empty index at ``path``, replacing any vnsearch index there."""
         path = Path(path)
@@ -351,6 +378,7 @@ class ArticleStore:
         return [StoredHit(hit.fields(), hit.score or 0.0) for hit in results]
 
     # -- writing ----------------------------------------------------------
+    @_writes
     def writer(self, timeout: float = 10.0) -> "StoreWriter":
         """A writer holding the index's lock; commit() or cancel() it."""
         try:
@@ -368,6 +396,7 @@ class StoreWriter:
     def __init__(self, writer):
         self._w = writer
 
+    @_writes
     def put(self, doc: dict) -> None:
         """Add or replace the article with ``doc["id"]``."""
         self._w.update_document(**doc)
@@ -375,9 +404,22 @@ class StoreWriter:
     def delete(self, article_id: str) -> None:
         self._w.delete_by_term("id", article_id)
 
+    @_writes
     def commit(self) -> None:
         self._w.commit()
 
     def cancel(self) -> None:
         self._w.cancel()
+
+    def _abandon(self) -> None:
+        """Give up after a failed write: drop what was added, release the lock."""
+        try:
+            self._w.cancel()
+        except Exception:  # noqa: BLE001 - cancelling can meet the same full disk
+            with suppress(Exception):
+                self._w.writelock.release()
+
+    @property
+    def path(self) -> Path:
+        return Path(self._w.storage.folder)
 
