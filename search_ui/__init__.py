@@ -27,6 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         INDEX_DIR=os.environ.get("VNSEARCH_INDEX") or ".index",
+        # Flask reads FLASK_DEBUG from the environment: debug mode shows tracebacks, never here.
+        DEBUG=False,
         MAX_CONTENT_LENGTH=16 * 1024,  # every route is a GET: no request needs a body
     )
     if config:
