@@ -111,9 +111,12 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
     log(f"== {size}: {corpus.name}, {n:,} articles, {raw / 1e6:.1f} MB of text")
     sample = sample_articles(corpus, n, SAMPLE, seed=7)
 
-    # pyvi's own rate, on a sample of the same corpus
+    # Indexes --reuse can keep: built, and (vnsearch) in the format this checkout reads.
+    reusable = {s: args.reuse and _reusable(size, s) for s in systems}
+
+    # pyvi's own rate, on a sample of the same corpus; measured again whenever something is built
     pyvi_file = OUT / f"pyvi-{size}.json"
-    if args.reuse and pyvi_file.exists():
+    if all(reusable.values()) and pyvi_file.exists():
         pyvi = json.loads(pyvi_file.read_text())
     else:
         log(f"pyvi on {len(sample):,} articles, 1 process then Pool(2)")
@@ -136,21 +139,13 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
     for system in systems:
         index_dir = OUT / f"idx-{size}-{system}"
         build_file = OUT / f"idx-{size}-{system}.json"
-        if args.reuse and build_file.exists() and index_dir.exists():
-            build = json.loads(build_file.read_text())
-            log(f"{system}: reusing {index_dir.relative_to(REPO)} (built {build['built']})")
-        else:
-            tokens = token_cache(corpus) if system != "vnsearch" else corpus
-            shutil.rmtree(index_dir, ignore_errors=True)
-            build_file.unlink(missing_ok=True)
-            log(f"{system}: indexing {n:,} articles → {index_dir.relative_to(REPO)}")
-            build = run_worker("build", system, str(index_dir), str(corpus), str(tokens), str(n))
-            build["built"] = dt.datetime.now().isoformat(timespec="seconds")
-            build_file.write_text(json.dumps(build))
-            log(f"{system}: {build['articles']:,} articles in {build['seconds']:.0f}s "
-                f"({build['articles'] / build['seconds']:.0f}/s), {build['index_bytes'] / 1e6:.0f} MB")
-        log(f"{system}: {len(queries)} queries after {len(warmup)} warm-up queries, fresh process")
-        result = run_worker("query", system, str(index_dir), str(spec_file))
+        try:
+            build, result = _build_and_query(system, size, n, corpus, index_dir, build_file, spec_file, reusable[system], len(queries), len(warmup))
+        except subprocess.CalledProcessError as e:
+            # One broken system must not throw away the others' figures.
+            log(f"{system} at {size} FAILED (exit status {e.returncode}; its traceback is above)")
+            rows.append({"size": size, "system": system + " FAILED"})
+            continue
         lat = result["latencies_ms"]
         for pq, ms, total in zip(per_query, lat, result["totals"]):
             pq[f"{system}_ms"] = round(ms, 2)
@@ -198,6 +193,43 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
         "warmup": [q["text"] for q in spec["warmup"]],
     }
     return rows, detail
+
+
+def _build_and_query(system, size, n, corpus, index_dir, build_file, spec_file, reuse, n_queries, n_warmup):
+    if reuse:
+        build = json.loads(build_file.read_text())
+        log(f"{system}: reusing {index_dir.relative_to(REPO)} (built {build['built']})")
+    else:
+        tokens = token_cache(corpus) if system != "vnsearch" else corpus
+        shutil.rmtree(index_dir, ignore_errors=True)
+        build_file.unlink(missing_ok=True)
+        log(f"{system}: indexing {n:,} articles → {index_dir.relative_to(REPO)}")
+        build = run_worker("build", system, str(index_dir), str(corpus), str(tokens), str(n))
+        build["built"] = dt.datetime.now().isoformat(timespec="seconds")
+        build["commit"] = machine()["commit"]
+        build_file.write_text(json.dumps(build))
+        log(f"{system}: {build['articles']:,} articles in {build['seconds']:.0f}s "
+            f"({build['articles'] / build['seconds']:.0f}/s), {build['index_bytes'] / 1e6:.0f} MB")
+    log(f"{system}: {n_queries} queries after {n_warmup} warm-up queries, fresh process")
+    return build, run_worker("query", system, str(index_dir), str(spec_file))
+
+
+def _reusable(size: str, system: str) -> bool:
+    index_dir, build_file = OUT / f"idx-{size}-{system}", OUT / f"idx-{size}-{system}.json"
+    if not (build_file.exists() and index_dir.exists()):
+        return False
+    if system == "vnsearch":
+        from indexer.store import FORMAT_VERSION, META_FILE
+
+        try:
+            found = json.loads((index_dir / META_FILE).read_text()).get("format")
+        except (OSError, ValueError):
+            found = None
+        if found != FORMAT_VERSION:
+            log(f"vnsearch: {index_dir.relative_to(REPO)} has format {found}, this checkout reads "
+                f"{FORMAT_VERSION}: rebuilding it")
+            return False
+    return True
 
 
 def by_kind(queries: list[dict], lat: list[float]) -> dict:
