@@ -16,7 +16,11 @@ class IndexVersionError(VnsearchError):
 
 
 class IndexLockedError(VnsearchError):
-    """Another process holds the index's write lock."""
+    """Another process holds the index's write lock; ``holder`` names it when it is known."""
+
+    def __init__(self, message: str, holder=None):
+        super().__init__(message)
+        self.holder = holder  # a store.LockHolder, or None
 
 
 class ArticleError(VnsearchError):

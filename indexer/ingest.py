@@ -1,25 +1,38 @@
-"""`vnsearch index`: read article files, analyze what changed, write the index."""
+"""Writing articles into the index: `vnsearch index`, the folder watcher and the HTTP ingest.
+
+All three go through ``apply_changes``: skip articles whose content did not change,
+analyze the rest (in worker processes when there are many), and write them with
+any deletions in batches, each under the index's write lock and in one commit.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
+from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import chain, islice
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .articles import Article, Failure, load_articles
 from .documents import to_document
-from .store import ArticleStore
-from .vocabulary import Vocabulary
+from .store import ArticleStore, LockHolder
+from .vocabulary import VOCABULARY_FILE, Vocabulary
 
-__all__ = ["IngestReport", "index_paths"]
+__all__ = ["CommitQueue", "IngestReport", "apply_changes", "index_paths"]
 
 # Below this many changed articles, starting worker processes (each loading
 # pyvi's model) costs more than it saves.
 POOL_THRESHOLD = 200
 BATCH_SIZE = 1000
+LOCK_TIMEOUT = 10.0  # seconds a writer waits for another one to finish
+
+Known = Mapping[str, tuple[str, str]]  # id → (content hash, origin), as ArticleStore.fingerprints
+OnLockWait = Callable[[LockHolder | None], None]
 
 
 @dataclass
@@ -52,6 +65,8 @@ def index_paths(
     workers: int | None = None,
     on_failure: Callable[[Failure], None] | None = None,
     on_article: Callable[[], None] | None = None,
+    lock_timeout: float | None = None,
+    on_lock_wait: OnLockWait | None = None,
 ) -> IngestReport:
     """Index the articles under ``paths`` into ``index_dir``; return the counts.
 
@@ -61,11 +76,14 @@ def index_paths(
     batches, so an interrupted run keeps every finished batch.
     """
     paths = [Path(p) for p in paths]
+    timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     report = IngestReport()
-    store = ArticleStore.create(index_dir) if rebuild else ArticleStore.open_or_create(index_dir)
+    if rebuild:
+        store = ArticleStore.create(index_dir, lock_timeout=timeout)
+    else:
+        store = ArticleStore.open_or_create(index_dir)
     with store:
         known = store.fingerprints()
-        vocabulary = Vocabulary.load(index_dir)
         seen: dict[str, str] = {}
         failed_origins: set[str] = set()
 
@@ -77,7 +95,7 @@ def index_paths(
 
         index_root = os.path.abspath(index_dir) + os.sep
 
-        def changed() -> Iterator[Article]:
+        def articles() -> Iterator[Article]:
             for file_path, item in load_articles(paths):
                 if os.path.abspath(file_path).startswith(index_root):
                     continue  # the index's own files, when it lives inside PATH
@@ -90,75 +108,283 @@ def index_paths(
                 seen[item.id] = item.origin
                 if on_article:
                     on_article()
-                item = replace(item, origin=os.path.abspath(item.origin))
-                if known.get(item.id) == (item.content_hash(), item.origin):
-                    report.unchanged += 1
-                    continue
-                yield item
+                yield replace(item, origin=os.path.abspath(item.origin))
 
-        pending = changed()
-        head = list(islice(pending, POOL_THRESHOLD))
-        articles = chain(head, pending)
-        n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-        if len(head) < POOL_THRESHOLD or n_workers < 2:
-            _write(store, ((a, to_document(a)) for a in articles), known, vocabulary, report)
-        else:
-            with multiprocessing.Pool(n_workers) as pool:
-                docs = pool.imap(_with_document, articles, chunksize=8)
-                _write(store, docs, known, vocabulary, report)
-
+        apply_changes(
+            store, articles(), known=known, report=report, workers=workers,
+            lock_timeout=timeout, on_lock_wait=on_lock_wait,
+        )
         if prune:
-            _prune(store, paths, known, seen, failed_origins, report)
+            roots = [os.path.abspath(p) for p in paths]
+
+            def under_roots(origin: str) -> bool:
+                return any(origin == r or origin.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+            gone = [
+                article_id
+                for article_id, (_, origin) in known.items()
+                if article_id not in seen and under_roots(origin) and origin not in failed_origins
+            ]
+            apply_changes(
+                store, (), gone, known=known, report=report, lock_timeout=timeout, on_lock_wait=on_lock_wait
+            )
     return report
+
+
+def apply_changes(
+    store: ArticleStore,
+    articles: Iterable[Article],
+    deletions: Iterable[str] = (),
+    *,
+    known: Known | None = None,
+    report: IngestReport | None = None,
+    workers: int | None = None,
+    lock_timeout: float | None = None,
+    on_lock_wait: OnLockWait | None = None,
+    stop: threading.Event | None = None,
+) -> IngestReport:
+    """Write ``articles`` (added or replaced by id) and delete ``deletions`` (ids); return the counts.
+
+    ``known`` holds the fingerprints of the indexed articles (looked up when not
+    given): an article with the same content hash and origin is left alone.
+    Changes are committed every ``BATCH_SIZE`` articles, the deletions with the
+    first batch; when ``stop`` is set, no further batch is started.
+    """
+    report = report if report is not None else IngestReport()
+    articles = iter(articles)
+    deletions = list(dict.fromkeys(deletions))
+    if known is None:
+        store.refresh()
+        known = _IndexedFingerprints(store)
+
+    def changed() -> Iterator[Article]:
+        for article in articles:
+            if known.get(article.id) == (article.content_hash(), article.origin):
+                report.unchanged += 1
+                continue
+            yield article
+
+    timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+    with _analyzed(changed(), workers) as docs:
+        while True:
+            batch = list(islice(docs, BATCH_SIZE))
+            if not batch and not deletions:
+                return report
+            write_batch(store, batch, deletions, known=known, report=report, timeout=timeout, on_lock_wait=on_lock_wait)
+            deletions = []
+            if len(batch) < BATCH_SIZE or (stop is not None and stop.is_set()):
+                return report
+
+
+class _IndexedFingerprints(Mapping):
+    """The store's fingerprints, looked up id by id as they are asked for."""
+
+    def __init__(self, store: ArticleStore):
+        self._store = store
+        self._cache: dict[str, tuple[str, str] | None] = {}
+
+    def __getitem__(self, article_id: str) -> tuple[str, str]:
+        if article_id not in self._cache:
+            self._cache[article_id] = self._store.fingerprints([article_id]).get(article_id)
+        value = self._cache[article_id]
+        if value is None:
+            raise KeyError(article_id)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, v in self._cache.items() if v is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for v in self._cache.values() if v is not None)
+
+
+@contextmanager
+def _analyzed(articles: Iterator[Article], workers: int | None) -> Iterator[Iterator[tuple[Article, dict]]]:
+    """(article, document) pairs, in order; segmented in worker processes when there are many."""
+    head = list(islice(articles, POOL_THRESHOLD))
+    articles = chain(head, articles)
+    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if len(head) < POOL_THRESHOLD or n_workers < 2:
+        yield ((a, to_document(a)) for a in articles)
+        return
+    with multiprocessing.Pool(n_workers) as pool:
+        yield pool.imap(_with_document, articles, chunksize=8)
 
 
 def _with_document(article: Article) -> tuple[Article, dict]:
     return article, to_document(article)
 
 
-def _write(
+def write_batch(
     store: ArticleStore,
-    docs: Iterator[tuple[Article, dict]],
-    known: dict,
-    vocabulary: Vocabulary,
+    docs: Sequence[tuple[Article, dict]],
+    deletions: Sequence[str] = (),
+    *,
+    known: Known,
     report: IngestReport,
+    timeout: float = LOCK_TIMEOUT,
+    on_lock_wait: OnLockWait | None = None,
 ) -> None:
-    while True:
-        batch = list(islice(docs, BATCH_SIZE))
-        if not batch:
-            return
-        writer = store.writer()
-        try:
-            for article, doc in batch:
+    """Put ``docs`` and delete ``deletions`` in one writer and one commit (all or nothing)."""
+    writer = store.writer(timeout=timeout, on_wait=on_lock_wait)
+    try:
+        deleted = writer.delete_many(deletions)
+        if docs:
+            # Read under the lock: another process may have added words since we last saw it.
+            vocabulary = _vocabulary(store.path)
+            for _, doc in docs:
                 writer.put(doc)
                 vocabulary.add_document(doc)
-            vocabulary.save(store.path)  # under the write lock, before the commit
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
-        for article, _ in batch:
-            if article.id in known:
-                report.updated += 1
-            else:
-                report.added += 1
-
-
-def _prune(store, paths, known, seen, failed_origins, report) -> None:
-    roots = [os.path.abspath(p) for p in paths]
-
-    def under_roots(origin: str) -> bool:
-        return any(origin == r or origin.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
-
-    gone = [
-        article_id
-        for article_id, (_, origin) in known.items()
-        if article_id not in seen and under_roots(origin) and origin not in failed_origins
-    ]
-    if not gone:
-        return
-    writer = store.writer()
-    for article_id in gone:
-        writer.delete(article_id)
+            _save_vocabulary(vocabulary, store.path)  # under the write lock, before the commit
+    except BaseException:
+        _forget_vocabulary(store.path)
+        writer.cancel()
+        raise
     writer.commit()
-    report.deleted += len(gone)
+    report.deleted += deleted
+    for article, _ in docs:
+        if article.id in known:
+            report.updated += 1
+        else:
+            report.added += 1
+
+
+# The vocabulary as this process last saved it, per index, while the file is still
+# that version: a long-running writer (watcher, server) does not re-read it each commit.
+_vocabularies: dict[str, tuple[tuple, Vocabulary]] = {}
+_vocabularies_lock = threading.Lock()
+
+
+def _stamp(index_dir: Path) -> tuple | None:
+    try:
+        st = os.stat(Path(index_dir) / VOCABULARY_FILE)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _vocabulary(index_dir: Path) -> Vocabulary:
+    key = os.path.abspath(index_dir)
+    with _vocabularies_lock:
+        cached = _vocabularies.pop(key, None)
+    if cached and cached[0] == _stamp(index_dir):
+        return cached[1]
+    return Vocabulary.load(index_dir)
+
+
+def _save_vocabulary(vocabulary: Vocabulary, index_dir: Path) -> None:
+    vocabulary.save(index_dir)
+    with _vocabularies_lock:
+        _vocabularies[os.path.abspath(index_dir)] = (_stamp(index_dir), vocabulary)
+
+
+def _forget_vocabulary(index_dir: Path) -> None:
+    with _vocabularies_lock:
+        _vocabularies.pop(os.path.abspath(index_dir), None)
+
+
+# --- group commit ---------------------------------------------------------------
+
+
+@dataclass
+class _Work:
+    puts: list[Article]
+    deletions: list[str]
+    done: bool = False
+    error: BaseException | None = None
+    outcome: dict[str, str] = field(default_factory=dict)
+
+
+class CommitQueue:
+    """Changes from concurrent callers (HTTP requests), written together.
+
+    ``submit`` returns once its changes are committed. The caller that finds no
+    commit under way leads the next one: it waits up to ``delay`` seconds (or
+    until ``max_articles`` are pending) for others to join, then analyzes and
+    writes everything pending with one writer and one commit. Analysis runs in
+    the leader only, one group at a time (pyvi's tagger is not thread-safe).
+    """
+
+    def __init__(
+        self,
+        index_dir: Path | str,
+        *,
+        delay: float = 0.2,
+        max_articles: int = 500,
+        lock_timeout: float | None = None,
+    ):
+        self.index_dir = Path(index_dir)
+        self.delay = delay
+        self.max_articles = max_articles
+        self.lock_timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+        self._cond = threading.Condition()
+        self._pending: list[_Work] = []
+        self._busy = False
+
+    def submit(self, puts: Sequence[Article] = (), deletions: Sequence[str] = ()) -> dict[str, str]:
+        """Write ``puts`` and delete ``deletions``; returns id → "added", "updated",
+        "unchanged", "deleted" or "missing". Raises what the commit raised."""
+        work = _Work(list(puts), list(deletions))
+        with self._cond:
+            self._pending.append(work)
+            self._cond.notify_all()  # a leader gathering changes counts this one
+            while self._busy and not work.done:
+                self._cond.wait()
+            if not work.done:
+                self._busy = True  # lead the next group
+        if not work.done:
+            try:
+                self._lead()
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+        if work.error is not None:
+            raise work.error
+        return work.outcome
+
+    def _lead(self) -> None:
+        deadline = time.monotonic() + self.delay
+        with self._cond:
+            while sum(len(w.puts) for w in self._pending) < self.max_articles:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            group, self._pending = self._pending, []
+        try:
+            self._commit(group)
+        except BaseException as e:  # every caller of the group hears of it
+            for w in group:
+                w.error = e
+            raise
+        finally:
+            for w in group:
+                w.done = True
+
+    def _commit(self, group: list[_Work]) -> None:
+        # The last change to an id wins, as if the requests had been applied in turn.
+        final: dict[str, Article | None] = {}
+        for w in group:
+            for i in w.deletions:
+                final.pop(i, None)
+                final[i] = None
+            for a in w.puts:
+                final.pop(a.id, None)
+                final[a.id] = a
+        puts = [a for a in final.values() if a is not None]
+        deletions = [i for i, a in final.items() if a is None]
+        store = ArticleStore.open_or_create(self.index_dir)
+        with store:
+            known = store.fingerprints(final)
+            apply_changes(store, puts, deletions, known=known, lock_timeout=self.lock_timeout, workers=1)
+        for w in group:
+            for a in w.puts:
+                if final.get(a.id) is not a:
+                    w.outcome[a.id] = "updated"  # replaced by a later change in the same group
+                elif known.get(a.id) == (a.content_hash(), a.origin):
+                    w.outcome[a.id] = "unchanged"
+                else:
+                    w.outcome[a.id] = "updated" if a.id in known else "added"
+            for i in w.deletions:
+                w.outcome[i] = "deleted" if i in known else "missing"

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import os
 import shutil
+import sys
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh import query as Q
@@ -23,16 +25,20 @@ from whoosh import scoring, sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
+from whoosh.util.filelock import try_for
 
 from .analysis import syllables
 from .errors import IndexLockedError, IndexMissingError, IndexVersionError, IndexWriteError
 from .query import ParsedQuery
 from .vocabulary import Vocabulary
 
-__all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "build_query"]
+__all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "LockHolder", "build_query"]
 
 FORMAT_VERSION = 2
 META_FILE = "vnsearch.json"
+# Who holds the write lock (Whoosh's MAIN_WRITELOCK, an fcntl lock the OS releases when
+# its holder dies): written by each writer when it takes the lock, read to name it.
+LOCK_HOLDER_FILE = "writelock.json"
 
 # Query-time boosts: a syllable in the title adds three times what one in the text does;
 # a query's syllables that form an indexed pyvi word raise the score further.
@@ -255,8 +261,9 @@ class ArticleStore:
 
     @classmethod
     @_writes
-    def create(cls, path: Path | str) -> "ArticleStore":
-        """Create an empty index at ``path``, replacing any vnsearch index there."""
+    def create(cls, path: Path | str, lock_timeout: float = 10.0) -> "ArticleStore":
+        """Create an empty index at ``path``, replacing any vnsearch index there
+        (once no other process is writing it: waits up to ``lock_timeout`` seconds)."""
         path = Path(path)
         if path.exists():
             if not path.is_dir():
@@ -265,6 +272,16 @@ class ArticleStore:
                 raise IndexMissingError(
                     f"{path}/ is not empty and holds no vnsearch index: refusing to overwrite it"
                 )
+            if whoosh_index.exists_in(str(path)):
+                # Never pull an index from under a writer that is using it.
+                old = whoosh_index.open_dir(str(path))
+                try:
+                    lock = old.lock("WRITELOCK")
+                    if not try_for(lock.acquire, timeout=lock_timeout, delay=0.1):
+                        raise _locked_error(path, lock_timeout)
+                    lock.release()
+                finally:
+                    old.close()
             shutil.rmtree(path)
         path.mkdir(parents=True)
         ix = whoosh_index.create_in(str(path), _schema())
@@ -294,7 +311,26 @@ class ArticleStore:
 
     def refresh(self) -> None:
         """See what other writers committed since this store was opened."""
-        self._searcher = self._searcher.refresh()
+        if self._searcher.up_to_date():
+            return
+        # A new searcher, not Searcher.refresh(): whoosh-reloaded 2.7.5 reuses the reader of
+        # a segment that kept its name but gained deletions (deleted and replaced articles
+        # stay visible) and keeps segments that a merge removed.
+        fresh = self._ix.searcher(weighting=scoring.BM25F())
+        self._searcher.close()
+        self._searcher = fresh
+
+    def segment_count(self) -> int:
+        """How many segments the index (as this store last saw it) is made of."""
+        return len(self._searcher.reader().leaf_readers())
+
+    def lock_holder(self) -> "LockHolder | None":
+        """The process recorded as holding the write lock, if the lock is held."""
+        lock = self._ix.lock("WRITELOCK")
+        if lock.acquire():
+            lock.release()
+            return None
+        return LockHolder.read(self.path)
 
     # -- reading ----------------------------------------------------------
     def __len__(self) -> int:
@@ -304,15 +340,22 @@ class ArticleStore:
         """The stored fields of one article, or None."""
         return self._searcher.document(id=article_id)
 
-    def fingerprints(self) -> dict[str, tuple[str, str]]:
-        """id → (content hash, origin) of every article, read from columns."""
+    def fingerprints(self, ids: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
+        """id → (content hash, origin) of every article (or of those of ``ids`` that are indexed), read from columns."""
         reader = self._searcher.reader()
         if reader.doc_count_all() == 0:
             return {}  # Whoosh's empty reader has no columns
-        ids = reader.column_reader("id")
         hashes = reader.column_reader("hash")
         origins = reader.column_reader("origin")
-        return {ids[n]: (hashes[n], origins[n]) for n in reader.all_doc_ids()}
+        if ids is not None:
+            found = ((i, self._searcher.document_number(id=i)) for i in ids)
+            return {i: (hashes[n], origins[n]) for i, n in found if n is not None}
+        column = reader.column_reader("id")
+        return {column[n]: (hashes[n], origins[n]) for n in reader.all_doc_ids()}
+
+    def ids_from(self, origin: str) -> list[str]:
+        """The ids of the articles read from the file ``origin``."""
+        return [fields["id"] for fields in self._searcher.documents(origin=origin)]
 
     def stats(self) -> dict:
         """Article count, per-source counts and the published date range."""
@@ -379,15 +422,79 @@ class ArticleStore:
 
     # -- writing ----------------------------------------------------------
     @_writes
-    def writer(self, timeout: float = 10.0) -> "StoreWriter":
-        """A writer holding the index's lock; commit() or cancel() it."""
+    def writer(
+        self, timeout: float = 10.0, on_wait: Callable[["LockHolder | None"], None] | None = None
+    ) -> "StoreWriter":
+        """A writer holding the index's lock; commit() or cancel() it.
+
+        When another process holds the lock, calls ``on_wait(holder)`` once and waits
+        up to ``timeout`` seconds, then raises IndexLockedError naming the holder.
+        """
         try:
-            w = self._ix.writer(timeout=timeout, limitmb=256, compound=False)
+            w = self._ix.writer(timeout=0, limitmb=256, compound=False)
         except LockError:
-            raise IndexLockedError(
-                f"The index at {self.path}/ is locked by another writer (waited {timeout:g}s)"
-            ) from None
+            if on_wait:
+                on_wait(LockHolder.read(self.path))
+            try:
+                w = self._ix.writer(timeout=timeout, limitmb=256, compound=False)
+            except LockError:
+                raise _locked_error(self.path, timeout) from None
+        try:
+            LockHolder.record(self.path)
+        except OSError:
+            w.cancel()  # release the lock: the caller never gets this writer
+            raise
         return StoreWriter(w)
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The process that took an index's write lock, as it recorded itself."""
+
+    pid: int
+    command: str
+    since: dt.datetime
+
+    def __str__(self) -> str:
+        held = (dt.datetime.now() - self.since).total_seconds()
+        return f"pid {self.pid} ({self.command}), holding it since {self.since:%Y-%m-%d %H:%M:%S} ({held:.0f} s)"
+
+    @classmethod
+    def record(cls, index_dir: Path) -> None:
+        """Record this process as the holder (called with the lock held)."""
+        argv = sys.argv or [""]
+        program = "python -c" if argv[0] == "-c" else Path(argv[0]).name or "python"
+        command = " ".join([program, *argv[1:]])
+        data = {"pid": os.getpid(), "command": command[:300], "since": dt.datetime.now().isoformat(timespec="seconds")}
+        tmp = Path(index_dir) / (LOCK_HOLDER_FILE + ".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False) + "\n", "utf-8")
+        os.replace(tmp, Path(index_dir) / LOCK_HOLDER_FILE)
+
+    @classmethod
+    def read(cls, index_dir: Path) -> "LockHolder | None":
+        """The last recorded holder, or None when there is no record or its process is gone."""
+        try:
+            data = json.loads((Path(index_dir) / LOCK_HOLDER_FILE).read_text("utf-8"))
+            holder = cls(int(data["pid"]), str(data["command"]), dt.datetime.fromisoformat(data["since"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        try:
+            os.kill(holder.pid, 0)
+        except ProcessLookupError:
+            return None  # a record left by a process that has died: the lock is not its
+        except PermissionError:
+            pass  # alive, another user's
+        return holder
+
+
+def _locked_error(path: Path, timeout: float) -> IndexLockedError:
+    holder = LockHolder.read(path)
+    who = f"another writer: {holder}" if holder else "another writer (it left no record of itself)"
+    return IndexLockedError(
+        f"The index at {path}/ is locked by {who}; waited {timeout:g} s — "
+        "try again when it has finished, or stop it",
+        holder=holder,
+    )
 
 
 class StoreWriter:
@@ -401,8 +508,17 @@ class StoreWriter:
         """Add or replace the article with ``doc["id"]``."""
         self._w.update_document(**doc)
 
-    def delete(self, article_id: str) -> None:
-        self._w.delete_by_term("id", article_id)
+    def delete(self, article_id: str) -> int:
+        """Delete the article with this id; returns how many documents went (0 or 1)."""
+        return self._w.delete_by_term("id", article_id)
+
+    def delete_many(self, article_ids: Iterable[str]) -> int:
+        """Delete several articles with one searcher; returns how many documents went."""
+        article_ids = list(article_ids)
+        if not article_ids:
+            return 0
+        with self._w.searcher() as s:
+            return sum(self._w.delete_by_term("id", i, searcher=s) for i in article_ids)
 
     @_writes
     def commit(self) -> None:

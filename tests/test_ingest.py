@@ -147,3 +147,150 @@ def test_many_articles_go_through_worker_processes(tmp_path, monkeypatch):
     with ArticleStore.open(ix) as store:
         assert len(store) == 12
         assert search(store, "lúa gạo").total == 12
+
+
+# -- one writer at a time --------------------------------------------------------------
+
+# Holds the index's write lock with one uncommitted article until told "commit" or "cancel"
+# on stdin (or until killed).
+HOLDER = """
+import sys
+from indexer.store import ArticleStore
+store = ArticleStore.open(sys.argv[1])
+writer = store.writer()
+# An analyzed document written by hand: this process need not load pyvi.
+writer.put({"id": "held", "hash": "0", "origin": "x", "body": "Khinh khí cầu.", "text_x": "khinh khí cầu", "text_f": "khinh khi cau"})
+print("locked", flush=True)
+command = sys.stdin.readline().strip()
+writer.commit() if command == "commit" else writer.cancel()
+store.close()
+"""
+
+
+@pytest.fixture()
+def indexed(tmp_path):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", [art(1)])
+    index_paths(ix, [src])
+    return src, ix
+
+
+def hold_lock(ix: Path):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(ix)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "locked\n"  # blocks until the child holds the lock
+    return proc
+
+
+def release(proc, command: str) -> None:
+    proc.stdin.write(command + "\n")
+    proc.stdin.close()
+    assert proc.wait(timeout=60) == 0
+    proc.stdout.close()
+
+
+def test_a_writer_waits_a_bounded_time_then_names_the_holder(indexed, runner, monkeypatch):
+    import indexer.ingest as ingest
+    from indexer.cli import main
+    from indexer.errors import IndexLockedError
+
+    src, ix = indexed
+    write_jsonl(src / "a.jsonl", [art(1), art(2)])
+    holder = hold_lock(ix)
+    try:
+        with pytest.raises(IndexLockedError) as caught:
+            index_paths(ix, [src], lock_timeout=0.3)
+        message = str(caught.value)
+        assert caught.value.holder.pid == holder.pid
+        assert message.startswith(f"The index at {ix}/ is locked by another writer: pid {holder.pid} (python -c {ix}), holding it since ")
+        assert message.endswith("; waited 0.3 s — try again when it has finished, or stop it")
+        with ArticleStore.open(ix) as store:
+            assert store.lock_holder().pid == holder.pid
+
+        # The CLI says the same and fails.
+        monkeypatch.setattr(ingest, "LOCK_TIMEOUT", 0.2)
+        result = runner.invoke(main, ["index", "--index", str(ix), str(src)])
+        assert result.exit_code == 1
+        assert f"is locked by another writer: pid {holder.pid} (python -c {ix})" in result.output
+    finally:
+        release(holder, "cancel")
+    with ArticleStore.open(ix) as store:
+        assert store.lock_holder() is None
+        assert sorted(store.fingerprints()) == ["a1"]  # the holder's article was never committed
+
+
+def test_a_second_writer_goes_ahead_once_the_first_commits(indexed):
+    import subprocess
+    import sys
+    import time
+
+    src, ix = indexed
+    write_jsonl(src / "a.jsonl", [art(1), art(2)])
+    holder = hold_lock(ix)
+    index = subprocess.Popen(
+        [sys.executable, "-c", "from indexer.cli import main; main()", "index", "--index", str(ix), str(src)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 1.5
+        while index.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)  # polling, bounded: it must still be waiting for the lock
+        assert index.poll() is None
+    finally:
+        release(holder, "commit")
+    out, err = index.communicate(timeout=120)
+    assert (index.returncode, out, err) == (0, "added 1, updated 0, unchanged 1, deleted 0, failed 0\n", "")
+    with ArticleStore.open(ix) as store:
+        assert sorted(store.fingerprints()) == ["a1", "a2", "held"]
+
+
+def test_a_lock_left_by_a_killed_process_is_recovered(indexed):
+    import signal
+
+    src, ix = indexed
+    holder = hold_lock(ix)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=60)
+    holder.stdin.close()
+    holder.stdout.close()
+    write_jsonl(src / "a.jsonl", [art(1), art(2)])
+    assert counts(index_paths(ix, [src], lock_timeout=5)) == (1, 0, 1, 0, 0)
+    with ArticleStore.open(ix) as store:
+        assert sorted(store.fingerprints()) == ["a1", "a2"]  # nothing of the killed writer's
+        assert search(store, "khinh khí cầu").total == 0
+        assert search(store, "lúa gạo").total == 2
+        assert store.lock_holder() is None
+
+
+def test_rebuild_never_deletes_an_index_a_writer_is_using(indexed):
+    from indexer.errors import IndexLockedError
+
+    src, ix = indexed
+    holder = hold_lock(ix)
+    try:
+        with pytest.raises(IndexLockedError, match=f"pid {holder.pid}"):
+            index_paths(ix, [src], rebuild=True, lock_timeout=0.2)
+    finally:
+        release(holder, "commit")
+    with ArticleStore.open(ix) as store:
+        assert sorted(store.fingerprints()) == ["a1", "held"]
+
+
+def test_single_article_commits_keep_the_segment_count_bounded(tmp_path):
+    from indexer.articles import Article
+    from indexer.ingest import apply_changes
+
+    ix = tmp_path / "ix"
+    with ArticleStore.create(ix) as store:
+        counts_seen = []
+        for i in range(50):
+            a = Article(f"s{i}", f"Tin {i}", None, f"Bản tin ngắn số {i} về giá lúa gạo.", None, None, None, None, None, "api")
+            assert apply_changes(store, [a]).added == 1  # one commit each
+            store.refresh()
+            counts_seen.append(store.segment_count())
+        assert len(store) == 50
+        assert max(counts_seen) <= 6, counts_seen  # Whoosh merges small segments at each commit
