@@ -22,7 +22,7 @@ from .errors import ArticleError
 from .text import clean
 
 __all__ = [
-    "ARTICLE_SUFFIXES", "Article", "Failure", "find_files", "is_caption",
+    "ARTICLE_SUFFIXES", "Article", "Failure", "articles_from_json", "find_files", "is_caption",
     "load_articles", "parse_text_article", "read_file",
 ]
 
@@ -230,6 +230,25 @@ def _loads(text: str):
         return json.loads(text)
     except RecursionError:
         raise json.JSONDecodeError(_TOO_DEEP, text, 0) from None
+
+
+def articles_from_json(data: object, origin: str) -> list[Article | Failure]:
+    """The articles of a parsed JSON value sent on its own (one object or a list of them).
+
+    With no file to fall back on, each needs an ``id`` or a ``url``; a list's
+    items are located as ``item N`` (from 1).
+    """
+    if isinstance(data, list):
+        items = [(obj, f"item {n}") for n, obj in enumerate(data, 1)]
+    else:
+        items = [(data, "article")]
+    out: list[Article | Failure] = []
+    for obj, location in items:
+        item = _from_object(obj, "", origin, location)
+        if isinstance(item, Article) and not item.id:
+            item = Failure(location, "id: missing (give an id or a url)")
+        out.append(item)
+    return out
 
 
 def _read_json(text: str, rel: str, origin: str) -> Iterator[Article | Failure]:

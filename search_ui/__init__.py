@@ -12,7 +12,7 @@ from indexer.store import ArticleStore
 
 from .stores import StorePool
 
-__all__ = ["create_app", "open_store"]
+__all__ = ["create_app", "open_store", "request_body_limit"]
 
 # No inline script or style anywhere: the pages are plain HTML and one stylesheet.
 CONTENT_SECURITY_POLICY = (
@@ -41,10 +41,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.extensions["vnsearch"] = StorePool(app.config["INDEX_DIR"])
 
-    from . import api, errors, filters, pages  # noqa: PLC0415 - blueprints need the package set up
+    from . import api, errors, filters, ingest_api, pages  # noqa: PLC0415 - blueprints need the package set up
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(ingest_api.bp)
     app.register_blueprint(errors.bp)
     filters.register(app)
     app.before_request(_limit_request_size)
@@ -60,10 +61,22 @@ def open_store() -> Iterator[ArticleStore]:
         yield store
 
 
+def request_body_limit(app: Flask) -> int:
+    """The largest request body any enabled route accepts (the server refuses larger ones)."""
+    from . import ingest_api  # noqa: PLC0415
+
+    return max(app.config["MAX_CONTENT_LENGTH"] or 0, ingest_api.body_limit(app) or 0)
+
+
 def _limit_request_size() -> None:
     if len(request.query_string) > MAX_QUERY_STRING_BYTES:
         abort(414)
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    # A route that takes a body (POST /api/articles) sets its own limit; every other
+    # one has the app's MAX_CONTENT_LENGTH.
+    view = current_app.view_functions.get(request.endpoint)
+    if (own := getattr(view, "max_content_length", None)) is not None:
+        request.max_content_length = own
+    limit = request.max_content_length
     if request.content_length is not None and limit is not None and request.content_length > limit:
         abort(413)
 

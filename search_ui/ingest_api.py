@@ -1,0 +1,133 @@
+"""Writing to the index over HTTP: POST /api/articles and DELETE /api/articles/<id>.
+
+Both need ``Authorization: Bearer <token>`` with the token of the app's
+``VNSEARCH_API_TOKEN`` config, else of the environment variable of that name;
+with no token configured they do not exist (404). Changes from concurrent
+requests are committed together (``indexer.ingest.CommitQueue``); a request
+returns once its articles are committed, and searchable.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+
+from flask import Blueprint, Flask, abort, current_app, request
+
+from indexer.articles import Article, Failure, articles_from_json
+from indexer.errors import IndexLockedError, IndexWriteError
+from indexer.ingest import CommitQueue
+
+bp = Blueprint("ingest_api", __name__, url_prefix="/api")
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a list of a few thousand articles
+API_ORIGIN = "api"  # the origin recorded for posted articles (never pruned by a file scan)
+RETRY_AFTER = 5  # seconds, when the index is locked by another writer
+
+
+def api_token(app: Flask) -> str | None:
+    """The token the ingest routes require; None when they are disabled."""
+    token = app.config.get("VNSEARCH_API_TOKEN")
+    if token is None:
+        token = os.environ.get("VNSEARCH_API_TOKEN")
+    return token or None
+
+
+def body_limit(app: Flask) -> int | None:
+    """The largest body the ingest routes accept, or None when they are disabled."""
+    return MAX_BODY_BYTES if api_token(app) else None
+
+
+@bp.record_once
+def _setup(state) -> None:
+    app = state.app
+    app.extensions["vnsearch_ingest"] = CommitQueue(
+        app.config["INDEX_DIR"],
+        delay=app.config.get("INGEST_COMMIT_DELAY", 0.2),
+        lock_timeout=app.config.get("INGEST_LOCK_TIMEOUT"),
+    )
+
+
+def _error(status: int, message: str, **extra):
+    return {"error": {"status": status, "message": message, **extra}}, status
+
+
+def _authorize():
+    """None when the request carries the right token, else the response to send."""
+    token = api_token(current_app)
+    if token is None:
+        abort(404)  # disabled: the routes do not exist
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        body, status = _error(401, "Authorization: Bearer <token> required (the server's VNSEARCH_API_TOKEN)")
+        return body, status, {"WWW-Authenticate": 'Bearer realm="vnsearch"'}
+    return None
+
+
+@bp.errorhandler(IndexLockedError)
+def _locked(error: IndexLockedError):
+    holder = error.holder
+    extra = {"holder": {"pid": holder.pid, "command": holder.command, "since": holder.since.isoformat()}} if holder else {}
+    body, status = _error(503, str(error), **extra)
+    return body, status, {"Retry-After": str(RETRY_AFTER)}
+
+
+@bp.errorhandler(IndexWriteError)
+def _unwritable(error: IndexWriteError):
+    return _error(503, str(error))
+
+
+def _queue() -> CommitQueue:
+    return current_app.extensions["vnsearch_ingest"]
+
+
+@bp.post("/articles")
+def post_articles():
+    """Index one article (a JSON object with the JSON Lines keys) or a list of them; all or nothing."""
+    if denied := _authorize():
+        return denied
+    data = request.get_data(cache=False)
+    if not data.strip():
+        return _error(400, "missing body: send one article as a JSON object, or a list of them")
+    try:
+        payload = json.loads(data.decode("utf-8-sig"))  # UTF-8 only: never guessed as UTF-16
+    except UnicodeDecodeError:
+        return _error(400, "invalid JSON: the body is not UTF-8")
+    except json.JSONDecodeError as e:
+        return _error(400, f"invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
+    except RecursionError:
+        return _error(400, "invalid JSON: nested too deeply")
+    if payload == []:
+        return _error(400, "empty list: no article to index")
+    items = articles_from_json(payload, API_ORIGIN)
+    problems = [str(i) for i in items if isinstance(i, Failure)]
+    articles = [i for i in items if isinstance(i, Article)]
+    first: dict[str, int] = {}
+    for n, item in enumerate(items, 1):
+        if isinstance(item, Article):
+            if item.id in first:
+                problems.append(f"item {n}: duplicate id {item.id!r} (also item {first[item.id]})")
+            first.setdefault(item.id, n)
+    if problems:
+        noun = "article" if len(problems) == 1 else "articles"
+        return _error(400, f"{len(problems)} {noun} could not be read; nothing was indexed", articles=problems)
+    outcome = _queue().submit(puts=articles)
+    result: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
+    for a in articles:
+        result[outcome[a.id]].append(a.id)
+    return result, 201 if result["added"] else 200
+
+
+post_articles.max_content_length = MAX_BODY_BYTES  # read by create_app's request-size check
+
+
+@bp.delete("/articles/<path:article_id>")
+def delete_article(article_id: str):
+    """Remove one article; 404 when there is none with this id."""
+    if denied := _authorize():
+        return denied
+    outcome = _queue().submit(deletions=[article_id])
+    if outcome[article_id] != "deleted":
+        return _error(404, f"No article with id {article_id!r}")
+    return {"deleted": article_id}
