@@ -184,18 +184,70 @@ def serve_cmd(host, port, threads, index_dir) -> None:
     """Serve the search page (waitress, a production WSGI server)."""
     import waitress  # noqa: PLC0415 - only this command needs it
 
-    from search_ui import create_app  # noqa: PLC0415
+    from search_ui import create_app, request_body_limit  # noqa: PLC0415
 
     app = create_app({"INDEX_DIR": str(index_dir)})
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
     try:
-        # Every route is a GET: waitress refuses a large body before buffering it.
+        # waitress refuses a body larger than any route takes before buffering it.
         waitress.serve(
             app, host=host, port=port, threads=threads, ident="vnsearch",
-            max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+            max_request_body_size=request_body_limit(app),
         )
     finally:
         app.extensions["vnsearch"].close()
+
+
+@main.command("watch")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--interval", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True,
+              help="Seconds between scans; a file is indexed once unchanged for one interval.")
+@index_option
+def watch_cmd(directory, interval, index_dir) -> None:
+    """Keep the index up to date with the article files under DIRECTORY.
+
+    New and changed files are indexed once complete, deleted files' articles
+    removed; one line per batch. Ctrl-C or SIGTERM stops after the batch under
+    way; a second one abandons it.
+    """
+    import threading  # noqa: PLC0415 - only this command needs these
+    import time  # noqa: PLC0415
+
+    from .watch import Watcher, stop_on_signals  # noqa: PLC0415
+
+    def batch_line(batch) -> None:
+        files = f"{len(batch.files)} file{'s' if len(batch.files) != 1 else ''} read"
+        gone = f", {len(batch.gone)} gone" if batch.gone else ""
+        click.echo(f"{time.strftime('%H:%M:%S')} {batch.report.summary()} ({files}{gone})")
+
+    def waiting(holder) -> None:
+        who = f"by {holder}" if holder else "by another writer"
+        click.echo(f"The index is locked {who}: waiting…", err=True)
+
+    watcher = Watcher(
+        directory, index_dir, interval=interval,
+        on_batch=batch_line,
+        on_failure=lambda f: click.echo(str(f), err=True),
+        on_lock_wait=waiting,
+        on_retry=lambda e: click.echo(f"{_retry_reason(e, index_dir)} (will try again)", err=True),
+    )
+    stop = threading.Event()
+    click.echo(f"Watching {directory}/ every {interval:g} s, index {index_dir}/ (Ctrl-C to stop)", err=True)
+    try:
+        with stop_on_signals(stop):
+            watcher.run(stop)
+    except KeyboardInterrupt:
+        click.echo("Stopped; the batch under way was abandoned.", err=True)
+        sys.exit(130)
+    except VnsearchError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo("Stopped.", err=True)
+
+
+def _retry_reason(error: Exception, index_dir: Path) -> str:
+    if isinstance(error, OSError):
+        return f"Cannot write {error.filename or index_dir}: {error.strerror or error}"
+    return str(error)
 
 
 @main.command("eval")

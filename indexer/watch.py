@@ -1,0 +1,186 @@
+"""`vnsearch watch`: keep the index in step with a folder of article files, by polling.
+
+Polling rather than file-system events: it works the same on every platform and
+on network and container mounts, and deciding that a file is complete needs a
+second look anyway. A file is applied once two scans one interval apart see the
+same size, mtime and inode (a file renamed into place passes the first time it
+is seen twice; a file still being written keeps changing and waits). Its
+articles then go through ``ingest.apply_changes`` like `vnsearch index`'s:
+unchanged ones are skipped, changed ones replaced, ids the file no longer holds
+deleted, and a deleted file's articles removed, every scan's changes in one
+commit (or a few, past ``ingest.BATCH_SIZE`` articles).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from .articles import Article, Failure, find_files, read_file
+from .errors import IndexLockedError, IndexWriteError
+from .ingest import LOCK_TIMEOUT, IngestReport, OnLockWait, apply_changes
+from .store import ArticleStore
+
+__all__ = ["Watcher", "stop_on_signals"]
+
+Stat = tuple[int, int, int]  # (size, mtime_ns, inode)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one scan applied: the report, and the files it read and the files gone."""
+
+    report: IngestReport
+    files: tuple[str, ...]
+    gone: tuple[str, ...]
+
+
+class Watcher:
+    """Applies the new, changed and deleted article files under ``root`` to the index at ``index_dir``."""
+
+    def __init__(
+        self,
+        root: Path | str,
+        index_dir: Path | str,
+        *,
+        interval: float = 1.0,
+        lock_timeout: float = LOCK_TIMEOUT,
+        on_batch: Callable[[Batch], None] | None = None,
+        on_failure: Callable[[Failure], None] | None = None,
+        on_lock_wait: OnLockWait | None = None,
+        on_retry: Callable[[Exception], None] | None = None,
+    ):
+        self.root = Path(os.path.abspath(root))  # ids are paths relative to it, as with `vnsearch index DIR`
+        self.index_dir = Path(index_dir)
+        self.interval = interval
+        self.lock_timeout = lock_timeout
+        self.on_batch = on_batch
+        self.on_failure = on_failure
+        self.on_lock_wait = on_lock_wait
+        self.on_retry = on_retry
+        self._seen: dict[str, Stat] = {}  # every file at the last scan
+        self._applied: dict[str, Stat] = {}  # files as last applied to the index
+        self._synced = False  # articles of files deleted while nobody watched are gone
+
+    def run(self, stop: threading.Event) -> None:
+        """Scan every ``interval`` seconds until ``stop`` is set; the batch under way is finished first."""
+        with ArticleStore.open_or_create(self.index_dir) as store:
+            while not stop.is_set():
+                self.poll(store, stop)
+                stop.wait(self.interval)
+
+    def poll(self, store: ArticleStore, stop: threading.Event | None = None) -> Batch | None:
+        """Scan once and apply the files that are ready; None when there was nothing to do.
+
+        When the index stays locked longer than ``lock_timeout``, or cannot be
+        written (a full disk), says so through ``on_retry`` and leaves the files
+        for the next scan.
+        """
+        ready, gone = self._scan()
+        if not self._synced:
+            gone += self._vanished(store)
+        if not ready and not gone:
+            self._synced = True
+            return None
+        try:
+            batch = self._apply(store, ready, gone, stop)
+        except (IndexLockedError, IndexWriteError, OSError) as e:
+            if self.on_retry:
+                self.on_retry(e)
+            return None
+        self._synced = True
+        if self.on_batch:
+            self.on_batch(batch)
+        return batch
+
+    # -- scanning ---------------------------------------------------------------
+    def _scan(self) -> tuple[dict[str, Stat], list[str]]:
+        """Files complete and not applied as they are (path → stat), and applied files now gone."""
+        now = dict(self._files())
+        ready = {p: st for p, st in now.items() if self._seen.get(p) == st and self._applied.get(p) != st}
+        gone = [p for p in self._applied if p not in now]
+        self._seen = now
+        return ready, gone
+
+    def _files(self) -> Iterator[tuple[str, Stat]]:
+        index_root = os.path.abspath(self.index_dir) + os.sep
+        for path in find_files(self.root):
+            origin = os.path.abspath(path)
+            if origin.startswith(index_root):
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue  # gone between the listing and now
+            yield origin, (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def _vanished(self, store: ArticleStore) -> list[str]:
+        """Files under root the index holds articles of but which are no longer there (first scan only)."""
+        store.refresh()
+        root = os.path.abspath(self.root).rstrip(os.sep) + os.sep
+        origins = {origin for _, origin in store.fingerprints().values() if origin.startswith(root)}
+        return sorted(o for o in origins if o not in self._seen)
+
+    # -- applying -----------------------------------------------------------------
+    def _apply(
+        self, store: ArticleStore, ready: dict[str, Stat], gone: list[str], stop: threading.Event | None
+    ) -> Batch:
+        store.refresh()
+        report = IngestReport()
+        articles: list[Article] = []
+        origin_of: dict[str, str] = {}
+        dropped: set[str] = set()  # ids that files read or gone held before
+        for path in ready:
+            failed = False
+            for item in read_file(Path(path), self.root):
+                if isinstance(item, Failure):
+                    failed = True
+                    self._fail(report, item)
+                elif item.id in origin_of:
+                    failed = True
+                    self._fail(report, Failure(item.origin, f"duplicate id {item.id!r} (already read from {origin_of[item.id]})"))
+                else:
+                    origin_of[item.id] = item.origin
+                    articles.append(replace(item, origin=path))
+            if not failed:  # a file that could not be read whole keeps its articles
+                dropped.update(store.ids_from(path))
+        for path in gone:
+            dropped.update(store.ids_from(path))
+        deletions = sorted(dropped - origin_of.keys())
+        apply_changes(
+            store, articles, deletions, report=report, workers=1,
+            lock_timeout=self.lock_timeout, on_lock_wait=self.on_lock_wait, stop=stop,
+        )
+        self._applied.update(ready)
+        for path in gone:
+            self._applied.pop(path, None)
+        return Batch(report, tuple(ready), tuple(gone))
+
+    def _fail(self, report: IngestReport, failure: Failure) -> None:
+        report.failures.append(failure)
+        if self.on_failure:
+            self.on_failure(failure)
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C or SIGTERM sets ``stop`` (the batch under way is finished); a second one
+    raises KeyboardInterrupt (the batch under way is abandoned: nothing of it is committed)."""
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -1,0 +1,296 @@
+"""The folder watcher: new, changed, deleted, half-written and bad files; locking; the real
+`vnsearch watch` beside a real `vnsearch serve`.
+
+The in-process tests call ``Watcher.poll`` by hand, one scan at a time, so they need no
+clock: a file is applied by the second scan that sees it unchanged.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from indexer.errors import IndexLockedError
+from indexer.ingest import index_paths
+from indexer.search import search
+from indexer.store import ArticleStore
+from indexer.watch import Watcher
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GOLD = "Hà Nội - Ngày 05-03-2024, giá vàng miếng tăng mạnh trong phiên sáng.\n\nNgười mua xếp hàng dài."
+COFFEE = "Đắk Lắk - Ngày 06-03-2024, giá cà phê nhân xô lập đỉnh mới.\n\nNông dân phấn khởi."
+
+
+def line(i: int, body: str) -> str:
+    return json.dumps({"id": f"j{i}", "title": f"Tin {i}", "body": body}, ensure_ascii=False) + "\n"
+
+
+def ids(store: ArticleStore, query: str) -> list[str]:
+    store.refresh()
+    return sorted(h.id for h in search(store, query, limit=100).hits)
+
+
+@pytest.fixture()
+def setup(tmp_path):
+    """(inbox, store, watcher, log): an empty watched folder and its index, polled by hand."""
+    inbox, ix = tmp_path / "inbox", tmp_path / "ix"
+    inbox.mkdir()
+    log: list = []
+    watcher = Watcher(inbox, ix, on_failure=log.append, on_retry=log.append, lock_timeout=0.1)
+    with ArticleStore.open_or_create(ix) as store:
+        yield inbox, store, watcher, log
+
+
+def test_new_changed_and_deleted_files_are_applied(setup):
+    inbox, store, watcher, _ = setup
+    (inbox / "vang.txt").write_text(GOLD, "utf-8")
+    (inbox / "sub").mkdir()
+    (inbox / "sub" / "tin.jsonl").write_text(line(1, "Giá lúa gạo ổn định.") + line(2, "Giá vàng giảm nhẹ."), "utf-8")
+    assert watcher.poll(store) is None  # first sight: not known to be complete yet
+    batch = watcher.poll(store)
+    assert (batch.report.added, len(batch.files)) == (3, 2)
+    assert ids(store, "giá vàng") == ["j2", "vang.txt"]  # ids as `vnsearch index inbox/` gives them
+    assert watcher.poll(store) is None  # nothing new
+
+    (inbox / "sub" / "tin.jsonl").write_text(line(1, "Giá cà phê tăng.") + line(3, "Giá vàng thế giới."), "utf-8")
+    assert watcher.poll(store) is None  # changed: wait for it to settle
+    report = watcher.poll(store).report
+    assert (report.added, report.updated, report.deleted) == (1, 1, 1)  # j3 new, j1 changed, j2 gone from the file
+    assert ids(store, "giá vàng") == ["j3", "vang.txt"]
+    assert ids(store, "cà phê") == ["j1"]
+
+    (inbox / "vang.txt").unlink()
+    batch = watcher.poll(store)  # a deletion needs no settling
+    assert batch.gone == (str(inbox / "vang.txt"),) and batch.report.deleted == 1
+    assert ids(store, "giá vàng") == ["j3"]
+
+
+def test_a_half_written_file_is_never_indexed_half(setup):
+    inbox, store, watcher, _ = setup
+    path = inbox / "dai.txt"
+    parts = ["Giá cà phê tăng.\n\n", "Đoạn hai nói về giá lúa gạo.\n\n", "Đoạn cuối nói về giá hồ tiêu."]
+    with path.open("w", encoding="utf-8") as f:
+        for part in parts:
+            f.write(part)
+            f.flush()  # on disk, as a slow writer leaves it between scans
+            assert watcher.poll(store) is None
+            assert len(store) == 0
+    assert watcher.poll(store).report.added == 1  # unchanged since the previous scan: complete
+    store.refresh()
+    assert store.get("dai.txt")["body"].endswith("Đoạn cuối nói về giá hồ tiêu.")
+    assert ids(store, "hồ tiêu") == ["dai.txt"]
+
+
+def test_a_file_renamed_into_place_is_picked_up(setup):
+    inbox, store, watcher, _ = setup
+    hidden = inbox / ".cafe.txt.part"  # hidden names are never read
+    hidden.write_text(COFFEE[:30], "utf-8")
+    assert watcher.poll(store) is None
+    hidden.write_text(COFFEE, "utf-8")
+    assert watcher.poll(store) is None and len(store) == 0
+    hidden.rename(inbox / "cafe.txt")
+    assert watcher.poll(store) is None
+    assert watcher.poll(store).report.added == 1
+    assert ids(store, "cà phê") == ["cafe.txt"]
+
+
+def test_a_bad_file_is_reported_and_skipped_and_watching_goes_on(setup):
+    inbox, store, watcher, log = setup
+    (inbox / "hong.txt").write_bytes(b"\xff\xfe not utf-8")
+    (inbox / "tot.txt").write_text(GOLD, "utf-8")
+    watcher.poll(store)
+    batch = watcher.poll(store)
+    assert batch.report.added == 1
+    assert [str(f) for f in log] == [f"{inbox / 'hong.txt'}: not UTF-8 text"]
+    assert watcher.poll(store) is None  # reported once, not at every scan
+
+    (inbox / "hong.txt").write_text(COFFEE, "utf-8")  # fixed
+    watcher.poll(store)
+    assert watcher.poll(store).report.added == 1
+    assert ids(store, "cà phê") == ["hong.txt"]
+
+    (inbox / "hong.txt").write_text("", "utf-8")  # broken again: its article stays
+    watcher.poll(store)
+    assert watcher.poll(store).report.failed == 1
+    assert ids(store, "cà phê") == ["hong.txt"]
+
+
+def test_an_article_moved_to_another_file_is_kept(setup):
+    inbox, store, watcher, _ = setup
+    (inbox / "a.jsonl").write_text(line(1, "Giá vàng tăng.") + line(2, "Giá lúa ổn định."), "utf-8")
+    watcher.poll(store), watcher.poll(store)
+    (inbox / "a.jsonl").write_text(line(2, "Giá lúa ổn định."), "utf-8")
+    (inbox / "b.jsonl").write_text(line(1, "Giá vàng tăng."), "utf-8")
+    watcher.poll(store)
+    report = watcher.poll(store).report
+    assert (report.updated, report.deleted, report.unchanged) == (1, 0, 1)  # j1's origin changed
+    assert ids(store, "vàng") == ["j1"] and len(store) == 2
+
+
+def test_files_deleted_while_nobody_watched_are_removed_at_start(tmp_path):
+    inbox, ix = tmp_path / "inbox", tmp_path / "ix"
+    inbox.mkdir()
+    (inbox / "vang.txt").write_text(GOLD, "utf-8")
+    (inbox / "cafe.txt").write_text(COFFEE, "utf-8")
+    index_paths(ix, [inbox])
+    (inbox / "vang.txt").unlink()
+    elsewhere = tmp_path / "other.txt"  # indexed from outside the watched folder: not the watcher's
+    elsewhere.write_text(GOLD, "utf-8")
+    index_paths(ix, [elsewhere])
+    with ArticleStore.open(ix) as store:
+        watcher = Watcher(inbox, ix)
+        assert watcher.poll(store).report.deleted == 1
+        assert watcher.poll(store).report.unchanged == 1  # cafe.txt read, left alone
+        assert sorted(store.fingerprints()) == ["cafe.txt", "other.txt"]
+
+
+def test_a_locked_index_is_reported_and_the_files_are_applied_later(setup):
+    inbox, store, watcher, log = setup
+    (inbox / "vang.txt").write_text(GOLD, "utf-8")
+    watcher.poll(store)
+    with ArticleStore.open(store.path) as other:
+        writer = other.writer()
+        assert watcher.poll(store) is None
+        writer.cancel()
+    [error] = log
+    assert isinstance(error, IndexLockedError)
+    assert f"pid {os.getpid()}" in str(error) and "waited 0.1 s" in str(error)
+    assert watcher.poll(store).report.added == 1  # the same file, at the next scan
+
+
+def test_run_stops_when_asked(setup):
+    inbox, store, watcher, _ = setup
+    watcher.interval = 0.05
+    stop = threading.Event()
+    thread = threading.Thread(target=watcher.run, args=(stop,))
+    thread.start()
+    (inbox / "vang.txt").write_text(GOLD, "utf-8")
+    deadline = time.monotonic() + 30
+    while not ids(store, "vàng") and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling, bounded by the deadline
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert ids(store, "vàng") == ["vang.txt"]
+
+
+# -- the real commands --------------------------------------------------------------
+
+
+def vnsearch(*args: str) -> list[str]:
+    script = Path(sys.executable).with_name("vnsearch")
+    return [str(script), *args] if script.is_file() else [sys.executable, "-m", "indexer.cli", *args]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers=None) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read()
+    finally:
+        conn.close()
+    return r.status, json.loads(data) if data.startswith(b"{") else {}
+
+
+def wait_for(condition, what: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)  # polling, bounded by the deadline
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def found(port: int, q: str) -> list[str]:
+    status, data = request(port, "GET", "/api/search?" + urllib.parse.urlencode({"q": q}))
+    assert status == 200, data
+    return sorted(h["id"] for h in data["hits"])
+
+
+def test_watch_and_serve_end_to_end(tmp_path):
+    """A file dropped into the watched folder is found through the running server within seconds;
+    a changed one updates, a deleted one disappears; the ingest API takes a body over 16 KiB;
+    SIGTERM stops the watcher cleanly."""
+    inbox, ix = tmp_path / "inbox", tmp_path / "ix"
+    inbox.mkdir()
+    (inbox / "cafe.txt").write_text(COFFEE, "utf-8")
+    index_paths(ix, [inbox])
+    port = free_port()
+    env = {**os.environ, "VNSEARCH_API_TOKEN": "bi-mat"}
+    server = subprocess.Popen(vnsearch("serve", "--index", str(ix), "--port", str(port)), env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    watch = subprocess.Popen(vnsearch("watch", str(inbox), "--index", str(ix), "--interval", "0.2"),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: _answers(port), "vnsearch serve")
+        assert found(port, "cà phê") == ["cafe.txt"]
+
+        started = time.monotonic()
+        (inbox / "vang.txt").write_text(GOLD, "utf-8")
+        wait_for(lambda: found(port, "vàng miếng") == ["vang.txt"], "the new file in /api/search")
+        print(f"new file searchable after {time.monotonic() - started:.1f} s")
+
+        (inbox / "vang.txt").write_text(GOLD.replace("tăng mạnh", "giảm sâu"), "utf-8")
+        wait_for(lambda: found(port, "giảm sâu") == ["vang.txt"], "the changed file")
+        assert found(port, "tăng mạnh") == []
+
+        (inbox / "cafe.txt").unlink()
+        wait_for(lambda: found(port, "cà phê") == [], "the deleted file to disappear")
+
+        # The server takes an ingest body over its 16 KiB limit for GETs, and refuses one over 8 MiB.
+        auth = {"Authorization": "Bearer bi-mat", "Content-Type": "application/json"}
+        big = {"id": "dai", "title": "Bài dài", "body": "Giá hồ tiêu hôm nay ổn định. " * 800}
+        status, data = request(port, "POST", "/api/articles", json.dumps(big, ensure_ascii=False).encode(), auth)
+        assert (status, data) == (201, {"added": ["dai"], "updated": [], "unchanged": []})
+        assert found(port, "hồ tiêu") == ["dai"]
+        assert oversized_post(port, 9 << 20, auth) == 413
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        out, err = watch.communicate(timeout=60)
+        server.terminate()
+        server.communicate(timeout=60)
+    assert watch.returncode == 0, err
+    assert err.splitlines()[-1] == "Stopped."
+    lines = out.splitlines()
+    assert any(ln.endswith("added 1, updated 0, unchanged 0, deleted 0, failed 0 (1 file read)") for ln in lines), out
+    assert any("deleted 1" in ln and "1 gone" in ln for ln in lines), out
+
+
+def oversized_post(port: int, length: int, headers: dict) -> int:
+    """Announce a body of ``length`` bytes and send none: waitress answers from the headers."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.putrequest("POST", "/api/articles")
+        for k, v in {**headers, "Content-Length": str(length)}.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def _answers(port: int) -> bool:
+    try:
+        return request(port, "GET", "/api/search?q=x")[0] == 200
+    except OSError:
+        return False
