@@ -236,11 +236,11 @@ def write_batch(
                 writer.put(doc)
                 vocabulary.add_document(doc)
             _save_vocabulary(vocabulary, store.path)  # under the write lock, before the commit
-    except BaseException:
+        writer.commit()
+    except BaseException:  # Ctrl-C twice included: nothing of the batch is kept, the lock is released
         _forget_vocabulary(store.path)
-        writer.cancel()
+        writer.abandon()
         raise
-    writer.commit()
     report.deleted += deleted
     for article, _ in docs:
         if article.id in known:

@@ -527,6 +527,10 @@ class StoreWriter:
     def cancel(self) -> None:
         self._w.cancel()
 
+    def abandon(self) -> None:
+        """Give up after a failed or interrupted write (even inside commit()): drop what was added, release the lock."""
+        self._abandon()
+
     def _abandon(self) -> None:
         """Give up after a failed write: drop what was added, release the lock."""
         try:

@@ -25,7 +25,7 @@ from indexer.errors import IndexLockedError
 from indexer.ingest import index_paths
 from indexer.search import search
 from indexer.store import ArticleStore
-from indexer.watch import Watcher
+from indexer.watch import Watcher, stop_on_signals
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -184,6 +184,38 @@ def test_run_stops_when_asked(setup):
     thread.join(timeout=30)
     assert not thread.is_alive()
     assert ids(store, "vàng") == ["vang.txt"]
+
+
+def test_a_first_signal_asks_to_stop_a_second_abandons(setup):
+    inbox, store, watcher, _ = setup
+    stop = threading.Event()
+    before = signal.getsignal(signal.SIGTERM)
+    with stop_on_signals(stop):
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.is_set()  # the batch under way finishes, no other starts
+        assert watcher.poll(store) is None
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_an_abandoned_batch_leaves_nothing(setup, monkeypatch):
+    inbox, store, watcher, _ = setup
+    import indexer.store as store_module
+
+    (inbox / "vang.txt").write_text(GOLD, "utf-8")
+    watcher.poll(store)
+
+    def interrupted(self):  # Ctrl-C twice while the batch is being written
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store_module.StoreWriter, "commit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        watcher.poll(store)
+    monkeypatch.undo()
+    store.refresh()
+    assert len(store) == 0 and store.lock_holder() is None  # nothing committed, the lock released
+    assert watcher.poll(store).report.added == 1  # a new watcher (or this one) picks the file up again
 
 
 # -- the real commands --------------------------------------------------------------
