@@ -7,8 +7,10 @@ any deletions in batches, each under the index's write lock and in one commit.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Mapping
@@ -207,8 +209,19 @@ def _analyzed(articles: Iterator[Article], workers: int | None) -> Iterator[Iter
     if len(head) < POOL_THRESHOLD or n_workers < 2:
         yield ((a, to_document(a)) for a in articles)
         return
-    with multiprocessing.Pool(n_workers) as pool:
+    with multiprocessing.Pool(n_workers, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
         yield pool.imap(_with_document, articles, chunksize=8)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make a worker die with the process that started it: a SIGKILLed command cannot stop
+    its pool, whose workers would otherwise wait for work forever, pyvi's model loaded."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
 
 
 def _with_document(article: Article) -> tuple[Article, dict]:

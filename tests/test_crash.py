@@ -121,16 +121,17 @@ def test_sigkill_at_random_points_loses_no_committed_batch(tmp_path):
     before = 0
     for k in range(KILLS):
         # Half the kills at a random time from the start (possibly while the index is created or
-        # the workers load pyvi), half soon after this run's first commit (often inside the next).
+        # the workers load pyvi), half soon after this run's 1st to 5th commit (often inside the next).
         after_commit = k % 2 == 1
+        commits = rng.randint(1, 5)
         delay = rng.uniform(0.0, 1.0) if after_commit else rng.uniform(0.5, 12.0)
         proc = start(corpus, index_dir)
         started = time.monotonic()
         seen = -1
         first = max(generation(index_dir), 0) if index_dir.exists() else 0
         try:
-            if after_commit:  # wait for this run's first commit
-                while proc.poll() is None and (not index_dir.exists() or generation(index_dir) <= first):
+            if after_commit:  # wait for this run's first commits
+                while proc.poll() is None and (not index_dir.exists() or generation(index_dir) < first + commits):
                     time.sleep(0.01)
             deadline = time.monotonic() + delay
             while proc.poll() is None and time.monotonic() < deadline:
@@ -164,7 +165,7 @@ def test_sigkill_at_random_points_loses_no_committed_batch(tmp_path):
         assert n >= before and n >= BATCH * max(seen, 0), (n, seen)
         log.append(
             f"kill {k + 1} at {at:.2f}s{' (finished first)' if finished else ''}"
-            f"{' (after a commit)' if after_commit else ''}: "
+            f"{f' ({delay:.2f}s after commit {commits} of this run)' if after_commit else ''}: "
             f"saw generation {seen} committed, index has {n} articles (generation {gen}); "
             f"{len(workers)} segmentation workers, none left"
         )
