@@ -308,6 +308,8 @@ def main(argv: list[str] | None = None) -> None:
     for s in systems:
         if s not in SYSTEMS:
             parser.error(f"unknown system {s!r}")
+    if not args.data.is_dir():
+        parser.error(f"no data folder at {args.data}/ — put the shared folder beside the repo, or pass --data DIR")
     if args.warmup < 1 or args.queries < 1:
         parser.error("--queries and --warmup must be at least 1")
     if "tantivy" in systems and importlib.util.find_spec("tantivy") is None:
