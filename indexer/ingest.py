@@ -25,13 +25,22 @@ from .documents import to_document
 from .store import ArticleStore, LockHolder
 from .vocabulary import VOCABULARY_FILE, Vocabulary
 
-__all__ = ["CommitQueue", "IngestReport", "apply_changes", "index_paths"]
+__all__ = ["CommitQueue", "IngestReport", "apply_changes", "index_paths", "tidy"]
 
 # Below this many changed articles, starting worker processes (each loading
 # pyvi's model) costs more than it saves.
 POOL_THRESHOLD = 200
 BATCH_SIZE = 1000
 LOCK_TIMEOUT = 10.0  # seconds a writer waits for another one to finish
+# Frequent small commits (watcher, HTTP) put off two costs that would delay every
+# article's appearance: merging (Whoosh re-encodes every posting in Python: seconds under
+# load) and rewriting the vocabulary file (which every searching process then reloads).
+# Once this many small segments exist, a merge follows the commit (in a commit of its
+# own: the articles are visible first); the vocabulary is saved at most this often; both
+# are done when the watcher is idle (``tidy``).
+MAX_SMALL_SEGMENTS = 8
+MERGE_MIN_SEGMENTS = 5  # Whoosh's MERGE_SMALL merges nothing below five segments
+VOCABULARY_SAVE_DELAY = 30.0  # seconds
 
 Known = Mapping[str, tuple[str, str]]  # id → (content hash, origin), as ArticleStore.fingerprints
 OnLockWait = Callable[[LockHolder | None], None]
@@ -144,13 +153,16 @@ def apply_changes(
     lock_timeout: float | None = None,
     on_lock_wait: OnLockWait | None = None,
     stop: threading.Event | None = None,
+    defer_upkeep: bool = False,
 ) -> IngestReport:
     """Write ``articles`` (added or replaced by id) and delete ``deletions`` (ids); return the counts.
 
     ``known`` holds the fingerprints of the indexed articles (looked up when not
     given): an article with the same content hash and origin is left alone.
     Changes are committed every ``BATCH_SIZE`` articles, the deletions with the
-    first batch; when ``stop`` is set, no further batch is started.
+    first batch; when ``stop`` is set, no further batch is started. With
+    ``defer_upkeep`` (frequent small commits), a commit merges segments only past
+    MAX_SMALL_SEGMENTS small ones and saves the vocabulary only now and then.
     """
     report = report if report is not None else IngestReport()
     articles = iter(articles)
@@ -172,7 +184,13 @@ def apply_changes(
             batch = list(islice(docs, BATCH_SIZE))
             if not batch and not deletions:
                 return report
-            write_batch(store, batch, deletions, known=known, report=report, timeout=timeout, on_lock_wait=on_lock_wait)
+            write_batch(
+                store, batch, deletions, known=known, report=report, timeout=timeout,
+                on_lock_wait=on_lock_wait, merge=not defer_upkeep, defer_vocabulary=defer_upkeep,
+            )
+            store.refresh()
+            if defer_upkeep and store.small_segment_count() >= MAX_SMALL_SEGMENTS:
+                _merge(store, timeout)
             deletions = []
             if len(batch) < BATCH_SIZE or (stop is not None and stop.is_set()):
                 return report
@@ -237,19 +255,29 @@ def write_batch(
     report: IngestReport,
     timeout: float = LOCK_TIMEOUT,
     on_lock_wait: OnLockWait | None = None,
+    merge: bool = True,
+    defer_vocabulary: bool = False,
 ) -> None:
-    """Put ``docs`` and delete ``deletions`` in one writer and one commit (all or nothing)."""
+    """Put ``docs`` and delete ``deletions`` in one writer and one commit (all or nothing).
+
+    ``merge`` is StoreWriter.commit's. With ``defer_vocabulary``, the vocabulary is
+    saved at most every VOCABULARY_SAVE_DELAY seconds (and by ``tidy``).
+    """
     writer = store.writer(timeout=timeout, on_wait=on_lock_wait)
     try:
         deleted = writer.delete_many(deletions)
         if docs:
             # Read under the lock: another process may have added words since we last saw it.
-            vocabulary = _vocabulary(store.path)
+            vocabulary, unsaved_since = _vocabulary(store.path)
             for _, doc in docs:
                 writer.put(doc)
                 vocabulary.add_document(doc)
-            _save_vocabulary(vocabulary, store.path)  # under the write lock, before the commit
-        writer.commit()
+            now = time.monotonic()
+            if defer_vocabulary and now - (unsaved_since or now) < VOCABULARY_SAVE_DELAY:
+                _keep_vocabulary(vocabulary, store.path, unsaved_since or now)
+            else:
+                _save_vocabulary(vocabulary, store.path)  # under the write lock, before the commit
+        writer.commit(merge=merge)
     except BaseException:  # Ctrl-C twice included: nothing of the batch is kept, the lock is released
         _forget_vocabulary(store.path)
         writer.abandon()
@@ -262,9 +290,44 @@ def write_batch(
             report.added += 1
 
 
-# The vocabulary as this process last saved it, per index, while the file is still
-# that version: a long-running writer (watcher, server) does not re-read it each commit.
-_vocabularies: dict[str, tuple[tuple, Vocabulary]] = {}
+def _merge(store: ArticleStore, timeout: float) -> None:
+    """Merge small segments (Whoosh's tiered policy) in a commit of its own."""
+    writer = store.writer(timeout=timeout)
+    try:
+        writer.commit(merge=True)
+    except BaseException:
+        writer.abandon()
+        raise
+    store.refresh()
+
+
+def tidy(store: ArticleStore, *, merge: bool = True, timeout: float = 0.0) -> bool:
+    """The upkeep that frequent small commits put off: save the vocabulary they added to
+    and, with ``merge``, merge the small segments they left. Returns whether it wrote."""
+    store.refresh()
+    merging = merge and store.small_segment_count() >= MERGE_MIN_SEGMENTS
+    if not merging and not _vocabulary_unsaved(store.path):
+        return False
+    writer = store.writer(timeout=timeout)
+    try:
+        if _vocabulary_unsaved(store.path):
+            _save_vocabulary(_vocabulary(store.path)[0], store.path)
+        if merging:
+            writer.commit(merge=True)
+        else:
+            writer.cancel()
+    except BaseException:
+        writer.abandon()
+        raise
+    store.refresh()
+    return True
+
+
+# The vocabulary this process last read or saved, per index, while the file is still that
+# version: a long-running writer does not re-read it each commit. With deferred saves it
+# holds words the file does not have yet (lost if another process rewrites the file first:
+# the counts only feed suggestions, and are a little stale by design).
+_vocabularies: dict[str, tuple[tuple | None, Vocabulary, float | None]] = {}  # stamp, vocabulary, unsaved since
 _vocabularies_lock = threading.Lock()
 
 
@@ -276,19 +339,30 @@ def _stamp(index_dir: Path) -> tuple | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _vocabulary(index_dir: Path) -> Vocabulary:
-    key = os.path.abspath(index_dir)
+def _vocabulary(index_dir: Path) -> tuple[Vocabulary, float | None]:
+    """The vocabulary to add to, and since when it holds unsaved words (None: it does not)."""
     with _vocabularies_lock:
-        cached = _vocabularies.pop(key, None)
+        cached = _vocabularies.pop(os.path.abspath(index_dir), None)
     if cached and cached[0] == _stamp(index_dir):
-        return cached[1]
-    return Vocabulary.load(index_dir)
+        return cached[1], cached[2]
+    return Vocabulary.load(index_dir), None
+
+
+def _keep_vocabulary(vocabulary: Vocabulary, index_dir: Path, unsaved_since: float) -> None:
+    with _vocabularies_lock:
+        _vocabularies[os.path.abspath(index_dir)] = (_stamp(index_dir), vocabulary, unsaved_since)
 
 
 def _save_vocabulary(vocabulary: Vocabulary, index_dir: Path) -> None:
     vocabulary.save(index_dir)
     with _vocabularies_lock:
-        _vocabularies[os.path.abspath(index_dir)] = (_stamp(index_dir), vocabulary)
+        _vocabularies[os.path.abspath(index_dir)] = (_stamp(index_dir), vocabulary, None)
+
+
+def _vocabulary_unsaved(index_dir: Path) -> bool:
+    with _vocabularies_lock:
+        cached = _vocabularies.get(os.path.abspath(index_dir))
+    return bool(cached and cached[2] is not None and cached[0] == _stamp(index_dir))
 
 
 def _forget_vocabulary(index_dir: Path) -> None:
@@ -390,7 +464,9 @@ class CommitQueue:
         store = ArticleStore.open_or_create(self.index_dir)
         with store:
             known = store.fingerprints(final)
-            apply_changes(store, puts, deletions, known=known, lock_timeout=self.lock_timeout, workers=1)
+            apply_changes(
+                store, puts, deletions, known=known, lock_timeout=self.lock_timeout, workers=1, defer_upkeep=True
+            )
         for w in group:
             for a in w.puts:
                 if final.get(a.id) is not a:

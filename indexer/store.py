@@ -25,6 +25,8 @@ from whoosh import scoring, sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
 from .analysis import syllables
@@ -39,6 +41,7 @@ META_FILE = "vnsearch.json"
 # Who holds the write lock (Whoosh's MAIN_WRITELOCK, an fcntl lock the OS releases when
 # its holder dies): written by each writer when it takes the lock, read to name it.
 LOCK_HOLDER_FILE = "writelock.json"
+SMALL_SEGMENT_DOCS = 1000
 
 # Query-time boosts: a syllable in the title adds three times what one in the text does;
 # a query's syllables that form an indexed pyvi word raise the score further.
@@ -313,16 +316,50 @@ class ArticleStore:
         """See what other writers committed since this store was opened."""
         if self._searcher.up_to_date():
             return
-        # A new searcher, not Searcher.refresh(): whoosh-reloaded 2.7.5 reuses the reader of
-        # a segment that kept its name but gained deletions (deleted and replaced articles
-        # stay visible) and keeps segments that a merge removed.
-        fresh = self._ix.searcher(weighting=scoring.BM25F())
-        self._searcher.close()
-        self._searcher = fresh
+        self._searcher = Searcher(self._current_reader(), weighting=scoring.BM25F(), fromindex=self._ix)
+
+    def _current_reader(self):
+        """A reader of the latest commit that reuses this store's readers of unchanged segments.
+
+        Not Searcher.refresh(): whoosh-reloaded 2.7.5 reuses the reader of a segment that
+        gained deletions (deleted and replaced articles stay visible) and keeps segments a
+        merge removed. Here a reader is reused only when its segment has the same id and the
+        same number of deletions (they only grow), so a commit costs the readers of the
+        segments it touched, not a cold start over the whole index.
+        """
+        old = {r.segment().segment_id(): r for r, _ in self._searcher.reader().leaf_readers() if r.segment()}
+        for attempt in range(10):
+            toc = self._ix._read_toc()
+            readers, opened = [], []
+            try:
+                for seg in toc.segments:
+                    reader = old.get(seg.segment_id())
+                    if reader is None or reader.segment().deleted_count() != seg.deleted_count():
+                        reader = SegmentReader(self._ix.storage, toc.schema, seg, generation=toc.generation)
+                        opened.append(reader)
+                    readers.append(reader)
+                break
+            except OSError:
+                for reader in opened:
+                    reader.close()
+                if attempt == 9:
+                    raise
+                # a writer merged those segments away just now: read the newer table of contents
+        kept = {id(r) for r in readers}
+        for reader in old.values():
+            if id(reader) not in kept:
+                reader.close()
+        if not readers:
+            return EmptyReader(toc.schema)
+        return MultiReader(readers, generation=toc.generation)
 
     def segment_count(self) -> int:
         """How many segments the index (as this store last saw it) is made of."""
         return len(self._searcher.reader().leaf_readers())
+
+    def small_segment_count(self) -> int:
+        """How many of its segments hold fewer than SMALL_SEGMENT_DOCS documents."""
+        return sum(1 for r, _ in self._searcher.reader().leaf_readers() if r.doc_count_all() < SMALL_SEGMENT_DOCS)
 
     def lock_holder(self) -> "LockHolder | None":
         """The process recorded as holding the write lock, if the lock is held."""
@@ -521,8 +558,11 @@ class StoreWriter:
             return sum(self._w.delete_by_term("id", i, searcher=s) for i in article_ids)
 
     @_writes
-    def commit(self) -> None:
-        self._w.commit()
+    def commit(self, merge: bool = True) -> None:
+        """Make the changes visible; with ``merge``, Whoosh also merges small segments (its
+        tiered MERGE_SMALL policy, from five segments up: it re-encodes postings in Python,
+        seconds on a loaded machine), else the new segment is only added."""
+        self._w.commit(merge=merge)
 
     def cancel(self) -> None:
         self._w.cancel()

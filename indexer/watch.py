@@ -24,7 +24,7 @@ from typing import Callable
 
 from .articles import Article, Failure, find_files, read_file
 from .errors import IndexLockedError, IndexWriteError
-from .ingest import LOCK_TIMEOUT, IngestReport, OnLockWait, apply_changes
+from .ingest import LOCK_TIMEOUT, IngestReport, OnLockWait, apply_changes, tidy
 from .store import ArticleStore
 
 __all__ = ["Watcher", "stop_on_signals"]
@@ -71,9 +71,12 @@ class Watcher:
     def run(self, stop: threading.Event) -> None:
         """Scan every ``interval`` seconds until ``stop`` is set; the batch under way is finished first."""
         with ArticleStore.open_or_create(self.index_dir) as store:
-            while not stop.is_set():
-                self.poll(store, stop)
-                stop.wait(self.interval)
+            try:
+                while not stop.is_set():
+                    self.poll(store, stop)
+                    stop.wait(self.interval)
+            finally:
+                self._tidy(store, merge=False, timeout=self.lock_timeout)
 
     def poll(self, store: ArticleStore, stop: threading.Event | None = None) -> Batch | None:
         """Scan once and apply the files that are ready; None when there was nothing to do.
@@ -87,6 +90,8 @@ class Watcher:
             gone += self._vanished(store)
         if not ready and not gone:
             self._synced = True
+            if not any(self._applied.get(p) != st for p, st in self._seen.items()):
+                self._tidy(store)  # no file waiting to settle either
             return None
         try:
             batch = self._apply(store, ready, gone, stop)
@@ -98,6 +103,14 @@ class Watcher:
         if self.on_batch:
             self.on_batch(batch)
         return batch
+
+    def _tidy(self, store: ArticleStore, merge: bool = True, timeout: float = 0.0) -> None:
+        """The upkeep the batches put off so that their articles showed up sooner: merging
+        their segments and saving the vocabulary (done when idle, and on the way out)."""
+        try:
+            tidy(store, merge=merge, timeout=timeout)
+        except (IndexLockedError, IndexWriteError, OSError):
+            pass  # another writer is busy, or the disk is full: next time
 
     # -- scanning ---------------------------------------------------------------
     def _scan(self) -> tuple[dict[str, Stat], list[str]]:
@@ -154,7 +167,7 @@ class Watcher:
             dropped.update(store.ids_from(path))
         deletions = sorted(dropped - origin_of.keys())
         apply_changes(
-            store, articles, deletions, report=report, workers=1,
+            store, articles, deletions, report=report, defer_upkeep=True,
             lock_timeout=self.lock_timeout, on_lock_wait=self.on_lock_wait, stop=stop,
         )
         self._applied.update(ready)

@@ -294,3 +294,28 @@ def test_single_article_commits_keep_the_segment_count_bounded(tmp_path):
             counts_seen.append(store.segment_count())
         assert len(store) == 50
         assert max(counts_seen) <= 6, counts_seen  # Whoosh merges small segments at each commit
+
+
+def test_a_refreshed_store_sees_updates_and_deletions_and_keeps_untouched_segments(tmp_path):
+    from indexer.articles import Article
+    from indexer.ingest import apply_changes
+
+    def article(i, body):
+        return Article(f"r{i}", f"Tin {i}", None, body, None, None, None, None, None, "api")
+
+    ix = tmp_path / "ix"
+    with ArticleStore.create(ix) as writer_store, ArticleStore.open(ix) as reader_store:
+        apply_changes(writer_store, [article(1, "Giá lúa gạo tăng."), article(2, "Giá cà phê giảm.")])
+        apply_changes(writer_store, [article(3, "Giá hồ tiêu ổn định.")], defer_upkeep=True)
+        reader_store.refresh()
+        assert len(reader_store) == 3
+        leaves = {r.segment().segment_id(): r for r, _ in reader_store._searcher.reader().leaf_readers()}
+
+        apply_changes(writer_store, [article(1, "Giá vàng tăng.")], ["r2"], defer_upkeep=True)  # update + delete
+        reader_store.refresh()
+        assert len(reader_store) == 2
+        assert [h.id for h in search(reader_store, "vàng").hits] == ["r1"]
+        assert search(reader_store, "lúa gạo").total == 0 and search(reader_store, "cà phê").total == 0
+        after = {r.segment().segment_id(): r for r, _ in reader_store._searcher.reader().leaf_readers()}
+        untouched = [sid for sid in leaves if sid in after and after[sid].segment().deleted_count() == 0]
+        assert untouched and all(after[sid] is leaves[sid] for sid in untouched)  # reused, not reopened
