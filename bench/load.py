@@ -139,10 +139,10 @@ class RssSampler(threading.Thread):
         return s[0] / 1024, s[-1] / 1024, max(s) / 1024
 
 
-def wrk(port: int, paths_file: Path, script: Path, clients: int, threads: int, duration: int,
+def wrk(port: int, paths_file: Path, script: Path, clients: int, threads: int, duration: int, timeout: int,
         until: threading.Event | None = None, min_seconds: float = 0) -> tuple[dict, float]:
     """Run wrk; with ``until``, run until it is set and ``min_seconds`` have passed, then stop wrk with SIGINT."""
-    cmd = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{duration}s", "--timeout", "10s", "-s", str(script),
+    cmd = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{duration}s", "--timeout", f"{timeout}s", "-s", str(script),
            f"http://127.0.0.1:{port}"]
     env = {**os.environ, "VNSEARCH_LOAD_PATHS": str(paths_file)}
     started = time.monotonic()
@@ -163,6 +163,7 @@ def wrk(port: int, paths_file: Path, script: Path, clients: int, threads: int, d
 
 
 def report(name: str, r: dict, rss: tuple[float, float, float]) -> None:
+    log(f"wrk: {json.dumps(r)}")
     seconds = r["duration_us"] / 1e6
     socket_errors = r["connect"] + r["read"] + r["write"] + r["timeout"]
     print(f"{name}:")
@@ -172,11 +173,11 @@ def report(name: str, r: dict, rss: tuple[float, float, float]) -> None:
           f"p99 {r['p99'] / 1000:.0f}, max {r['max'] / 1000:.0f}, mean {r['mean'] / 1000:.0f}")
     print(f"  errors: {r['non2xx']} non-2xx, {socket_errors} socket errors "
           f"(connect {r['connect']}, read {r['read']}, write {r['write']}, timeout {r['timeout']})")
-    print(f"  server RSS MB: {rss[0]:.0f} at start, {rss[1]:.0f} at end, {rss[2]:.0f} max")
+    print(f"  server RSS MB: {rss[0]:.0f} at start, {rss[1]:.0f} at end, {rss[2]:.0f} max", flush=True)
 
 
 def api_total(port: int, q: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     conn.request("GET", "/api/search?" + urllib.parse.urlencode({"q": f'"{q}"', "limit": 1}))
     total = json.loads(conn.getresponse().read())["total"]
     conn.close()
@@ -192,6 +193,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50, help="concurrent connections (default 50)")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load per phase (default 60)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--timeout", type=int, default=60,
+                        help="seconds before wrk gives up on a request and counts a socket error (default 60)")
     parser.add_argument("--reindex", type=int, default=5000, help="articles re-indexed in phase 2 (default 5000)")
     parser.add_argument("--index-workers", type=int, default=None, help="--workers of vnsearch index (default: its own)")
     parser.add_argument("--queries", type=int, default=2000, help="distinct queries rotated through (default 2000)")
@@ -222,14 +225,14 @@ def main() -> None:
         port = free_port()
         server = start_server(args.index, port, args.threads)
         print(f"server: vnsearch serve --threads {args.threads}, index {args.index}/ (a copy of {args.base_index}/)")
-        print(f"load: wrk -t{args.wrk_threads} -c{args.clients} -d{args.duration}s --timeout 10s, loopback")
+        print(f"load: wrk -t{args.wrk_threads} -c{args.clients} -d{args.duration}s --timeout {args.timeout}s, loopback")
         try:
             # Warm up: every pool store opened, the vocabulary loaded, the OS caches filled.
-            wrk(port, paths_file, script, args.clients, args.wrk_threads, 5)
+            wrk(port, paths_file, script, args.clients, args.wrk_threads, 5, args.timeout)
 
             sampler = RssSampler(server.pid)
             sampler.start()
-            result, _ = wrk(port, paths_file, script, args.clients, args.wrk_threads, args.duration)
+            result, _ = wrk(port, paths_file, script, args.clients, args.wrk_threads, args.duration, args.timeout)
             sampler.stop.set()
             sampler.join()
             report("search only", result, sampler.mb())
@@ -255,15 +258,15 @@ def main() -> None:
                 indexer = threading.Thread(target=reindex)
                 indexer.start()
                 # At least --duration seconds, and until the re-indexing has finished.
-                result, elapsed = wrk(port, paths_file, script, args.clients, args.wrk_threads, 3600,
+                result, elapsed = wrk(port, paths_file, script, args.clients, args.wrk_threads, 3600, args.timeout,
                                       until=indexed, min_seconds=args.duration)
                 indexer.join()
                 sampler.stop.set()
                 sampler.join()
-                after = api_total(port, MARKER)
                 report(f"search while re-indexing {args.reindex} articles", result, sampler.mb())
                 print(f"  vnsearch index: {outcome['out'] or outcome['err']} (exit {outcome['rc']}) in "
-                      f"{outcome['seconds']:.0f} s, started 2 s into {elapsed:.0f} s of load")
+                      f"{outcome['seconds']:.0f} s, started 2 s into {elapsed:.0f} s of load", flush=True)
+                after = api_total(port, MARKER)  # once the requests wrk left queued are answered
                 print(f"  served index before/after: {before}/{after} articles carry the re-indexed sentence")
                 print(f"machine at end: {machine_line()}")
         finally:
