@@ -31,7 +31,7 @@ from whoosh.util.filelock import try_for
 
 from .analysis import syllables
 from .errors import IndexLockedError, IndexMissingError, IndexVersionError, IndexWriteError
-from .query import ParsedQuery
+from .query import LONG_QUERY, ParsedQuery
 from .vocabulary import Vocabulary
 
 __all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "LockHolder", "build_query"]
@@ -43,14 +43,18 @@ META_FILE = "vnsearch.json"
 LOCK_HOLDER_FILE = "writelock.json"
 SMALL_SEGMENT_DOCS = 1000
 
-# Query-time boosts: a syllable in the title adds three times what one in the text does;
-# a query's syllables that form an indexed pyvi word raise the score further.
-TITLE_BOOST = 3.0
-WORD_BOOST = {"title_w": 1.5, "text_w": 0.5}
+# Query-time boosts. The text fields already hold the title, so a title syllable
+# counts there; the title fields add half as much again. A query's syllables that
+# form an indexed pyvi word raise the score as much as one more syllable would.
+# Measured with bench/relevance.py (a title boost of 3 cost XQuAD-vi 0.2 nDCG@10:
+# news titles outweighed the passages that answer a question; see the README).
+TITLE_BOOST = 0.5
+WORD_BOOST = {"title_w": 0.5, "text_w": 1.0}
 # Matching levels, tried in order until one finds articles. A query typed with
 # diacritics first matches exact forms only ("Đà Nẵng" finds the city, not
 # "đã nâng"); then folded forms (a mis-typed mark still finds the article),
-# ranked with the exact forms as a bonus; then any of its syllables (OR).
+# ranked with the exact forms as a bonus; then any of its syllables (OR), exact
+# forms again when it was typed with diacritics.
 EXACT, FOLDED, ANY = "exact", "folded", "any"
 
 
@@ -112,9 +116,20 @@ def _sequence(forms: Sequence[tuple[str, str]], exact: bool) -> Q.Query:
 
 
 def levels(parsed: ParsedQuery) -> tuple[str, ...]:
-    """The matching levels to try for this query, strictest first."""
+    """The matching levels to try for this query, strictest first.
+
+    A long query typed with diacritics (a sentence, a question) skips the folded
+    level: when no article holds all its syllables as typed, ranking articles by
+    how many they hold beats requiring them all with the marks ignored, which
+    mostly finds other words that happen to fold alike.
+    """
     clauses = len(parsed.terms) + len(parsed.alternatives)
-    first = (EXACT, FOLDED) if parsed.accented else (FOLDED,)
+    if not parsed.accented:
+        first: tuple[str, ...] = (FOLDED,)
+    elif clauses + len(parsed.optional) >= LONG_QUERY:
+        first = (EXACT,)
+    else:
+        first = (EXACT, FOLDED)
     return first + ((ANY,) if clauses > 1 else ())
 
 
@@ -126,7 +141,7 @@ def build_query(parsed: ParsedQuery, level: str = EXACT) -> Q.Query | None:
     do (OR). Phrases are always required, exclusions always excluded; pyvi
     words and a long query's function syllables only raise the score.
     """
-    exact = parsed.accented and level == EXACT
+    exact = parsed.accented and level != FOLDED
     terms = [_syllable(t, exact) for t in parsed.terms]
     for typed, *others in parsed.alternatives:
         # An abbreviation: as typed, or any other variant of its group (folded).
@@ -501,6 +516,8 @@ class LockHolder:
         """Record this process as the holder (called with the lock held)."""
         argv = sys.argv or [""]
         program = "python -c" if argv[0] == "-c" else Path(argv[0]).name or "python"
+        if program == "__main__.py":  # python -m package
+            program = f"python -m {Path(argv[0]).parent.name}"
         command = " ".join([program, *argv[1:]])
         data = {"pid": os.getpid(), "command": command[:300], "since": dt.datetime.now().isoformat(timespec="seconds")}
         tmp = Path(index_dir) / (LOCK_HOLDER_FILE + ".tmp")

@@ -9,9 +9,9 @@ from indexer.store import ANY, EXACT, FOLDED, build_query, levels
 
 ACCENTED_MAI = (
     "((text_x:trương AND text_x:thị AND text_x:mai)"
-    " ANDMAYBE (title_x:trương^3.0 OR title_x:thị^3.0 OR title_x:mai^3.0"
-    " OR title_w:trương_thị^1.5 OR text_w:trương_thị^0.5 OR title_w:thị_mai^1.5 OR text_w:thị_mai^0.5"
-    " OR title_w:trương_thị_mai^1.5 OR text_w:trương_thị_mai^0.5))"
+    " ANDMAYBE (title_x:trương^0.5 OR title_x:thị^0.5 OR title_x:mai^0.5"
+    " OR title_w:trương_thị^0.5 OR text_w:trương_thị OR title_w:thị_mai^0.5 OR text_w:thị_mai"
+    " OR title_w:trương_thị_mai^0.5 OR text_w:trương_thị_mai))"
 )
 
 
@@ -25,17 +25,17 @@ ACCENTED_MAI = (
         (
             "truong thi mai",
             "((text_f:truong AND text_f:thi AND text_f:mai)"
-            " ANDMAYBE (title_f:truong^3.0 OR title_f:thi^3.0 OR title_f:mai^3.0))",
+            " ANDMAYBE (title_f:truong^0.5 OR title_f:thi^0.5 OR title_f:mai^0.5))",
         ),
-        ("mai", "(text_f:mai ANDMAYBE (title_f:mai^3.0))"),
+        ("mai", "(text_f:mai ANDMAYBE (title_f:mai^0.5))"),
         (
             '"Đà Nẵng" -bão',
-            '((text_x:"đà nẵng" ANDMAYBE (title_x:đà^3.0 OR title_x:nẵng^3.0'
-            " OR title_w:đà_nẵng^1.5 OR text_w:đà_nẵng^0.5)) ANDNOT (text_x:bão))",
+            '((text_x:"đà nẵng" ANDMAYBE (title_x:đà^0.5 OR title_x:nẵng^0.5'
+            " OR title_w:đà_nẵng^0.5 OR text_w:đà_nẵng)) ANDNOT (text_x:bão))",
         ),
         (
             'gia vang -"the gioi"',
-            "(((text_f:gia AND text_f:vang) ANDMAYBE (title_f:gia^3.0 OR title_f:vang^3.0))"
+            "(((text_f:gia AND text_f:vang) ANDMAYBE (title_f:gia^0.5 OR title_f:vang^0.5))"
             ' ANDNOT (text_f:"the gioi"))',
         ),
     ],
@@ -50,14 +50,14 @@ def test_build_query(text, expected):
         # A mark typed wrong still finds the article; exact forms rank first.
         (
             FOLDED,
-            "((text_f:vang AND text_f:bac) ANDMAYBE (title_f:vang^3.0 OR title_f:bac^3.0"
-            " OR text_x:vàng OR text_x:bạc OR title_w:vàng_bạc^1.5 OR text_w:vàng_bạc^0.5))",
+            "((text_f:vang AND text_f:bac) ANDMAYBE (title_f:vang^0.5 OR title_f:bac^0.5"
+            " OR text_x:vàng OR text_x:bạc OR title_w:vàng_bạc^0.5 OR text_w:vàng_bạc))",
         ),
-        # Nothing has them all: any one will do.
+        # Nothing has them all: any one will do, as typed.
         (
             ANY,
-            "((text_f:vang OR text_f:bac) ANDMAYBE (title_f:vang^3.0 OR title_f:bac^3.0"
-            " OR text_x:vàng OR text_x:bạc OR title_w:vàng_bạc^1.5 OR text_w:vàng_bạc^0.5))",
+            "((text_x:vàng OR text_x:bạc) ANDMAYBE (title_x:vàng^0.5 OR title_x:bạc^0.5"
+            " OR title_w:vàng_bạc^0.5 OR text_w:vàng_bạc))",
         ),
     ],
 )
@@ -67,7 +67,16 @@ def test_looser_levels(level, expected):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("vàng bạc", (EXACT, FOLDED, ANY)), ("vang bac", (FOLDED, ANY)), ("vàng", (EXACT, FOLDED)), ("vang", (FOLDED,))],
+    [
+        ("vàng bạc", (EXACT, FOLDED, ANY)),
+        ("vang bac", (FOLDED, ANY)),
+        ("vàng", (EXACT, FOLDED)),
+        ("vang", (FOLDED,)),
+        # A question typed with diacritics: as typed with all its syllables, else ranked by how many.
+        ("Ai hát quốc ca?", (EXACT, ANY)),
+        ("giá vàng hôm nay", (EXACT, ANY)),
+        ("gia vang hom nay", (FOLDED, ANY)),
+    ],
 )
 def test_levels(text, expected):
     assert levels(parse_query(text)) == expected
