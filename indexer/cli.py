@@ -100,9 +100,12 @@ def index_cmd(paths, prune, rebuild, workers, index_dir) -> None:
 @click.option("--since", type=DateParam(), help="Published on or after this date.")
 @click.option("--until", type=DateParam(), help="Published on or before this date.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--no-collapse", "collapse", is_flag=True, flag_value=False, default=True,
+              help="Show near duplicates (the same story from several outlets) one by one.")
+@click.option("--group", help="Only this group of near duplicates (shown under a hit that has them).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @index_option
-def search_cmd(words, limit, page, source, category, since, until, sort, as_json, index_dir) -> None:
+def search_cmd(words, limit, page, source, category, since, until, sort, collapse, group, as_json, index_dir) -> None:
     """Search the index: plain words, "quoted phrases", -excluded words.
 
     Every word counts, typed with or without diacritics; articles with all of
@@ -113,7 +116,7 @@ def search_cmd(words, limit, page, source, category, since, until, sort, as_json
         try:
             result = search(
                 store, query, page=page, limit=limit, source=source, category=category,
-                since=since, until=until, sort=sort,
+                since=since, until=until, sort=sort, group=group, collapse=collapse,
             )
         except VnsearchError as e:
             raise click.ClickException(str(e)) from None
@@ -134,6 +137,9 @@ def search_cmd(words, limit, page, source, category, since, until, sort, as_json
         click.echo(f"{rank}. {hit.title}")
         click.echo(f"   {meta}")
         click.echo(f"   {snippet_to_text(hit.snippet, before, after)}", color=tty)
+        if hit.similar:
+            similar = "article" if hit.similar == 1 else "articles"
+            click.echo(f"   + {hit.similar} similar {similar}: --group {hit.group}")
 
 
 @main.command("stats")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .analysis import pyvi_tokens, segment
 from .articles import Article
+from .duplicates import bands, fingerprint
 from .store import day_number
 
 __all__ = ["article_text", "to_document"]
@@ -53,5 +54,11 @@ def to_document(article: Article) -> dict:
         "text_w": f"{title_w} {text_w}",
         "day": day_number(article.published),
     }
+    # Near-duplicate detection: the signature and its bands (the group key is
+    # assigned at write time, against what the index already holds).
+    signature = fingerprint(text_f)
+    if signature is not None:
+        doc["minhash"] = signature
+        doc["dup_bands"] = " ".join(bands(signature))
     # Whoosh rejects None for indexed fields; an absent key means "no value".
     return {k: v for k, v in doc.items() if v is not None and v != ""}

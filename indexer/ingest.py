@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from .articles import Article, Failure, load_articles
 from .documents import to_document
+from .duplicates import assign_groups
 from .store import ArticleStore, LockHolder
 from .vocabulary import VOCABULARY_FILE, Vocabulary
 
@@ -267,6 +268,8 @@ def write_batch(
     try:
         deleted = writer.delete_many(deletions)
         if docs:
+            store.refresh()  # under the lock: the latest commit, for near duplicates
+            assign_groups([doc for _, doc in docs], store.near_duplicate_candidates)
             # Read under the lock: another process may have added words since we last saw it.
             vocabulary, unsaved_since = _vocabulary(store.path)
             for _, doc in docs:

@@ -33,6 +33,8 @@ class SearchHit:
     author: str | None
     score: float
     snippet: str  # HTML: text escaped, matches in <mark>
+    similar: int = 0  # near duplicates of this article that matched too, collapsed into it
+    group: str | None = None  # its group of near duplicates, when it has one (search's ``group``)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -83,8 +85,14 @@ def search(
     since: dt.date | None = None,
     until: dt.date | None = None,
     sort: str = "relevance",
+    group: str | None = None,
+    collapse: bool = True,
 ) -> SearchPage:
-    """Rank the articles matching ``query``; raises QueryError naming a bad parameter."""
+    """Rank the articles matching ``query``; raises QueryError naming a bad parameter.
+
+    Near duplicates (the same story from several outlets) show as one hit that
+    counts the others, unless ``collapse`` is False; ``group`` shows one group only.
+    """
     started = time.perf_counter()
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError("q", f"query longer than {MAX_QUERY_CHARS} characters")
@@ -99,10 +107,12 @@ def search(
 
     vocabulary = store.vocabulary()
     parsed = vocabulary.word_readings(parse_query(query))
-    filters = Filters(source=source or None, category=category or None, since=since, until=until)
-    found = store.search(parsed, filters, (page - 1) * limit, limit, newest_first=sort == "newest")
+    filters = Filters(source=source or None, category=category or None, since=since, until=until, group=group or None)
+    found = store.search(
+        parsed, filters, (page - 1) * limit, limit, newest_first=sort == "newest", collapse=collapse
+    )
     wanted = parsed.wanted
-    hits = tuple(_hit(s.fields, s.score, wanted) for s in found.hits)
+    hits = tuple(_hit(s.fields, s.score, wanted, s.similar) for s in found.hits)
     suggestion = None
     if not parsed.accented or not found.total or not found.matched_all:
         suggestion = vocabulary.suggest(parsed)
@@ -110,7 +120,7 @@ def search(
     return SearchPage(query, found.total, page, limit, hits, found.matched_all, took, found.facets, suggestion)
 
 
-def _hit(fields: dict, score: float, wanted: frozenset[tuple[str, str]]) -> SearchHit:
+def _hit(fields: dict, score: float, wanted: frozenset[tuple[str, str]], similar: int = 0) -> SearchHit:
     text = article_text(fields.get("sapo"), fields.get("body", ""))
     date = fields.get("date")
     return SearchHit(
@@ -123,6 +133,8 @@ def _hit(fields: dict, score: float, wanted: frozenset[tuple[str, str]]) -> Sear
         author=fields.get("author"),
         score=score,
         snippet=make_snippet(text, wanted),
+        similar=similar,
+        group=fields.get("dup") if similar else None,
     )
 
 

@@ -23,7 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import scoring, sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
@@ -36,7 +36,7 @@ from .vocabulary import Vocabulary
 
 __all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "LockHolder", "build_query"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 META_FILE = "vnsearch.json"
 # Who holds the write lock (Whoosh's MAIN_WRITELOCK, an fcntl lock the OS releases when
 # its holder dies): written by each writer when it takes the lock, read to name it.
@@ -80,6 +80,10 @@ def _schema() -> Schema:
         # Publication day as YYYYMMDD, 0 when unknown: filters, newest-first
         # sort (undated last) and the date range in stats.
         day=NUMERIC(int, bits=32, signed=False, sortable=True, default=0),
+        # Near duplicates (indexer.duplicates): MinHash signature, its bands, group key.
+        minhash=STORED(),
+        dup_bands=KEYWORD(),
+        dup=ID(stored=True, sortable=True),
         title_x=syllables(),
         title_f=syllables(),
         text_x=syllables(),
@@ -97,6 +101,7 @@ class Filters:
     category: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
+    group: str | None = None  # one group of near duplicates (indexer.duplicates)
 
 
 def _syllable(forms: tuple[str, str], exact: bool) -> Q.Query:
@@ -179,6 +184,8 @@ def _filter_query(filters: Filters) -> Q.Query | None:
         parts.append(Q.Term("source", filters.source))
     if filters.category:
         parts.append(Q.Term("category", filters.category))
+    if filters.group:
+        parts.append(Q.Term("dup", filters.group))
     if filters.since or filters.until:
         start = day_number(filters.since) if filters.since else 1  # undated articles are 0
         end = day_number(filters.until) if filters.until else None
@@ -203,6 +210,7 @@ class StoredHit:
 
     fields: dict
     score: float
+    similar: int = 0  # near duplicates that matched too, collapsed into this hit
 
 
 @dataclass(frozen=True)
@@ -435,17 +443,22 @@ class ArticleStore:
         offset: int,
         limit: int,
         newest_first: bool = False,
+        collapse: bool = True,
     ) -> "StoredResults":
         """Run a parsed query: total, matched_all, hits[offset:offset+limit], facets.
 
         Every plain syllable is required first; if no article has them all, any
-        of them will do. Facets count sources, categories and years over all
-        matching articles (filters applied).
+        of them will do. With ``collapse``, a group of near duplicates shows as its
+        best hit, which counts the others (``similar``). Facets count sources,
+        categories and years over the matching articles (filters applied), after
+        collapsing, like the total.
         """
         fq = _filter_query(filters)
         kwargs = {"limit": offset + limit, "filter": fq, "groupedby": _FACETS, "maptype": sorting.Count}
         if newest_first:
             kwargs["sortedby"] = sorting.FieldFacet("day", reverse=True)
+        if collapse and not filters.group:
+            kwargs["collapse"] = sorting.FieldFacet("dup")
         results, level = None, EXACT
         for level in levels(parsed):
             q = build_query(parsed, level)
@@ -455,10 +468,20 @@ class ArticleStore:
             if not results.is_empty():
                 break
         matched_all = level != ANY
-        hits = [StoredHit(hit.fields(), hit.score or 0.0) for hit in results[offset : offset + limit]]
+        collapsed = getattr(results, "collapsed_counts", {})
+        hits = [
+            StoredHit(fields, hit.score or 0.0, collapsed.get(fields.get("dup"), 0))
+            for hit in results[offset : offset + limit]
+            for fields in [hit.fields()]
+        ]
         groups = {name: results.groups(name) for name in _FACETS}
         total = sum(groups["year"].values())  # every article has a year group (0 if undated)
         return StoredResults(total, matched_all, hits, {k: _counts(v) for k, v in groups.items()})
+
+    def near_duplicate_candidates(self, bands: list[str]) -> list[tuple[str, int, str]]:
+        """(id, fingerprint, group) of the indexed articles holding any of these fingerprint bands."""
+        found = self._searcher.search(Q.Or([Q.Term("dup_bands", b) for b in bands]), limit=None, scored=False)
+        return [(f["id"], f["minhash"], f.get("dup") or f["id"]) for f in (hit.fields() for hit in found)]
 
     def related(self, article_id: str, limit: int) -> list[StoredHit]:
         """Articles sharing the most distinctive words of this one (title and text)."""

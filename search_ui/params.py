@@ -32,6 +32,7 @@ class SearchParams:
     since: dt.date | None = None
     until: dt.date | None = None
     sort: str = "relevance"
+    group: str | None = None  # one group of near duplicates, expanded
 
     @property
     def filters(self) -> dict[str, str]:
@@ -41,6 +42,7 @@ class SearchParams:
             "category": self.category,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
+            "group": self.group,
         }
         return {k: v for k, v in values.items() if v}
 
@@ -62,6 +64,7 @@ class SearchParams:
             "since": self.since,
             "until": self.until,
             "sort": self.sort,
+            "group": self.group,
         }
 
     def args(self, **changes) -> dict[str, str]:
@@ -99,7 +102,9 @@ def parse_search_params(args: Mapping[str, str]) -> SearchParams:
     since, until = _date(args, "since"), _date(args, "until")
     if since and until and since > until:
         raise QueryError("since", "is after until")
-    return SearchParams(q, page, limit, _filter(args, "source"), _filter(args, "category"), since, until, sort)
+    return SearchParams(
+        q, page, limit, _filter(args, "source"), _filter(args, "category"), since, until, sort, _filter(args, "group")
+    )
 
 
 def _integer(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -90,6 +90,8 @@ def active_filters(params: SearchParams, url_for: UrlFor) -> list[Filter]:
         found.append(("Nguồn", params.source, {"source": None}))
     if params.category:
         found.append(("Chuyên mục", params.category, {"category": None}))
+    if params.group:
+        found.append(("Tin tương tự", params.group, {"group": None}))
     if params.year:
         found.append(("Năm", str(params.year), {"since": None, "until": None}))
     else:

@@ -79,6 +79,8 @@ def test_hit_fields_and_snippet(store):
         "snippet": "Năm 2023, thành phố <mark>Đà Nẵng</mark> đón hơn 8 triệu lượt khách. Theo Sở Du lịch, "
         "lượng khách quốc tế đến <mark>Đà Nẵng</mark> tăng mạnh. Các bãi biển và cầu Rồng là điểm đến "
         "được yêu thích nhất.",
+        "similar": 0,
+        "group": None,
     }
     assert hit.score > 0
 
