@@ -59,11 +59,8 @@ EXACT, FOLDED, ANY = "exact", "folded", "any"
 
 
 def _schema() -> Schema:
-    def syllables():
-        return TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=True)
-
-    def words():
-        return TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False)
+    def terms(positions: bool = False):
+        return TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=positions)
 
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
@@ -84,12 +81,13 @@ def _schema() -> Schema:
         minhash=STORED(),
         dup_bands=KEYWORD(),
         dup=ID(stored=True, sortable=True),
-        title_x=syllables(),
-        title_f=syllables(),
-        text_x=syllables(),
-        text_f=syllables(),
-        title_w=words(),
-        text_w=words(),
+        # Only the folded text keeps positions (for phrases): a third less index.
+        title_x=terms(),
+        title_f=terms(),
+        text_x=terms(),
+        text_f=terms(positions=True),
+        title_w=terms(),
+        text_w=terms(),
     )
 
 
@@ -114,10 +112,15 @@ def _in_title(forms: tuple[str, str], exact: bool) -> Q.Query:
 
 
 def _sequence(forms: Sequence[tuple[str, str]], exact: bool) -> Q.Query:
-    """Syllables side by side (a quoted phrase, an abbreviation's long form)."""
+    """Syllables side by side (a quoted phrase, an abbreviation's long form).
+
+    Positions are kept for folded forms only: an exact phrase is the folded
+    phrase in an article that has each exact syllable.
+    """
     if len(forms) == 1:
         return _syllable(forms[0], exact)
-    return Q.Phrase("text_x" if exact else "text_f", [f[0] if exact else f[1] for f in forms])
+    phrase = Q.Phrase("text_f", [f for _, f in forms])
+    return Q.And([phrase] + [_syllable(f, True) for f in dict.fromkeys(forms)]) if exact else phrase
 
 
 def levels(parsed: ParsedQuery) -> tuple[str, ...]:
@@ -204,6 +207,40 @@ def _from_day_number(n: int) -> dt.date:
     return dt.date(n // 10000, n // 100 % 100, n % 100)
 
 
+# Recency: an article published on the newest day the index holds scores up to
+# RECENCY_BOOST more, halving every RECENCY_HALF_LIFE days older; undated ones get
+# nothing. Relative to the newest article, so an archive's latest news counts as recent.
+RECENCY_BOOST = 0.1
+RECENCY_HALF_LIFE = 30
+
+
+@functools.lru_cache(maxsize=4096)
+def recency_factor(day: int, newest: int) -> float:
+    """The score multiplier of an article published on ``day`` (YYYYMMDD, 0 if unknown)."""
+    if not day or not newest:
+        return 1.0
+    age = max((_from_day_number(newest) - _from_day_number(day)).days, 0)
+    return 1.0 + RECENCY_BOOST * 0.5 ** (age / RECENCY_HALF_LIFE)
+
+
+class Ranking(scoring.BM25F):
+    """BM25F over the fields, times the recency factor (one per reader: it reads the dates)."""
+
+    use_final = True
+
+    def __init__(self, reader):
+        super().__init__()
+        self._reader = reader
+        self._days = None
+        self._newest = 0
+
+    def final(self, searcher, docnum, score):
+        if self._days is None:
+            self._days = self._reader.column_reader("day") if self._reader.doc_count_all() else {}
+            self._newest = max((self._days[n] for n in self._reader.all_doc_ids()), default=0)
+        return score * recency_factor(self._days[docnum], self._newest)
+
+
 @dataclass(frozen=True)
 class StoredHit:
     """One ranked document as stored, before snippets are made."""
@@ -264,7 +301,8 @@ class ArticleStore:
     def __init__(self, path: Path, ix):
         self.path = path
         self._ix = ix
-        self._searcher = ix.searcher(weighting=scoring.BM25F())
+        reader = ix.reader()
+        self._searcher = Searcher(reader, weighting=Ranking(reader), fromindex=ix)
 
     # -- opening ----------------------------------------------------------
     @classmethod
@@ -339,7 +377,8 @@ class ArticleStore:
         """See what other writers committed since this store was opened."""
         if self._searcher.up_to_date():
             return
-        self._searcher = Searcher(self._current_reader(), weighting=scoring.BM25F(), fromindex=self._ix)
+        reader = self._current_reader()
+        self._searcher = Searcher(reader, weighting=Ranking(reader), fromindex=self._ix)
 
     def _current_reader(self):
         """A reader of the latest commit that reuses this store's readers of unchanged segments.

@@ -30,7 +30,9 @@ ACCENTED_MAI = (
         ("mai", "(text_f:mai ANDMAYBE (title_f:mai^0.5))"),
         (
             '"Đà Nẵng" -bão',
-            '((text_x:"đà nẵng" ANDMAYBE (title_x:đà^0.5 OR title_x:nẵng^0.5'
+            # An exact phrase: the folded phrase (positions are kept for folded forms only)
+            # in an article with each exact syllable.
+            '(((text_f:"da nang" AND text_x:đà AND text_x:nẵng) ANDMAYBE (title_x:đà^0.5 OR title_x:nẵng^0.5'
             " OR title_w:đà_nẵng^0.5 OR text_w:đà_nẵng)) ANDNOT (text_x:bão))",
         ),
         (
