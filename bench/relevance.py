@@ -68,7 +68,7 @@ TITLE_BOOST = 2.0
 DEPTH = 100
 # The files whose code decides what vnsearch writes into its index: a change to any
 # of them makes a new cache key (ranking code, store.py and query.py, does not).
-VNSEARCH_INDEX_CODE = ("analysis.py", "articles.py", "documents.py", "ingest.py", "text.py")
+VNSEARCH_INDEX_CODE = ("analysis.py", "articles.py", "documents.py", "duplicates.py", "ingest.py", "text.py")
 
 _WORD = re.compile(r"\w+")
 
