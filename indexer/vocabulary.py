@@ -68,7 +68,8 @@ class Vocabulary:
         (every open store of an index shares it)."""
         path = Path(index_dir) / VOCABULARY_FILE
         try:
-            stamp = path.stat().st_mtime_ns
+            st = path.stat()
+            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)  # a rebuilt index's file is another one
         except OSError:
             stamp = None
         key = str(path.resolve())
@@ -159,7 +160,7 @@ class Vocabulary:
         return max(scored)[1] if scored else exact
 
 
-_shared: dict[str, tuple[int | None, Vocabulary]] = {}
+_shared: dict[str, tuple[tuple | None, Vocabulary]] = {}
 _shared_lock = threading.Lock()
 
 

@@ -58,6 +58,21 @@ def test_counts_documents_and_round_trips(tmp_path):
     assert Vocabulary.load(tmp_path / "missing").syllables == Counter()
 
 
+def test_the_shared_vocabulary_is_reloaded_when_its_file_is_replaced(tmp_path):
+    import os
+
+    v = Vocabulary()
+    v.add_document({"title_x": "vàng", "text_x": ""})
+    v.save(tmp_path)
+    assert Vocabulary.shared(tmp_path).syllables == Counter({"vàng": 1})
+    before = os.stat(tmp_path / "vocabulary.json")
+    v = Vocabulary()
+    v.add_document({"title_x": "gạo", "text_x": ""})
+    v.save(tmp_path)  # as a rebuilt index's: another file, the same size, even the same time
+    os.utime(tmp_path / "vocabulary.json", ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert Vocabulary.shared(tmp_path).syllables == Counter({"gạo": 1})
+
+
 def test_edits():
     assert "vang" in _edits("vnag") and "vng" in _edits("vang") and "vanng" in _edits("vang")
     assert "vang" not in _edits("vang")
