@@ -46,4 +46,11 @@ class ArticleNotFoundError(VnsearchError):
 
 
 class IndexWriteError(VnsearchError):
-    """The index could not be written (a full disk, a read-only directory); it keeps its last commit."""
+    """The index could not be written (a full disk, a read-only directory); it keeps its last commit.
+
+    ``reason`` is the system's word for it ("No space left on device"), naming no path.
+    """
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason

@@ -85,16 +85,18 @@ def index_paths(
     Unchanged articles (same content hash) are skipped before any analysis; a
     bad file or article is reported and skipped; with ``prune``, articles whose
     file under ``paths`` no longer holds them are deleted. Work is committed in
-    batches, so an interrupted run keeps every finished batch.
+    batches, so an interrupted run keeps every finished batch. With ``rebuild``, a new
+    index is built beside ``index_dir`` and takes its place once complete: a failed or
+    interrupted rebuild leaves the old index as it was.
     """
     paths = [Path(p) for p in paths]
     timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     report = IngestReport()
     if rebuild:
-        store = ArticleStore.create(index_dir, lock_timeout=timeout)
+        opened = ArticleStore.rebuild(index_dir, lock_timeout=timeout)
     else:
-        store = ArticleStore.open_or_create(index_dir)
-    with store:
+        opened = ArticleStore.open_or_create(index_dir)
+    with opened as store:
         known = store.fingerprints()
         seen: dict[str, str] = {}
         failed_origins: set[str] = set()
@@ -105,12 +107,12 @@ def index_paths(
             if on_failure:
                 on_failure(failure)
 
-        index_root = os.path.abspath(index_dir) + os.sep
+        index_roots = tuple({os.path.abspath(d) + os.sep for d in (index_dir, store.path)})
 
         def articles() -> Iterator[Article]:
             for file_path, item in load_articles(paths):
-                if os.path.abspath(file_path).startswith(index_root):
-                    continue  # the index's own files, when it lives inside PATH
+                if os.path.abspath(file_path).startswith(index_roots):
+                    continue  # the index's own files (or a rebuild's), when it lives inside PATH
                 if isinstance(item, Failure):
                     fail(item, file_path)
                     continue

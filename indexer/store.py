@@ -8,13 +8,15 @@ inside Whoosh, at index time or at query time.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import errno
 import functools
 import json
 import os
 import shutil
 import sys
-from contextlib import suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -24,6 +26,7 @@ from whoosh import query as Q
 from whoosh import scoring, sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
@@ -41,6 +44,11 @@ META_FILE = "vnsearch.json"
 # Who holds the write lock (Whoosh's MAIN_WRITELOCK, an fcntl lock the OS releases when
 # its holder dies): written by each writer when it takes the lock, read to name it.
 LOCK_HOLDER_FILE = "writelock.json"
+WRITE_LOCK = "MAIN_WRITELOCK"  # the file Whoosh's FileIndex.lock("WRITELOCK") locks
+# A rebuild writes its new index to ".<name>.rebuild-<pid>" beside the old one, then swaps
+# the two; hidden, so that a scan of the folder holding the index never reads it as articles.
+REBUILD_PREFIX = ".{}.rebuild-"
+ASIDE_PREFIX = ".{}.old-"  # the old index, where renameat2 cannot swap two directories
 SMALL_SEGMENT_DOCS = 1000
 
 # Query-time boosts. The text fields already hold the title, so a title syllable
@@ -289,7 +297,8 @@ def _writes(method):
             reason = e.strerror or str(e)
             raise IndexWriteError(
                 f"Cannot write the index at {path}/: {reason} — it keeps its last commit; "
-                "free some space or make the directory writable, then run the command again"
+                "free some space or make the directory writable, then run the command again",
+                reason,
             ) from e
 
     return wrapper
@@ -298,11 +307,12 @@ def _writes(method):
 class ArticleStore:
     """An open vnsearch index directory."""
 
-    def __init__(self, path: Path, ix):
+    def __init__(self, path: Path, ix, identity: tuple[int, int] | None = None):
         self.path = path
         self._ix = ix
         reader = ix.reader()
         self._searcher = Searcher(reader, weighting=Ranking(reader), fromindex=ix)
+        self._identity = identity  # of the meta file: another one means the index was replaced
 
     # -- opening ----------------------------------------------------------
     @classmethod
@@ -310,6 +320,7 @@ class ArticleStore:
         """Open an existing index, refusing a missing one or one of another format."""
         path = Path(path)
         meta = path / META_FILE
+        identity = _identity(path)  # before reading: a rebuild swapped in later is seen by refresh()
         if not meta.is_file() or not whoosh_index.exists_in(str(path)):
             raise IndexMissingError(f"No index at {path}/ — run: vnsearch index --index {path} PATH…")
         try:
@@ -321,36 +332,70 @@ class ArticleStore:
                 f"The index at {path}/ has format {version}, this vnsearch reads format "
                 f"{FORMAT_VERSION} — run: vnsearch index --rebuild --index {path} PATH…"
             )
-        return cls(path, whoosh_index.open_dir(str(path)))
+        return cls(path, whoosh_index.open_dir(str(path)), identity)
+
+    @classmethod
+    def create(cls, path: Path | str) -> "ArticleStore":
+        """Create an empty index in a new or empty directory (``rebuild`` replaces an index)."""
+        path = Path(path)
+        _refuse_foreign(path)
+        if path.exists() and any(path.iterdir()):
+            raise FileExistsError(errno.EEXIST, "An index is already there: rebuild it to start again", str(path))
+        return cls._create_in(path)
 
     @classmethod
     @_writes
-    def create(cls, path: Path | str, lock_timeout: float = 10.0) -> "ArticleStore":
-        """Create an empty index at ``path``, replacing any vnsearch index there
-        (once no other process is writing it: waits up to ``lock_timeout`` seconds)."""
-        path = Path(path)
-        if path.exists():
-            if not path.is_dir():
-                raise IndexMissingError(f"{path} exists and is not a directory")
-            if any(path.iterdir()) and not (path / META_FILE).exists():
-                raise IndexMissingError(
-                    f"{path}/ is not empty and holds no vnsearch index: refusing to overwrite it"
-                )
-            if whoosh_index.exists_in(str(path)):
-                # Never pull an index from under a writer that is using it.
-                old = whoosh_index.open_dir(str(path))
-                try:
-                    lock = old.lock("WRITELOCK")
-                    if not try_for(lock.acquire, timeout=lock_timeout, delay=0.1):
-                        raise _locked_error(path, lock_timeout)
-                    lock.release()
-                finally:
-                    old.close()
-            shutil.rmtree(path)
-        path.mkdir(parents=True)
+    def _create_in(cls, path: Path) -> "ArticleStore":
+        path.mkdir(parents=True, exist_ok=True)
         ix = whoosh_index.create_in(str(path), _schema())
         (path / META_FILE).write_text(json.dumps({"format": FORMAT_VERSION}) + "\n", "utf-8")
-        return cls(path, ix)
+        return cls(path, ix, _identity(path))
+
+    @classmethod
+    @contextmanager
+    def rebuild(cls, path: Path | str, lock_timeout: float = 10.0) -> Iterator["ArticleStore"]:
+        """An empty index that takes the place of the one at ``path`` once the block ends without error.
+
+        It is built beside ``path`` (a hidden sibling directory, on the same file system)
+        and swapped in by renaming; on any error or interruption it is removed and ``path``
+        is left as it was. The old index's write lock is held until the swap: waits up to
+        ``lock_timeout`` seconds for a writer using it, then keeps other writers from
+        committing to an index about to be replaced.
+        """
+        path = Path(path)
+        _refuse_foreign(path)
+        target = Path(os.path.realpath(path))  # a symlinked index: the directory it points to is replaced
+        new = target.with_name(f"{REBUILD_PREFIX.format(target.name)}{os.getpid()}")
+
+        def failed(step: str, e: OSError | IndexWriteError) -> IndexWriteError:
+            reason = e.reason if isinstance(e, IndexWriteError) else e.strerror or str(e)
+            if isinstance(e, OSError) and e.errno in (errno.EBUSY, errno.EXDEV):
+                reason += " (a mount point cannot be replaced: use a directory inside it as the index)"
+            return IndexWriteError(
+                f"Cannot {step} {path}/: {reason} — {path}/ is left as it was; "
+                "free some space or make the directory writable, then run the command again",
+                reason,
+            )
+
+        with ExitStack() as cleanup:
+            cleanup.callback(shutil.rmtree, new, ignore_errors=True)  # the unfinished new index, or the old one
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                cleanup.enter_context(_write_locked(target, path, lock_timeout))
+                _remove_stale_builds(target)
+                new.mkdir()
+                store = cls._create_in(new)
+            except (OSError, IndexWriteError) as e:
+                raise failed("write the new index beside", e) from e
+            with store:
+                try:
+                    yield store
+                except IndexWriteError as e:
+                    raise failed("write the new index beside", e) from e
+            try:
+                _swap(new, target)
+            except OSError as e:
+                raise failed("put the new index in place of", e) from e
 
     @classmethod
     def open_or_create(cls, path: Path | str) -> "ArticleStore":
@@ -374,11 +419,24 @@ class ArticleStore:
         return Vocabulary.shared(self.path)
 
     def refresh(self) -> None:
-        """See what other writers committed since this store was opened."""
+        """See what other writers committed since this store was opened, or the index a rebuild put in its place."""
+        identity = _identity(self.path)
+        if identity is not None and identity != self._identity:
+            self._reopen()
+            return
         if self._searcher.up_to_date():
             return
         reader = self._current_reader()
         self._searcher = Searcher(reader, weighting=Ranking(reader), fromindex=self._ix)
+
+    def _reopen(self) -> None:
+        # Not the generation check below: a rebuilt index counts its commits from 0 again,
+        # and may well be at the generation this store last saw.
+        fresh = type(self).open(self.path)
+        old = self._searcher
+        self._ix, self._searcher, self._identity = fresh._ix, fresh._searcher, fresh._identity
+        with suppress(Exception):  # its files are gone with the old index: nothing to release but memory
+            old.close()
 
     def _current_reader(self):
         """A reader of the latest commit that reuses this store's readers of unchanged segments.
@@ -594,13 +652,17 @@ class LockHolder:
             holder = cls(int(data["pid"]), str(data["command"]), dt.datetime.fromisoformat(data["since"]))
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        try:
-            os.kill(holder.pid, 0)
-        except ProcessLookupError:
-            return None  # a record left by a process that has died: the lock is not its
-        except PermissionError:
-            pass  # alive, another user's
-        return holder
+        return holder if _alive(holder.pid) else None  # a dead process's record: the lock is not its
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's
+    return True
 
 
 def _locked_error(path: Path, timeout: float) -> IndexLockedError:
@@ -611,6 +673,96 @@ def _locked_error(path: Path, timeout: float) -> IndexLockedError:
         "try again when it has finished, or stop it",
         holder=holder,
     )
+
+
+def _identity(index_dir: Path) -> tuple[int, int] | None:
+    """Which meta file the index directory holds now (None: none), to tell a replaced index."""
+    try:
+        st = os.stat(Path(index_dir) / META_FILE)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Refuse a path where no vnsearch index may be written: a file, a folder of other things."""
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise IndexMissingError(f"{path} exists and is not a directory")
+    if any(path.iterdir()) and not (path / META_FILE).exists():
+        raise IndexMissingError(f"{path}/ is not empty and holds no vnsearch index: refusing to overwrite it")
+
+
+@contextmanager
+def _write_locked(index_dir: Path, shown: Path, timeout: float) -> Iterator[None]:
+    """Hold the write lock of the index in ``index_dir``, if there is one, waiting up to ``timeout`` seconds.
+
+    Whoosh's lock file, taken without opening the index: a damaged index can be rebuilt too.
+    """
+    if not index_dir.is_dir() or not any(index_dir.iterdir()):
+        yield
+        return
+    lock = FileStorage(str(index_dir)).lock(WRITE_LOCK)
+    if not try_for(lock.acquire, timeout=timeout, delay=0.1):
+        raise _locked_error(shown, timeout)
+    try:
+        with suppress(OSError):  # only a courtesy to the writers it keeps waiting
+            LockHolder.record(index_dir)
+        yield
+    finally:
+        lock.release()
+
+
+def _remove_stale_builds(index_dir: Path) -> None:
+    """Remove what rebuilds killed before they could clean up (SIGKILL, a power cut) left beside the index."""
+    prefixes = (REBUILD_PREFIX.format(index_dir.name), ASIDE_PREFIX.format(index_dir.name))
+    for entry in index_dir.parent.iterdir():
+        for prefix in prefixes:
+            pid = entry.name[len(prefix) :] if entry.name.startswith(prefix) else ""
+            if pid.isdigit() and not _alive(int(pid)) and not entry.is_symlink() and entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _swap(new: Path, index_dir: Path) -> None:
+    """Put the directory ``new`` in the place of ``index_dir``; the old index ends up at ``new`` or is removed.
+
+    In one step where Linux can swap two directories (renameat2 RENAME_EXCHANGE): a reader
+    finds either index there, never none. Elsewhere the old one is renamed aside first and
+    back again if the new one cannot follow.
+    """
+    if not index_dir.exists():
+        os.rename(new, index_dir)
+        return
+    if _exchange(new, index_dir):
+        return
+    aside = index_dir.with_name(f"{ASIDE_PREFIX.format(index_dir.name)}{os.getpid()}")
+    os.rename(index_dir, aside)
+    try:
+        os.rename(new, index_dir)
+    except BaseException:
+        os.rename(aside, index_dir)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically; False where the C library or the file system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 class StoreWriter:

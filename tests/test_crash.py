@@ -325,3 +325,40 @@ def test_a_really_full_disk_and_a_read_only_directory(tmpfs, tmp_path, runner):
     subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
     r = cli_index(runner, index_dir, tmp_path / "a.jsonl", tmp_path / "b.jsonl")
     assert r.output == "added 300, updated 0, unchanged 5, deleted 0, failed 0\n", r.output
+
+
+@UNCLOSED
+def test_a_rebuild_on_a_really_full_or_read_only_disk_keeps_the_old_index(tmpfs, tmp_path, runner):
+    from indexer.cli import main
+
+    index_dir, a, b = tmpfs / "ix", tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    tiny_articles(a, 0, 5)
+    assert cli_index(runner, index_dir, a).exit_code == 0
+    with (tmpfs / "filler").open("wb", buffering=0) as f, pytest.raises(OSError):
+        while True:
+            f.write(b"\0" * 4096)
+    tiny_articles(b, 5, 300)
+    rebuild = ["index", "--rebuild", "--workers", "1", "--index", str(index_dir), str(a), str(b)]
+    p = subprocess.run([sys.executable, "-c", "from indexer.cli import main; main()", *rebuild],
+                       cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 1 and p.stdout == "" and "Traceback" not in p.stderr
+    assert p.stderr.startswith(
+        f"Error: Cannot write the new index beside {index_dir}/: No space left on device — {index_dir}/ is left as it was"
+    ), p.stderr
+    assert_index_holds(index_dir, 5)
+    assert sorted(os.listdir(tmpfs)) == ["filler", "ix"]
+    (tmpfs / "filler").unlink()
+
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    r = runner.invoke(main, rebuild)
+    assert (r.exit_code, r.output) == (
+        1,
+        f"Error: Cannot write the new index beside {index_dir}/: Read-only file system — {index_dir}/ is left as "
+        "it was; free some space or make the directory writable, then run the command again\n",
+    )
+    assert_index_holds(index_dir, 5)
+    subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
+    r = runner.invoke(main, rebuild)
+    assert r.output == "added 305, updated 0, unchanged 0, deleted 0, failed 0\n", r.output
+    assert_index_holds(index_dir, 305)
+    assert sorted(os.listdir(tmpfs)) == ["ix"]

@@ -67,8 +67,60 @@ def test_rebuild_starts_empty(tmp_path):
     src.mkdir()
     write_jsonl(src / "a.jsonl", [art(1), art(2)])
     index_paths(ix, [src])
-    write_jsonl(src / "a.jsonl", [art(1)])
+    write_jsonl(src / "a.jsonl", [art(1, "Giá cà phê tăng.")])
     assert counts(index_paths(ix, [src], rebuild=True)) == (1, 0, 0, 0, 0)
+    with ArticleStore.open(ix) as store:
+        assert sorted(store.fingerprints()) == ["a1"]
+        assert [h.id for h in search(store, "cà phê").hits] == ["a1"] and search(store, "lúa gạo").total == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ix", "src"]  # no build left beside it
+
+
+# Whoosh leaves the files of a writer that failed open until they are collected: its leak.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_rebuild_that_fails_midway_keeps_the_previous_index(tmp_path, monkeypatch, runner):
+    import errno
+    import os
+
+    from whoosh.filedb.filestore import FileStorage
+
+    import indexer.ingest as ingest
+    from indexer.cli import main
+
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", [art(i) for i in range(5)])
+    index_paths(ix, [src], workers=1)
+    write_jsonl(src / "b.jsonl", [art(i, "Giá cà phê tăng.") for i in range(5, 12)])
+
+    # Batches of 3: the new index gets two commits in, then the disk is full.
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 3)
+    real_create, tocs = FileStorage.create_file, []
+
+    def create_file(self, name, *args, **kwargs):
+        if ".rebuild-" in self.folder and ".toc" in name:
+            tocs.append(name)
+            if len(tocs) == 4:  # created, two batches committed, the third one's commit
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.path.join(self.folder, name))
+        return real_create(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(FileStorage, "create_file", create_file)
+    result = runner.invoke(main, ["index", "--rebuild", "--workers", "1", "--index", str(ix), str(src)])
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: Cannot write the new index beside {ix}/: No space left on device — {ix}/ is left as it was; "
+        "free some space or make the directory writable, then run the command again\n",
+    )
+    assert len(tocs) == 4
+    monkeypatch.setattr(FileStorage, "create_file", real_create)
+    with ArticleStore.open(ix) as store:
+        assert sorted(store.fingerprints()) == [f"a{i}" for i in range(5)]
+        assert search(store, "lúa gạo").total == 5 and search(store, "cà phê").total == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ix", "src"]
+
+    assert counts(index_paths(ix, [src], rebuild=True, workers=1)) == (12, 0, 0, 0, 0)
+    with ArticleStore.open(ix) as store:
+        assert search(store, "lúa gạo").total == 5 and search(store, "cà phê").total == 7
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ix", "src"]
 
 
 def test_bad_input_is_reported_and_everything_else_indexed(tmp_path):
