@@ -263,28 +263,27 @@ def write_batch(
 ) -> None:
     """Put ``docs`` and delete ``deletions`` in one writer and one commit (all or nothing).
 
-    ``merge`` is StoreWriter.commit's. With ``defer_vocabulary``, the vocabulary is
-    saved at most every VOCABULARY_SAVE_DELAY seconds (and by ``tidy``).
+    ``merge`` is StoreWriter.commit's. The vocabulary counts the docs once the commit is
+    made, still under the lock: a process dying in between leaves a batch uncounted (the
+    counts only feed suggestions), never counted twice by the run that adds it again. With
+    ``defer_vocabulary``, it is saved at most every VOCABULARY_SAVE_DELAY seconds (and by ``tidy``).
     """
+    batch = Vocabulary()
+
+    def count() -> None:
+        _count(store.path, batch, defer=defer_vocabulary)
+
     writer = store.writer(timeout=timeout, on_wait=on_lock_wait)
     try:
         deleted = writer.delete_many(deletions)
         if docs:
             store.refresh()  # under the lock: the latest commit, for near duplicates
             assign_groups([doc for _, doc in docs], store.near_duplicate_candidates)
-            # Read under the lock: another process may have added words since we last saw it.
-            vocabulary, unsaved_since = _vocabulary(store.path)
-            for _, doc in docs:
-                writer.put(doc)
-                vocabulary.add_document(doc)
-            now = time.monotonic()
-            if defer_vocabulary and now - (unsaved_since or now) < VOCABULARY_SAVE_DELAY:
-                _keep_vocabulary(vocabulary, store.path, unsaved_since or now)
-            else:
-                _save_vocabulary(vocabulary, store.path)  # under the write lock, before the commit
-        writer.commit(merge=merge)
+        for _, doc in docs:
+            writer.put(doc)
+            batch.add_document(doc)
+        writer.commit(merge=merge, then=count if docs else None)
     except BaseException:  # Ctrl-C twice included: nothing of the batch is kept, the lock is released
-        _forget_vocabulary(store.path)
         writer.abandon()
         raise
     report.deleted += deleted
@@ -344,6 +343,18 @@ def _stamp(index_dir: Path) -> tuple | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def _count(index_dir: Path, batch: Vocabulary, defer: bool) -> None:
+    """Add a committed batch's counts to the index's vocabulary (called under the write lock)."""
+    # Read under the lock: another process may have added words since we last saw it.
+    vocabulary, unsaved_since = _vocabulary(index_dir)
+    vocabulary.add(batch)
+    now = time.monotonic()
+    if defer and now - (unsaved_since or now) < VOCABULARY_SAVE_DELAY:
+        _keep_vocabulary(vocabulary, index_dir, unsaved_since or now)
+    else:
+        _save_vocabulary(vocabulary, index_dir)
+
+
 def _vocabulary(index_dir: Path) -> tuple[Vocabulary, float | None]:
     """The vocabulary to add to, and since when it holds unsaved words (None: it does not)."""
     with _vocabularies_lock:
@@ -368,11 +379,6 @@ def _vocabulary_unsaved(index_dir: Path) -> bool:
     with _vocabularies_lock:
         cached = _vocabularies.get(os.path.abspath(index_dir))
     return bool(cached and cached[2] is not None and cached[0] == _stamp(index_dir))
-
-
-def _forget_vocabulary(index_dir: Path) -> None:
-    with _vocabularies_lock:
-        _vocabularies.pop(os.path.abspath(index_dir), None)
 
 
 # --- group commit ---------------------------------------------------------------

@@ -789,11 +789,20 @@ class StoreWriter:
             return sum(self._w.delete_by_term("id", i, searcher=s) for i in article_ids)
 
     @_writes
-    def commit(self, merge: bool = True) -> None:
+    def commit(self, merge: bool = True, then: Callable[[], None] | None = None) -> None:
         """Make the changes visible; with ``merge``, Whoosh also merges small segments (its
         tiered MERGE_SMALL policy, from five segments up: it re-encodes postings in Python,
-        seconds on a loaded machine), else the new segment is only added."""
-        self._w.commit(merge=merge)
+        seconds on a loaded machine), else the new segment is only added. ``then`` runs once
+        the commit is on disk, before the lock is released (to update files kept beside the index)."""
+        if then is None:
+            self._w.commit(merge=merge)
+            return
+        lock, self._w.writelock = self._w.writelock, None  # Whoosh releases it as its commit ends
+        try:
+            self._w.commit(merge=merge)
+            then()
+        finally:
+            lock.release()
 
     def cancel(self) -> None:
         self._w.cancel()

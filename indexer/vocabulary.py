@@ -46,6 +46,12 @@ class Vocabulary:
         self.words.update(set((doc.get("title_w", "") + " " + doc.get("text_w", "")).split()))
         self._readings = None
 
+    def add(self, other: "Vocabulary") -> None:
+        """Add another vocabulary's counts (a batch's) to these."""
+        self.syllables.update(other.syllables)
+        self.words.update(other.words)
+        self._readings = None
+
     def save(self, index_dir: Path) -> None:
         """Write atomically beside the index (a reader never sees half a file)."""
         path = Path(index_dir) / VOCABULARY_FILE

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from indexer.errors import IndexMissingError, IndexVersionError
 from indexer.ingest import index_paths
 from indexer.search import search
 from indexer.store import META_FILE, ArticleStore
+from indexer.vocabulary import VOCABULARY_FILE, Vocabulary
 
 ARTICLE = "Hà Nội - Ngày 05-03-2024, thành phố tổ chức lễ hội hoa đào.\n\nNgười dân đến xem rất đông."
 
@@ -79,7 +81,6 @@ def test_rebuild_starts_empty(tmp_path):
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_rebuild_that_fails_midway_keeps_the_previous_index(tmp_path, monkeypatch, runner):
     import errno
-    import os
 
     from whoosh.filedb.filestore import FileStorage
 
@@ -121,6 +122,71 @@ def test_a_rebuild_that_fails_midway_keeps_the_previous_index(tmp_path, monkeypa
     with ArticleStore.open(ix) as store:
         assert search(store, "lúa gạo").total == 5 and search(store, "cà phê").total == 7
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ix", "src"]
+
+
+# -- the vocabulary follows the commit ------------------------------------------------
+
+
+def dies_in_commit(self, *args, **kwargs):
+    raise KeyboardInterrupt  # as if the process were killed while Whoosh commits
+
+
+def test_a_batch_whose_commit_fails_is_not_counted_and_a_rerun_counts_it_once(tmp_path, monkeypatch):
+    from whoosh.writing import SegmentWriter
+
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", [art(1), art(2)])
+    index_paths(ix, [src], workers=1)
+    saved = (ix / VOCABULARY_FILE).read_bytes()
+    write_jsonl(src / "a.jsonl", [art(1), art(2), art(3, "Giá cà phê tăng.")])
+    monkeypatch.setattr(SegmentWriter, "commit", dies_in_commit)
+    with pytest.raises(KeyboardInterrupt):
+        index_paths(ix, [src], workers=1)
+    monkeypatch.undo()
+    assert (ix / VOCABULARY_FILE).read_bytes() == saved
+    assert counts(index_paths(ix, [src], workers=1)) == (1, 0, 2, 0, 0)
+    vocabulary = Vocabulary.load(ix)
+    assert (vocabulary.syllables["cà"], vocabulary.syllables["gạo"]) == (1, 2)
+
+
+def test_the_vocabulary_is_saved_after_the_commit_under_its_lock(tmp_path, monkeypatch):
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", [art(1), art(2)])
+    real_save, seen = Vocabulary.save, []
+
+    def save(self, index_dir):
+        with ArticleStore.open(index_dir) as store:
+            seen.append((len(store), store.lock_holder().pid))
+        real_save(self, index_dir)
+
+    monkeypatch.setattr(Vocabulary, "save", save)
+    index_paths(ix, [src], workers=1)
+    assert seen == [(2, os.getpid())]
+    with ArticleStore.open(ix) as store:
+        assert store.lock_holder() is None
+
+
+def test_a_failed_commit_keeps_the_words_of_earlier_batches_awaiting_their_save(tmp_path, monkeypatch):
+    from whoosh.writing import SegmentWriter
+
+    from indexer.articles import Article
+    from indexer.ingest import apply_changes, tidy
+
+    def article(i, body):
+        return Article(f"t{i}", None, None, body, None, None, None, None, None, "api")
+
+    with ArticleStore.create(tmp_path / "ix") as store:
+        apply_changes(store, [article(1, "Giá lúa gạo tăng.")], defer_upkeep=True)
+        assert not (store.path / VOCABULARY_FILE).exists()  # counted, not saved yet
+        monkeypatch.setattr(SegmentWriter, "commit", dies_in_commit)
+        with pytest.raises(KeyboardInterrupt):
+            apply_changes(store, [article(2, "Giá cà phê giảm.")], defer_upkeep=True)
+        monkeypatch.undo()
+        assert tidy(store, merge=False)
+        vocabulary = Vocabulary.load(store.path)
+        assert (vocabulary.syllables["gạo"], vocabulary.syllables["cà"]) == (1, 0)
 
 
 def test_bad_input_is_reported_and_everything_else_indexed(tmp_path):

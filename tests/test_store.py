@@ -280,3 +280,29 @@ def test_what_killed_rebuilds_left_is_removed_and_nothing_else(tmp_path, ix):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["ix", f".ix.rebuild-{live_pid}", ".ix.rebuild-notes", f".other.rebuild-{dead_pid}"]
     )
+
+
+def test_commit_then_runs_after_the_commit_under_the_lock(ix):
+    seen = []
+
+    def then():
+        with ArticleStore.open(ix) as other:
+            seen.append((sorted(other.fingerprints()), other.lock_holder().pid))
+
+    def full_disk():
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(ix / "vocabulary.json"))
+
+    with ArticleStore.open(ix) as store:
+        writer = store.writer()
+        writer.put(to_document(article("g1", RICE)))
+        writer.commit(then=then)
+        assert seen == [(["g1", "v1", "v2"], os.getpid())]
+        assert store.lock_holder() is None
+
+        writer = store.writer()
+        writer.delete("g1")
+        with pytest.raises(IndexWriteError, match=rf"^Cannot write the index at {ix}/: No space left on device — it keeps its last commit"):
+            writer.commit(then=full_disk)
+        store.refresh()
+        assert sorted(store.fingerprints()) == ["v1", "v2"]  # committed all the same
+        assert store.lock_holder() is None

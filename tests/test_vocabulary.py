@@ -56,6 +56,8 @@ def test_counts_documents_and_round_trips(tmp_path):
     loaded = Vocabulary.load(tmp_path)
     assert (loaded.syllables, loaded.words) == (v.syllables, v.words)
     assert Vocabulary.load(tmp_path / "missing").syllables == Counter()
+    loaded.add(v)
+    assert loaded.syllables == Counter({"giá": 2, "vàng": 4}) and loaded.words == Counter({"giá_vàng": 2})
 
 
 def test_the_shared_vocabulary_is_reloaded_when_its_file_is_replaced(tmp_path):

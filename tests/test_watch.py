@@ -228,7 +228,7 @@ def test_an_abandoned_batch_leaves_nothing(setup, monkeypatch):
     (inbox / "vang.txt").write_text(GOLD, "utf-8")
     watcher.poll(store)
 
-    def interrupted(self, merge=True):  # Ctrl-C twice while the batch is being written
+    def interrupted(self, merge=True, then=None):  # Ctrl-C twice while the batch is being written
         raise KeyboardInterrupt
 
     monkeypatch.setattr(store_module.StoreWriter, "commit", interrupted)
