@@ -27,7 +27,6 @@ from whoosh import scoring, sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import LockError
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
@@ -602,21 +601,21 @@ class ArticleStore:
         When another process holds the lock, calls ``on_wait(holder)`` once and waits
         up to ``timeout`` seconds, then raises IndexLockedError naming the holder.
         """
-        try:
-            w = self._ix.writer(timeout=0, limitmb=256, compound=False)
-        except LockError:
+        # The lock is taken here, not by Whoosh: a Whoosh writer that fails to start
+        # (a full disk) would keep its lock until the garbage collector found it.
+        lock = self._ix.lock("WRITELOCK")
+        if not lock.acquire():
             if on_wait:
                 on_wait(LockHolder.read(self.path))
-            try:
-                w = self._ix.writer(timeout=timeout, limitmb=256, compound=False)
-            except LockError:
-                raise _locked_error(self.path, timeout) from None
+            if not try_for(lock.acquire, timeout=timeout, delay=0.1):
+                raise _locked_error(self.path, timeout)
         try:
             LockHolder.record(self.path)
-        except OSError:
-            w.cancel()  # release the lock: the caller never gets this writer
+            w = self._ix.writer(_lk=False, limitmb=256, compound=False)
+        except BaseException:
+            lock.release()  # the caller never gets this writer
             raise
-        return StoreWriter(w)
+        return StoreWriter(w, lock)
 
 
 @dataclass(frozen=True)
@@ -768,8 +767,9 @@ def _exchange(a: Path, b: Path) -> bool:
 class StoreWriter:
     """Adds and deletes articles in one Whoosh writer; nothing is visible before commit()."""
 
-    def __init__(self, writer):
+    def __init__(self, writer, lock):
         self._w = writer
+        self._lock = lock  # the index's write lock, released once this writer is done
 
     @_writes
     def put(self, doc: dict) -> None:
@@ -794,18 +794,18 @@ class StoreWriter:
         tiered MERGE_SMALL policy, from five segments up: it re-encodes postings in Python,
         seconds on a loaded machine), else the new segment is only added. ``then`` runs once
         the commit is on disk, before the lock is released (to update files kept beside the index)."""
-        if then is None:
-            self._w.commit(merge=merge)
-            return
-        lock, self._w.writelock = self._w.writelock, None  # Whoosh releases it as its commit ends
         try:
             self._w.commit(merge=merge)
-            then()
+            if then is not None:
+                then()
         finally:
-            lock.release()
+            self._release()
 
     def cancel(self) -> None:
-        self._w.cancel()
+        try:
+            self._w.cancel()
+        finally:
+            self._release()
 
     def abandon(self) -> None:
         """Give up after a failed or interrupted write (even inside commit()): drop what was added, release the lock."""
@@ -814,10 +814,15 @@ class StoreWriter:
     def _abandon(self) -> None:
         """Give up after a failed write: drop what was added, release the lock."""
         try:
-            self._w.cancel()
-        except Exception:  # noqa: BLE001 - cancelling can meet the same full disk
-            with suppress(Exception):
-                self._w.writelock.release()
+            with suppress(Exception):  # cancelling can meet the same full disk, or a finished writer
+                self._w.cancel()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
     @property
     def path(self) -> Path:
