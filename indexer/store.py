@@ -293,11 +293,10 @@ def _writes(method):
             if isinstance(self, StoreWriter):
                 self._abandon()
             path = Path(args[0] if args else kwargs["path"]) if isinstance(self, type) else self.path
-            reason = e.strerror or str(e)
             raise IndexWriteError(
-                f"Cannot write the index at {path}/: {reason} — it keeps its last commit; "
+                f"Cannot write the index at {path}/: {e.strerror or e} — it keeps its last commit; "
                 "free some space or make the directory writable, then run the command again",
-                reason,
+                e.strerror or "",
             ) from e
 
     return wrapper
@@ -366,12 +365,14 @@ class ArticleStore:
         target = Path(os.path.realpath(path))  # a symlinked index: the directory it points to is replaced
         new = target.with_name(f"{REBUILD_PREFIX.format(target.name)}{os.getpid()}")
 
-        def failed(step: str, e: OSError | IndexWriteError) -> IndexWriteError:
-            reason = e.reason if isinstance(e, IndexWriteError) else e.strerror or str(e)
-            if isinstance(e, OSError) and e.errno in (errno.EBUSY, errno.EXDEV):
+        def failed(step: str, e: BaseException) -> IndexWriteError:
+            # An IndexWriteError of the new index names it: say what its OSError said instead.
+            e = e.__cause__ if isinstance(e, IndexWriteError) and isinstance(e.__cause__, OSError) else e
+            reason = getattr(e, "strerror", None) or ""
+            if getattr(e, "errno", None) in (errno.EBUSY, errno.EXDEV):
                 reason += " (a mount point cannot be replaced: use a directory inside it as the index)"
             return IndexWriteError(
-                f"Cannot {step} {path}/: {reason} — {path}/ is left as it was; "
+                f"Cannot {step} {path}/: {reason or e} — {path}/ is left as it was; "
                 "free some space or make the directory writable, then run the command again",
                 reason,
             )

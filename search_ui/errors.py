@@ -1,8 +1,11 @@
-"""Errors as pages (or JSON under /api/): 400 names the parameter, 404, 503 says how to build the index."""
+"""Errors as pages (or JSON under /api/): 400 names the parameter, 404, 503 says how to build the index.
+
+No page shows a server path or an exception's text: what only the operator needs goes to the log.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer.errors import ArticleNotFoundError, IndexMissingError, IndexVersionError, QueryError
@@ -21,6 +24,16 @@ PARAM_HELP = {
     "until": "Ngày kết thúc phải viết dạng năm-tháng-ngày (ví dụ 2024-12-31).",
     "source": "Tên nguồn quá dài.",
     "category": "Tên chuyên mục quá dài.",
+}
+
+# What to run when there is no index to read, without the server's paths (its log names them).
+INDEX_DIR = "INDEX_DIR"
+BUILD = f"vnsearch index --index {INDEX_DIR} PATH…"
+REBUILD = f"vnsearch index --rebuild --index {INDEX_DIR} PATH…"
+INDEX_TROUBLE = {
+    IndexMissingError: ("No index", BUILD),
+    IndexVersionError: ("The index has another format", REBUILD),
+    IndexUnreadableError: ("The index could not be read", REBUILD),
 }
 
 HTTP_TITLES = {
@@ -77,15 +90,19 @@ def no_article(error: ArticleNotFoundError):
 @bp.app_errorhandler(IndexVersionError)
 @bp.app_errorhandler(IndexUnreadableError)
 def no_index(error):
+    # The text, not the error: a record kept by a handler must not keep its traceback's open files.
+    current_app.logger.error("503: %s", str(error))
+    what, command = next(v for kind, v in INDEX_TROUBLE.items() if isinstance(error, kind))
     if _wants_json():
-        return _json(503, str(error))
+        return _json(503, f"{what} — run: {command} ({INDEX_DIR}: the server's index directory, named in its log)")
     return (
         render_template(
             "error.html",
             title="Chưa có chỉ mục tìm kiếm",
             message="Trang tìm kiếm chưa dùng được vì chỉ mục chưa được tạo hoặc không đọc được. "
-            "Người quản trị cần tạo (lại) chỉ mục bằng lệnh vnsearch index:",
-            command=str(error),
+            f"Người quản trị cần tạo (lại) chỉ mục bằng lệnh dưới đây, với {INDEX_DIR} là thư mục chỉ mục "
+            "của máy chủ (ghi trong nhật ký của máy chủ):",
+            command=command,
         ),
         503,
     )

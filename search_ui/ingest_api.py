@@ -65,17 +65,22 @@ def _authorize():
     return None
 
 
+# The library's messages name the index directory: the log has them, a response does not.
 @bp.errorhandler(IndexLockedError)
 def _locked(error: IndexLockedError):
+    current_app.logger.warning("503: %s", str(error))
     holder = error.holder
+    who = f"another writer: {holder}" if holder else "another writer (it left no record of itself)"
     extra = {"holder": {"pid": holder.pid, "command": holder.command, "since": holder.since.isoformat()}} if holder else {}
-    body, status = _error(503, str(error), **extra)
+    body, status = _error(503, f"The index is locked by {who} — try again when it has finished", **extra)
     return body, status, {"Retry-After": str(RETRY_AFTER)}
 
 
 @bp.errorhandler(IndexWriteError)
 def _unwritable(error: IndexWriteError):
-    return _error(503, str(error))
+    current_app.logger.error("503: %s", str(error))
+    why = f": {error.reason}" if error.reason else ""
+    return _error(503, f"Cannot write the index{why} — try again once the server has disk space and a writable index")
 
 
 def _queue() -> CommitQueue:

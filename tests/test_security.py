@@ -4,6 +4,7 @@ traversal through article ids or static files, size limits, and a CSP with no in
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,30 @@ def test_no_traversal_and_no_server_detail_in_error_pages(app, index_dir, url, s
     assert "root:" not in body and "[project]" not in body and "import " not in body
     assert_no_server_detail(body, index_dir)
     r.close()
+
+
+# Whoosh leaves the table-of-contents file it failed to parse open; that is its leak, not the app's.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("damage", ["missing", "format", "unreadable"])
+@pytest.mark.parametrize("url", ["/", "/search?q=v%C3%A0ng", "/api/search?q=v%C3%A0ng", "/api/articles/x"])
+def test_no_index_is_a_503_that_names_no_path(tmp_path, index_dir, monkeypatch, caplog, damage, url):
+    monkeypatch.chdir(tmp_path)
+    if damage != "missing":
+        shutil.copytree(index_dir, tmp_path / "chi-muc-rieng")
+    if damage == "format":
+        (tmp_path / "chi-muc-rieng" / "vnsearch.json").write_text('{"format": 0}', "utf-8")
+    if damage == "unreadable":
+        for toc in (tmp_path / "chi-muc-rieng").glob("*.toc"):
+            toc.write_bytes(b"\x00garbage")
+    for index in ("chi-muc-rieng", str(tmp_path / "chi-muc-rieng")):  # relative, absolute
+        app = create_app({"INDEX_DIR": index})
+        r = app.test_client().get(url)
+        app.extensions["vnsearch"].close()
+        assert r.status_code == 503
+        body = r.get_data(as_text=True)
+        assert_no_server_detail(body, tmp_path, "chi-muc-rieng", "IndexError")
+        assert "vnsearch index " in body and "INDEX_DIR PATH…" in body
+        assert f"{index}/" in caplog.messages[-1]  # the operator's log has it
 
 
 def test_request_body_is_refused_before_it_is_read(app):

@@ -463,34 +463,51 @@ def test_request_size_is_capped(client):
 # -- the index ----------------------------------------------------------------
 
 
-def test_missing_index_is_503_with_the_command_to_build_it(tmp_path):
+BUILD_HELP = (
+    "Người quản trị cần tạo (lại) chỉ mục bằng lệnh dưới đây, với INDEX_DIR là thư mục chỉ mục "
+    "của máy chủ (ghi trong nhật ký của máy chủ):"
+)
+
+
+def test_missing_index_is_503_with_the_command_to_build_it(tmp_path, caplog):
     app = create_app({"INDEX_DIR": str(tmp_path / "none")})
     client = app.test_client()
     for url in ("/", "/search?q=x", "/article/x"):
         r = client.get(url)
         assert r.status_code == 503
         html = r.get_data(as_text=True)
-        assert "<h1>Chưa có chỉ mục tìm kiếm</h1>" in html
-        assert f"<code>No index at {tmp_path}/none/ — run: vnsearch index --index {tmp_path}/none PATH…</code>" in html
+        assert "<h1>Chưa có chỉ mục tìm kiếm</h1>" in html and BUILD_HELP in html
+        assert '<pre class="command"><code>vnsearch index --index INDEX_DIR PATH…</code></pre>' in html
+        assert str(tmp_path) not in html
     r = client.get("/api/search?q=x")
-    assert r.status_code == 503
-    assert r.get_json()["error"]["message"].startswith(f"No index at {tmp_path}/none/ — run: vnsearch index")
+    assert (r.status_code, r.get_json()) == (503, {"error": {"status": 503, "message": (
+        "No index — run: vnsearch index --index INDEX_DIR PATH… (INDEX_DIR: the server's index directory, named in its log)"
+    )}})
+    # The operator's log names the directory, and what to run for it.
+    assert caplog.messages[-1] == f"503: No index at {tmp_path}/none/ — run: vnsearch index --index {tmp_path}/none PATH…"
     app.extensions["vnsearch"].close()
 
 
-def test_index_of_another_format_is_503_with_the_rebuild_command(tmp_path, index_dir):
+def test_index_of_another_format_is_503_with_the_rebuild_command(tmp_path, index_dir, caplog):
     ix = tmp_path / "ix"
     shutil.copytree(index_dir, ix)
     (ix / META_FILE).write_text('{"format": 0}\n', "utf-8")
     app = create_app({"INDEX_DIR": str(ix)})
     r = app.test_client().get("/search?q=x")
-    assert r.status_code == 503 and "vnsearch index --rebuild" in r.get_data(as_text=True)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 503 and "<code>vnsearch index --rebuild --index INDEX_DIR PATH…</code>" in html
+    assert str(tmp_path) not in html
+    r = app.test_client().get("/api/search?q=x")
+    assert r.get_json()["error"]["message"].startswith(
+        "The index has another format — run: vnsearch index --rebuild --index INDEX_DIR PATH… "
+    )
+    assert caplog.messages[-1].startswith(f"503: The index at {ix}/ has format 0, this vnsearch reads format ")
     app.extensions["vnsearch"].close()
 
 
 # Whoosh leaves the table-of-contents file it failed to parse open; that is its leak, not the app's.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_unreadable_index_is_503_not_500(tmp_path, index_dir):
+def test_unreadable_index_is_503_not_500(tmp_path, index_dir, caplog):
     ix = tmp_path / "ix"
     shutil.copytree(index_dir, ix)
     for f in ix.glob("*.toc"):
@@ -499,8 +516,13 @@ def test_unreadable_index_is_503_not_500(tmp_path, index_dir):
     r = app.test_client().get("/search?q=x")
     assert r.status_code == 503
     html = r.get_data(as_text=True)
-    assert f"The index at {ix}/ could not be read" in html and "vnsearch index --rebuild" in html
-    assert "Traceback" not in html
+    assert "<code>vnsearch index --rebuild --index INDEX_DIR PATH…</code>" in html
+    assert str(tmp_path) not in html and "Traceback" not in html and "IndexError" not in html
+    r = app.test_client().get("/api/search?q=x")
+    assert r.get_json()["error"]["message"].startswith("The index could not be read — run: vnsearch index --rebuild ")
+    assert caplog.messages[-1] == (
+        f"503: The index at {ix}/ could not be read (IndexError) — run: vnsearch index --rebuild --index {ix} PATH…"
+    )
     app.extensions["vnsearch"].close()
 
 
