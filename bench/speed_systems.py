@@ -117,7 +117,9 @@ def build_vnsearch(index_dir: Path, corpus: Path, tokens: Path, total: int) -> d
 
     def committed() -> int:
         # Whoosh writes _MAIN_<generation>.toc per commit; ingest commits every BATCH_SIZE.
-        gens = [int(p.stem.rsplit("_", 1)[1]) for p in index_dir.glob("_MAIN_*.toc")]
+        # A rebuild writes beside index_dir (.<name>.rebuild-<pid>) until it is complete.
+        building = list(index_dir.parent.glob(f".{index_dir.name}.rebuild-*/_MAIN_*.toc"))
+        gens = [int(p.stem.rsplit("_", 1)[1]) for p in building or index_dir.glob("_MAIN_*.toc")]
         return min(total, max(gens, default=0) * BATCH_SIZE)
 
     started = time.perf_counter()
