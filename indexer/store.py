@@ -578,8 +578,11 @@ class ArticleStore:
 
     def near_duplicate_candidates(self, bands: list[str]) -> list[tuple[str, int, str]]:
         """(id, fingerprint, group) of the indexed articles holding any of these fingerprint bands."""
-        found = self._searcher.search(Q.Or([Q.Term("dup_bands", b) for b in bands]), limit=None, scored=False)
-        return [(f["id"], f["minhash"], f.get("dup") or f["id"]) for f in (hit.fields() for hit in found)]
+        reader = self._searcher.reader()
+        # Most bands are in no other article: a term look-up each, no query to run.
+        docnums = {n for b in bands if ("dup_bands", b) in reader for n in Q.Term("dup_bands", b).docs(self._searcher)}
+        found = (self._searcher.stored_fields(n) for n in sorted(docnums))
+        return [(f["id"], f["minhash"], f.get("dup") or f["id"]) for f in found]
 
     def related(self, article_id: str, limit: int) -> list[StoredHit]:
         """Articles sharing the most distinctive words of this one (title and text)."""
