@@ -249,6 +249,10 @@ class Ranking(scoring.BM25F):
         return score * recency_factor(self._days[docnum], self._newest)
 
 
+def _searcher(ix, reader) -> Searcher:
+    return Searcher(reader, weighting=Ranking(reader), fromindex=ix)
+
+
 @dataclass(frozen=True)
 class StoredHit:
     """One ranked document as stored, before snippets are made."""
@@ -309,8 +313,7 @@ class ArticleStore:
     def __init__(self, path: Path, ix, identity: tuple[int, int] | None = None):
         self.path = path
         self._ix = ix
-        reader = ix.reader()
-        self._searcher = Searcher(reader, weighting=Ranking(reader), fromindex=ix)
+        self._searcher = _searcher(ix, ix.reader())
         self._identity = identity  # of the meta file: another one means the index was replaced
 
     # -- opening ----------------------------------------------------------
@@ -427,8 +430,7 @@ class ArticleStore:
             return
         if self._searcher.up_to_date():
             return
-        reader = self._current_reader()
-        self._searcher = Searcher(reader, weighting=Ranking(reader), fromindex=self._ix)
+        self._searcher = _searcher(self._ix, self._current_reader())
 
     def _reopen(self) -> None:
         # Not the generation check below: a rebuilt index counts its commits from 0 again,
@@ -567,11 +569,10 @@ class ArticleStore:
                 break
         matched_all = level != ANY
         collapsed = getattr(results, "collapsed_counts", {})
-        hits = [
-            StoredHit(fields, hit.score or 0.0, collapsed.get(fields.get("dup"), 0))
-            for hit in results[offset : offset + limit]
-            for fields in [hit.fields()]
-        ]
+        hits = []
+        for hit in results[offset : offset + limit]:
+            fields = hit.fields()
+            hits.append(StoredHit(fields, hit.score or 0.0, collapsed.get(fields.get("dup"), 0)))
         groups = {name: results.groups(name) for name in _FACETS}
         total = sum(groups["year"].values())  # every article has a year group (0 if undated)
         return StoredResults(total, matched_all, hits, {k: _counts(v) for k, v in groups.items()})

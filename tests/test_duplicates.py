@@ -6,12 +6,12 @@ import json
 
 import pytest
 
+from indexer.analysis import syllables
 from indexer.cli import main
 from indexer.duplicates import MIN_SIMILARITY, assign_groups, bands, fingerprint, similarity
 from indexer.ingest import index_paths
 from indexer.search import search
 from indexer.store import ArticleStore
-from indexer.text import fold_text
 
 STORY = (
     "Chiều 12-3, Ủy ban nhân dân thành phố Đà Nẵng tổ chức họp báo công bố chương trình lễ hội pháo hoa "
@@ -31,7 +31,7 @@ OTHER = (
 
 
 def folded(text: str) -> str:
-    return " ".join(fold_text(text.lower()).replace(",", " ").replace(".", " ").split())
+    return " ".join(s.folded for s in syllables(text))
 
 
 def test_signatures_are_stable_and_similar_for_an_edit():
