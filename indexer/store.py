@@ -12,28 +12,39 @@ import ctypes
 import datetime as dt
 import errno
 import functools
+import itertools
 import json
 import os
+import pickle
 import shutil
 import sys
+import threading
+from collections import OrderedDict
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
+from whoosh import columns
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import scoring, sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
+from whoosh.matching import FilterMatcher
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
+from whoosh.util.numeric import byte_to_length
 
+from . import ranking
 from .analysis import syllables
 from .errors import IndexLockedError, IndexMissingError, IndexVersionError, IndexWriteError
 from .query import LONG_QUERY, ParsedQuery
+from .ranking import Matches
 from .vocabulary import Vocabulary
 
 __all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "LockHolder", "build_query"]
@@ -189,23 +200,6 @@ def _is_accented(forms: Sequence[tuple[str, str]]) -> bool:
     return any(exact != folded for exact, folded in forms)
 
 
-def _filter_query(filters: Filters) -> Q.Query | None:
-    parts: list[Q.Query] = []
-    if filters.source:
-        parts.append(Q.Term("source", filters.source))
-    if filters.category:
-        parts.append(Q.Term("category", filters.category))
-    if filters.group:
-        parts.append(Q.Term("dup", filters.group))
-    if filters.since or filters.until:
-        start = day_number(filters.since) if filters.since else 1  # undated articles are 0
-        end = day_number(filters.until) if filters.until else None
-        parts.append(Q.NumericRange("day", start, end))
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else Q.And(parts)
-
-
 def day_number(date: dt.date | None) -> int:
     """The ``day`` field's value: YYYYMMDD, or 0 for an undated article."""
     return date.year * 10000 + date.month * 100 + date.day if date else 0
@@ -253,6 +247,288 @@ def _searcher(ix, reader) -> Searcher:
     return Searcher(reader, weighting=Ranking(reader), fromindex=ix)
 
 
+# -- ranking with numpy (indexer.ranking) ---------------------------------------
+# store.search reads the posting lists a query needs and the per-document values
+# ranking needs (field lengths, day, source, category, near-duplicate group) into
+# arrays, and does the rest with indexer.ranking: the same BM25F and recency as
+# Ranking above, without a Python call per matching document.
+
+_FIELD_LENGTHS = np.array([byte_to_length(b) for b in range(256)], np.float64)  # Whoosh's length bytes
+
+
+def _numbers(creader, size: int, dtype) -> np.ndarray:
+    """Every value of a Whoosh numeric column, read in one go (a column shorter than the segment ends in defaults)."""
+    if not isinstance(creader, columns.NumericColumn.Reader):
+        return np.array([creader[n] for n in range(size)], dtype)
+    values = np.full(size, creader._default, dtype)
+    count = min(creader._count, size)
+    if count:
+        raw = creader._dbfile.get(creader._basepos, count * creader._fixedlen)
+        values[:count] = np.frombuffer(raw, np.dtype(">" + creader._typecode))
+    return values
+
+
+def _strings(creader, size: int) -> list[bytes]:
+    """Every value of a Whoosh bytes column, read in one go."""
+    if not isinstance(creader, columns.VarBytesColumn.Reader) or not size:
+        return [creader[n] for n in range(size)]
+    offsets, lengths = creader._offsets, creader._lengths
+    data = creader._dbfile.get(creader._basepos, offsets[-1] + lengths[-1])
+    return [data[o : o + n] for o, n in zip(offsets, lengths)]
+
+
+def _codes(values: list[bytes], names: dict[bytes, int]) -> np.ndarray:
+    """Each value's number in ``names`` (which grows with new values)."""
+    return np.array([names.setdefault(v, len(names)) for v in values], np.int32)
+
+
+class _PostingsCache:
+    """Decoded posting lists (docnums, frequencies) of segments, least recently used out first.
+
+    A segment's postings never change once written, so the lists of the most used
+    terms ("của", "người") are decoded once per process, not once per query: a
+    cache of index data, not of answers. Shared by every store of the process.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, value: tuple[np.ndarray, np.ndarray]) -> None:
+        size = sum(a.nbytes for a in value)
+        if size > self.max_bytes // 4:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= sum(a.nbytes for a in old)
+
+
+# VNSEARCH_POSTINGS_CACHE_MB sets its size; 0 turns it off.
+_POSTINGS = _PostingsCache(int(float(os.environ.get("VNSEARCH_POSTINGS_CACHE_MB", "64")) * 2**20))
+
+
+class _Segment:
+    """What ranking reads of one segment, read once for as long as its reader lives."""
+
+    def __init__(self, reader: SegmentReader):
+        self.reader = reader
+        self.size = size = reader.doc_count_all()
+        self.live = np.ones(size, bool)
+        if reader.has_deletions():
+            self.live[sorted(reader.deleted_docs_set)] = False
+        raw = functools.partial(reader.column_reader, translate=False)
+        self.day = _numbers(raw("day"), size, np.int64)
+        self.source, self.category, self.dup = (_strings(raw(f), size) for f in ("source", "category", "dup"))
+        self._lengths: dict[str, np.ndarray] = {}
+
+    def lengths(self, field: str) -> np.ndarray:
+        if field not in self._lengths:
+            creader = self.reader._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
+            codes = _numbers(creader, self.size, np.uint8) if creader else np.zeros(self.size, np.uint8)
+            self._lengths[field] = _FIELD_LENGTHS[codes]
+        return self._lengths[field]
+
+    def postings(self, field: str, term: bytes, values: bool = False) -> tuple[np.ndarray, np.ndarray, list]:
+        """Docnums (in this segment, deleted ones included), term frequencies and, if asked, the encoded positions."""
+        key = (self.reader.segment().segment_id(), field, term)
+        if not values and (cached := _POSTINGS.get(key)) is not None:
+            return cached[0], cached[1], []
+        if (field, term) not in self.reader:
+            return np.empty(0, np.int64), np.empty(0), []
+        docs, tf, encoded = self._read(field, term, values)
+        if not values:
+            docs.setflags(write=False)
+            tf.setflags(write=False)
+            _POSTINGS.put(key, (docs, tf))
+        return docs, tf, encoded
+
+    def _read(self, field: str, term: bytes, values: bool) -> tuple[np.ndarray, np.ndarray, list]:
+        m = self.reader.postings(field, term)
+        if isinstance(m, FilterMatcher):  # the deletions, which the caller drops itself
+            m = m.child
+        if not isinstance(m, W3LeafMatcher):  # a few postings inlined in the term's entry
+            ids, weights, encoded = [], [], []
+            while m.is_active():
+                ids.append(m.id())
+                weights.append(m.weight())
+                if values:
+                    encoded.append(m.value())
+                m.next()
+            return np.array(ids, np.int64), np.array(weights), encoded
+        ids, weights, encoded = [], [], []
+        while True:  # block by block: Whoosh's own (ids, weights, values) tuples
+            m._read_data()
+            block_ids, block_weights = m._data[0], m._data[1]
+            ids.append(np.cumsum(block_ids, dtype=np.int64))  # stored as deltas
+            if block_weights is None or isinstance(block_weights, float):
+                weights.append(np.full(len(block_ids), 1.0 if block_weights is None else block_weights))
+            else:
+                weights.append(np.asarray(block_weights, np.float64))
+            if values:
+                encoded += m._data[2]
+            if m._lastblock:
+                break
+            m._goto(m._nextoffset)
+        return np.concatenate(ids), np.concatenate(weights), encoded
+
+
+def _positions(encoded: bytes) -> set[int]:
+    """The positions of a term in a document, from Whoosh's Positions format: a count, then pickled deltas."""
+    return set(itertools.accumulate(pickle.loads(encoded[4:] if encoded.endswith(b".") else encoded[4:] + b".")))
+
+
+class _View:
+    """One searcher's documents as arrays, and query evaluation over them."""
+
+    def __init__(self, searcher: Searcher, previous: "_View | None" = None):
+        self.searcher = searcher
+        reader = searcher.reader()
+        self.size = reader.doc_count_all()
+        known = {id(seg.reader): seg for seg in previous.segments} if previous else {}
+        leaves = reader.leaf_readers() if self.size else []
+        self.segments = [known.get(id(r)) or _Segment(r) for r, _ in leaves]
+        self.offsets = [offset for _, offset in leaves]
+
+        def joined(values: list[np.ndarray], dtype) -> np.ndarray:
+            return np.concatenate(values) if values else np.empty(0, dtype)
+
+        self.live = joined([s.live for s in self.segments], bool)
+        self.day = joined([s.day for s in self.segments], np.int64)
+        newest = int(self.day[self.live].max()) if self.live.any() else 0
+        days, at = np.unique(self.day, return_inverse=True)
+        self.recency = np.array([recency_factor(int(d), newest) for d in days])[at.reshape(-1)]
+        self.facets: dict[str, tuple[np.ndarray, list]] = {}
+        for name in ("source", "category"):
+            names: dict[bytes, int] = {b"": 0}
+            codes = joined([_codes(getattr(s, name), names) for s in self.segments], np.int32)
+            self.facets[name] = (codes, [v.decode("utf-8") for v in names])
+        years, at = np.unique(self.day // 10000, return_inverse=True)
+        self.facets["year"] = (at.reshape(-1).astype(np.int32), years.tolist())
+        self._groups()
+        self._lengths: dict[str, np.ndarray] = {}
+
+    def _groups(self) -> None:
+        """Number the groups of near duplicates with more than one live article; -1 for the rest."""
+        dups = [d for s in self.segments for d in s.dup]
+        live = self.live.tolist()
+        counted: dict[bytes, int] = {}
+        for d, alive in zip(dups, live):
+            if alive:
+                counted[d] = counted.get(d, 0) + 1
+        shared = {d: i for i, d in enumerate(d for d, n in counted.items() if n > 1 and d)}
+        self.groups = np.full(self.size, -1, np.int32)
+        for n, d in enumerate(dups):
+            if d in shared:
+                self.groups[n] = shared[d]
+
+    def lengths(self, field: str) -> np.ndarray:
+        if field not in self._lengths:
+            self._lengths[field] = np.concatenate([s.lengths(field) for s in self.segments])
+        return self._lengths[field]
+
+    def _postings(self, field: str, text: str, values: bool = False) -> tuple[np.ndarray, np.ndarray, list]:
+        term = self.searcher.schema[field].to_bytes(text)
+        docs, tf, encoded = [], [], []
+        for seg, offset in zip(self.segments, self.offsets):
+            d, w, v = seg.postings(field, term, values)
+            docs.append(d + offset)
+            tf.append(w)
+            encoded += v
+        if not docs:
+            return np.empty(0, np.int64), np.empty(0), []
+        return np.concatenate(docs), np.concatenate(tf), encoded
+
+    def term(self, field: str, text: str, boost: float = 1.0, postings=None) -> Matches:
+        """The documents holding a term, BM25F-scored as Whoosh's Ranking scores them."""
+        docs, tf, _ = postings or self._postings(field, text)
+        if not len(docs):
+            return Matches.none()
+        term = self.searcher.schema[field].to_bytes(text)
+        reader = self.searcher.reader()
+        idf = ranking.idf(reader.doc_frequency(field, term), self.size)
+        avg = reader.field_length(field) / (self.size or 1) or 1
+        return Matches(docs, ranking.bm25(tf, self.lengths(field)[docs], idf, avg, boost))
+
+    def phrase(self, q: Q.Phrase) -> Matches:
+        """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does).
+
+        The documents holding every word are found with arrays; only their positions are decoded.
+        """
+        words = list(dict.fromkeys(q.words))
+        postings = {w: self._postings(q.fieldname, w, values=True) for w in words}
+        candidates = ranking.both([self.term(q.fieldname, w, postings=postings[w]) for w in words])
+        if not len(candidates):
+            return candidates
+        # For each word of the phrase, its encoded positions in each candidate.
+        encoded = []
+        for w in q.words:
+            docs, _, values = postings[w]
+            at = np.searchsorted(docs, candidates.docs).tolist()
+            encoded.append([values[i] for i in at])
+        found = np.zeros(len(candidates), bool)
+        for k in range(len(candidates)):
+            starts = _positions(encoded[0][k])
+            for i in range(1, len(q.words)):
+                starts.intersection_update(p - i for p in _positions(encoded[i][k]))
+                if not starts:
+                    break
+            found[k] = bool(starts)
+        found_matches = candidates.where(found)
+        return Matches(found_matches.docs, found_matches.scores * q.boost)
+
+    def matches(self, q: Q.Query) -> Matches:
+        """Evaluate a query of build_query's shapes (deleted documents included: the caller drops them)."""
+        if isinstance(q, Q.Term):
+            return self.term(q.fieldname, q.text, q.boost)
+        if isinstance(q, Q.Phrase):
+            return self.phrase(q)
+        if isinstance(q, Q.AndMaybe):
+            required = self.matches(q.a)
+            return ranking.maybe(required, self.matches(q.b)) if len(required) else required
+        if isinstance(q, Q.AndNot):
+            positive = self.matches(q.a)
+            return ranking.without(positive, self.matches(q.b).docs) if len(positive) else positive
+        if isinstance(q, Q.And):
+            parts = []
+            for sub in q.subqueries:
+                parts.append(self.matches(sub))
+                if not len(parts[-1]):
+                    return Matches.none()
+            return ranking.both(parts)
+        if isinstance(q, Q.Or):
+            return ranking.either([self.matches(sub) for sub in q.subqueries], self.size)
+        raise TypeError(f"store.search cannot evaluate {type(q).__name__} queries")
+
+    def allowed(self, filters: Filters) -> np.ndarray | None:
+        """Which documents the filters let through (None: all)."""
+        mask = None
+        for field, value in (("source", filters.source), ("category", filters.category), ("dup", filters.group)):
+            if value:
+                hits = np.zeros(self.size, bool)
+                hits[self.term(field, value).docs] = True
+                mask = hits if mask is None else mask & hits
+        if filters.since or filters.until:
+            start = day_number(filters.since) if filters.since else 1  # undated articles are 0
+            end = day_number(filters.until) if filters.until else 99999999
+            dated = (self.day >= start) & (self.day <= end)
+            mask = dated if mask is None else mask & dated
+        return mask
+
+
 @dataclass(frozen=True)
 class StoredHit:
     """One ranked document as stored, before snippets are made."""
@@ -268,13 +544,6 @@ class StoredResults:
     matched_all: bool
     hits: list[StoredHit]
     facets: dict[str, dict[str, int]]
-
-
-_FACETS = {
-    "source": sorting.FieldFacet("source"),
-    "category": sorting.FieldFacet("category"),
-    "year": sorting.TranslateFacet(lambda day: day // 10000, sorting.FieldFacet("day")),
-}
 
 
 def _counts(groups: dict) -> dict[str, int]:
@@ -314,6 +583,7 @@ class ArticleStore:
         self.path = path
         self._ix = ix
         self._searcher = _searcher(ix, ix.reader())
+        self._arrays: _View | None = None  # made by _view() for the searcher it names
         self._identity = identity  # of the meta file: another one means the index was replaced
 
     # -- opening ----------------------------------------------------------
@@ -553,29 +823,40 @@ class ArticleStore:
         categories and years over the matching articles (filters applied), after
         collapsing, like the total.
         """
-        fq = _filter_query(filters)
-        kwargs = {"limit": offset + limit, "filter": fq, "groupedby": _FACETS, "maptype": sorting.Count}
-        if newest_first:
-            kwargs["sortedby"] = sorting.FieldFacet("day", reverse=True)
-        if collapse and not filters.group:
-            kwargs["collapse"] = sorting.FieldFacet("dup")
-        results, level = None, EXACT
+        view = self._view()
+        allowed = view.allowed(filters)
+        matches, level = Matches.none(), EXACT
         for level in levels(parsed):
             q = build_query(parsed, level)
             if q is None:
-                return StoredResults(0, True, [], {name: {} for name in _FACETS})
-            results = self._searcher.search(q, **kwargs)
-            if not results.is_empty():
                 break
-        matched_all = level != ANY
-        collapsed = getattr(results, "collapsed_counts", {})
+            matches = view.matches(q)
+            keep = view.live[matches.docs]
+            if allowed is not None:
+                keep &= allowed[matches.docs]
+            matches = matches.where(keep)
+            if len(matches):
+                break
+        matches = Matches(matches.docs, matches.scores * view.recency[matches.docs])
+        keys = [view.day] if newest_first else []
+        collapsed: dict[int, int] = {}
+        if collapse and not filters.group:
+            matches, collapsed = ranking.collapse(matches, view.groups, keys)
         hits = []
-        for hit in results[offset : offset + limit]:
-            fields = hit.fields()
-            hits.append(StoredHit(fields, hit.score or 0.0, collapsed.get(fields.get("dup"), 0)))
-        groups = {name: results.groups(name) for name in _FACETS}
-        total = sum(groups["year"].values())  # every article has a year group (0 if undated)
-        return StoredResults(total, matched_all, hits, {k: _counts(v) for k, v in groups.items()})
+        for i in ranking.top(matches, offset + limit, [k[matches.docs] for k in keys])[offset:]:
+            docnum = int(matches.docs[i])
+            similar = collapsed.get(int(view.groups[docnum]), 0) if view.groups[docnum] >= 0 else 0
+            hits.append(StoredHit(self._searcher.stored_fields(docnum), float(matches.scores[i]), similar))
+        facets = {}
+        for name, (codes, names) in view.facets.items():
+            facets[name] = _counts(ranking.counts(codes[matches.docs], names))
+        return StoredResults(len(matches), level != ANY, hits, facets)
+
+    def _view(self) -> "_View":
+        """The arrays of the current searcher, made on first use after each refresh."""
+        if self._arrays is None or self._arrays.searcher is not self._searcher:
+            self._arrays = _View(self._searcher, self._arrays)
+        return self._arrays
 
     def near_duplicate_candidates(self, bands: list[str]) -> list[tuple[str, int, str]]:
         """(id, fingerprint, group) of the indexed articles holding any of these fingerprint bands."""

@@ -14,10 +14,10 @@ def run(runner, *args, env=None):
 
 
 def test_search_prints_ranked_hits_with_plain_markers(runner, index_dir):
-    result = run(runner, "search", "--index", str(index_dir), "giá", "vàng", "-trong")
+    result = run(runner, "search", "--index", str(index_dir), "giá", "vàng", "-nước")
     assert result.exit_code == 0
     assert result.output == (
-        '1 result for "giá vàng -trong" (page 1 of 1)\n'
+        '1 result for "giá vàng -nước" (page 1 of 1)\n'
         "\n"
         "1. Giá vàng thế giới tăng vọt\n"
         "   vnexpress.net · 2024-02-01 · gia-vang-the-gioi\n"

@@ -41,7 +41,9 @@ def ids(store, q, **kw):
         # Phrases and exclusion.
         ('"giá vàng thế giới"', ["gia-vang-the-gioi"]),
         ("giá vàng -\"thế giới\"", ["gia-vang-trong-nuoc"]),
-        ("giá vàng -trong", ["gia-vang-the-gioi"]),
+        ("giá vàng -nước", ["gia-vang-the-gioi"]),
+        # Both hold "trong" (one in its body); Whoosh's AndNot matcher let the first through.
+        ("giá vàng -trong", []),
         ('"vàng giá"', []),
     ],
 )

@@ -18,6 +18,7 @@ from indexer.articles import Article
 from indexer.documents import to_document
 from indexer.errors import IndexLockedError, IndexWriteError
 from indexer.ingest import index_paths
+from indexer.query import parse_query
 from indexer.search import search
 from indexer.store import RECENCY_BOOST, ArticleStore, recency_factor
 
@@ -54,6 +55,40 @@ def test_recency_breaks_a_tie_but_not_relevance(tmp_path):
         assert ranked.index("new-same") < ranked.index("old-same")
         assert ranked[0] == "old-best"
         assert [h.id for h in search(store, "mưa lớn", sort="newest").hits][-1] == "old-best"
+
+
+# -- store.search's arrays against Whoosh's own matchers ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "giá vàng",
+        "gia vang",
+        "Giá vàng thế giới",  # exact AND, then folded AND, then OR
+        "hoa binh vang",  # no article has all three: OR
+        '"giá vàng thế giới"',
+        '"gia vang" the gioi',
+        "Đại hội thể thao",
+        "dai hoi",
+        "vàng miếng trong nước đứng yên xếp hàng",  # long: optional function syllables
+        "trường học",
+    ],
+)
+def test_the_arrays_match_and_score_every_level_as_whoosh_does(store, text):
+    parsed = store.vocabulary().word_readings(parse_query(text))
+    view = store._view()
+    found = 0
+    for level in store_module.levels(parsed):
+        q = store_module.build_query(parsed, level)
+        ours = view.matches(q)
+        live = view.live[ours.docs]
+        ours = {int(d): s * view.recency[d] for d, s in zip(ours.docs[live], ours.scores[live])}
+        theirs = {hit.docnum: hit.score for hit in store._searcher.search(q, limit=None)}
+        assert sorted(ours) == sorted(theirs), level
+        assert [ours[d] for d in sorted(ours)] == pytest.approx([theirs[d] for d in sorted(theirs)]), level
+        found += len(ours)
+    assert found
 
 
 # -- the index on disk ------------------------------------------------------------------
