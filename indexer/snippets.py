@@ -12,7 +12,7 @@ import re
 
 from .analysis import syllables
 from .articles import is_caption
-from .text import fold_text, index_form
+from .text import fold_chars, index_form
 
 __all__ = ["make_snippet", "highlight"]
 
@@ -43,7 +43,7 @@ def _folded_matches(text: str, folded_wanted: set[str]) -> list[tuple[int, int, 
     # Folding NFC text keeps one character per character, so spans found in the
     # folded copy are spans of the original; a scan of it is much cheaper than
     # full syllable analysis. The rare text where lengths differ takes that path.
-    folded = fold_text(text)
+    folded = fold_chars(text)
     if len(folded) != len(text):
         return [(s.start, s.end, s.folded) for s in syllables(text) if s.folded in folded_wanted]
     return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(folded) if m.group() in folded_wanted]

@@ -69,6 +69,25 @@ def fold_text(text: str) -> str:
 fold = lru_cache(maxsize=1 << 17)(fold_text)
 
 
+class _FoldTable(dict):
+    """A str.translate table: each character to its folded form, worked out on first sight."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = folded = fold_text(chr(code))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def fold_chars(text: str) -> str:
+    """``fold_text`` one character at a time, in C: the same on Vietnamese, several times faster on a whole article.
+
+    Lowercasing character by character ignores context rules (a Greek final sigma).
+    """
+    return text.translate(_FOLD_TABLE)
+
+
 def has_diacritics(text: str) -> bool:
     """True when folding changes the text, i.e. the writer typed accents or đ."""
     return fold(text) != text.lower()

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from indexer.text import clean, fold, has_diacritics, index_form
+from indexer.text import clean, fold, fold_chars, fold_text, has_diacritics, index_form
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,16 @@ def test_fold(text, expected):
 @pytest.mark.parametrize("text, expected", [("da nang", False), ("Da Nang", False), ("đa", True), ("Hà", True)])
 def test_has_diacritics(text, expected):
     assert has_diacritics(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Đà Nẵng, Thừa Thiên - Huế: ĐẠI HỘI Ðảng bộ",
+        "Hoà bình, hòa bình, THUỶ ĐIỆN thủy điện",
+        "Café crème, ñandú, İstanbul, Ærø 2024",
+        "Tie\u0302\u0301ng Vie\u0323\u0302t",  # decomposed (NFD)
+    ],
+)
+def test_fold_chars_folds_as_fold_text(text):
+    assert fold_chars(text) == fold_text(text)
