@@ -32,6 +32,7 @@ __all__ = ["CommitQueue", "IngestReport", "apply_changes", "index_paths", "tidy"
 # pyvi's model) costs more than it saves.
 POOL_THRESHOLD = 200
 BATCH_SIZE = 1000
+REBUILD_BATCH_SIZE = 10_000  # a segment each; 100,000 articles make 10
 LOCK_TIMEOUT = 10.0  # seconds a writer waits for another one to finish
 # Frequent small commits (watcher, HTTP) put off two costs that would delay every
 # article's appearance: merging (Whoosh re-encodes every posting in Python: seconds under
@@ -124,10 +125,15 @@ def index_paths(
                     on_article()
                 yield replace(item, origin=os.path.abspath(item.origin))
 
+        # A rebuild is all or nothing, so it commits in big batches and never merges: Whoosh's
+        # merges re-encode every posting of the growing index in Python, again and again.
         apply_changes(
             store, articles(), known=known, report=report, workers=workers,
-            lock_timeout=timeout, on_lock_wait=on_lock_wait,
+            lock_timeout=timeout, on_lock_wait=on_lock_wait, defer_upkeep=rebuild,
+            batch_size=REBUILD_BATCH_SIZE if rebuild else None,
         )
+        if rebuild:
+            tidy(store, merge=False, timeout=timeout)  # the vocabulary, saved now and then meanwhile
         if prune:
             roots = [os.path.abspath(p) for p in paths]
 
@@ -157,17 +163,19 @@ def apply_changes(
     on_lock_wait: OnLockWait | None = None,
     stop: threading.Event | None = None,
     defer_upkeep: bool = False,
+    batch_size: int | None = None,
 ) -> IngestReport:
     """Write ``articles`` (added or replaced by id) and delete ``deletions`` (ids); return the counts.
 
     ``known`` holds the fingerprints of the indexed articles (looked up when not
     given): an article with the same content hash and origin is left alone.
-    Changes are committed every ``BATCH_SIZE`` articles, the deletions with the
+    Changes are committed every ``batch_size`` (BATCH_SIZE) articles, the deletions with the
     first batch; when ``stop`` is set, no further batch is started. With
     ``defer_upkeep`` (frequent small commits), a commit merges segments only past
     MAX_SMALL_SEGMENTS small ones and saves the vocabulary only now and then.
     """
     report = report if report is not None else IngestReport()
+    batch_size = batch_size or BATCH_SIZE
     articles = iter(articles)
     deletions = list(dict.fromkeys(deletions))
     if known is None:
@@ -184,7 +192,7 @@ def apply_changes(
     timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     with _analyzed(changed(), workers) as docs:
         while True:
-            batch = list(islice(docs, BATCH_SIZE))
+            batch = list(islice(docs, batch_size))
             if not batch and not deletions:
                 return report
             write_batch(
@@ -195,7 +203,7 @@ def apply_changes(
             if defer_upkeep and store.small_segment_count() >= MAX_SMALL_SEGMENTS:
                 _merge(store, timeout)
             deletions = []
-            if len(batch) < BATCH_SIZE or (stop is not None and stop.is_set()):
+            if len(batch) < batch_size or (stop is not None and stop.is_set()):
                 return report
 
 

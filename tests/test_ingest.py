@@ -94,7 +94,7 @@ def test_a_rebuild_that_fails_midway_keeps_the_previous_index(tmp_path, monkeypa
     write_jsonl(src / "b.jsonl", [art(i, "Giá cà phê tăng.") for i in range(5, 12)])
 
     # Batches of 3: the new index gets two commits in, then the disk is full.
-    monkeypatch.setattr(ingest, "BATCH_SIZE", 3)
+    monkeypatch.setattr(ingest, "REBUILD_BATCH_SIZE", 3)
     real_create, tocs = FileStorage.create_file, []
 
     def create_file(self, name, *args, **kwargs):
@@ -437,3 +437,18 @@ def test_a_refreshed_store_sees_updates_and_deletions_and_keeps_untouched_segmen
         after = {r.segment().segment_id(): r for r, _ in reader_store._searcher.reader().leaf_readers()}
         untouched = [sid for sid in leaves if sid in after and after[sid].segment().deleted_count() == 0]
         assert untouched and all(after[sid] is leaves[sid] for sid in untouched)  # reused, not reopened
+
+
+def test_a_rebuild_commits_big_batches_never_merges_and_saves_the_vocabulary(tmp_path, monkeypatch):
+    import indexer.ingest as ingest
+
+    monkeypatch.setattr(ingest, "REBUILD_BATCH_SIZE", 4)
+    monkeypatch.setattr(ingest, "MAX_SMALL_SEGMENTS", 2)  # batches of 4 are not small: no merge either way
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", [art(i) for i in range(12)])
+    assert counts(index_paths(ix, [src], rebuild=True, workers=1)) == (12, 0, 0, 0, 0)
+    with ArticleStore.open(ix) as store:
+        assert store.segment_count() == 3
+        assert search(store, "lúa gạo").total == 12
+    assert Vocabulary.load(ix).syllables["gạo"] == 12
