@@ -36,7 +36,10 @@ from speed_data import (  # noqa: E402
 )
 from speed_queries import KINDS, describe, make_queries  # noqa: E402
 
-SYSTEMS = ("vnsearch", "naive", "tantivy")
+SYSTEMS = ("vnsearch", "vnsearch-cold", "naive", "tantivy")
+# vnsearch-cold: vnsearch's index and queries again in a fresh process without the
+# store's cache of decoded posting lists (VNSEARCH_POSTINGS_CACHE_MB=0).
+COLD = {"vnsearch-cold": ("vnsearch", {"VNSEARCH_POSTINGS_CACHE_MB": "0"})}
 SAMPLE = 2000  # articles for pyvi's rate and for drawing queries
 WORKER = Path(__file__).resolve().parent / "speed_systems.py"
 
@@ -71,8 +74,9 @@ def query_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(tokens))
 
 
-def run_worker(*args: str) -> dict:
-    out = subprocess.run([sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, check=True, cwd=REPO)
+def run_worker(*args: str, env: dict | None = None) -> dict:
+    env = os.environ | env if env else None
+    out = subprocess.run([sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, check=True, cwd=REPO, env=env)
     return json.loads(out.stdout)
 
 
@@ -112,7 +116,7 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
     sample = sample_articles(corpus, n, SAMPLE, seed=7)
 
     # Indexes --reuse can keep: built, and (vnsearch) in the format this checkout reads.
-    reusable = {s: args.reuse and _reusable(size, s) for s in systems}
+    reusable = {s: s in COLD or (args.reuse and _reusable(size, s)) for s in systems}
 
     # pyvi's own rate, on a sample of the same corpus; measured again whenever something is built
     pyvi_file = OUT / f"pyvi-{size}.json"
@@ -137,10 +141,19 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
 
     per_query = [dict(q) for q in spec["queries"]]
     for system in systems:
-        index_dir = OUT / f"idx-{size}-{system}"
-        build_file = OUT / f"idx-{size}-{system}.json"
+        engine, env = COLD.get(system, (system, None))
+        index_dir = OUT / f"idx-{size}-{engine}"
+        build_file = OUT / f"idx-{size}-{engine}.json"
         try:
-            build, result = _build_and_query(system, size, n, corpus, index_dir, build_file, spec_file, reusable[system], len(queries), len(warmup))
+            if system in COLD:
+                if not build_file.exists():
+                    log(f"{system}: no {engine} index at {size} to query (run {engine} first)")
+                    continue
+                build = json.loads(build_file.read_text())
+                log(f"{system}: {len(queries)} queries after {len(warmup)} warm-up queries, fresh process, {env}")
+                result = run_worker("query", engine, str(index_dir), str(spec_file), env=env)
+            else:
+                build, result = _build_and_query(system, size, n, corpus, index_dir, build_file, spec_file, reusable[system], len(queries), len(warmup))
         except subprocess.CalledProcessError as e:
             # One broken system must not throw away the others' figures.
             log(f"{system} at {size} FAILED (exit status {e.returncode}; its traceback is above)")
@@ -184,6 +197,8 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
             "build_spent": build.get("spent", {}),
             "query_spent": result.get("spent", {}),
         })
+        if system in COLD:  # the same index: its build figures are on the engine's row
+            rows[-1].update(dict.fromkeys(("rate", "x_pyvi2", "cpu_rate", "index_mb", "x_text"), None))
     detail = {
         "corpus": str(corpus),
         "articles": n,
@@ -279,14 +294,14 @@ def render_spent(rows: list[dict]) -> str:
 def render_kinds(rows: list[dict]) -> str:
     keys = list(KINDS) + ["accented", "folded"]
     lines = ["p50/p95 ms by query kind"]
-    head = f"{'size':<5} {'system':<9}" + "".join(f"{k:>14}" for k in keys)
+    head = f"{'size':<5} {'system':<14}" + "".join(f"{k:>14}" for k in keys)
     lines.append(head)
     for row in rows:
         if "by_kind" not in row:
             continue
         kinds = row["by_kind"]
         cells = [f"{kinds[k]['p50']:.1f}/{kinds[k]['p95']:.1f}" if k in kinds else "" for k in keys]
-        lines.append(f"{row['size']:<5} {row['system']:<9}" + "".join(f"{c:>14}" for c in cells))
+        lines.append(f"{row['size']:<5} {row['system']:<14}" + "".join(f"{c:>14}" for c in cells))
     return "\n".join(lines)
 
 
