@@ -256,25 +256,30 @@ def _searcher(ix, reader) -> Searcher:
 _FIELD_LENGTHS = np.array([byte_to_length(b) for b in range(256)], np.float64)  # Whoosh's length bytes
 
 
+# Reading a whole column uses Whoosh 2.7's column layout; with other internals, value by value.
+
+
 def _numbers(creader, size: int, dtype) -> np.ndarray:
     """Every value of a Whoosh numeric column, read in one go (a column shorter than the segment ends in defaults)."""
-    if not isinstance(creader, columns.NumericColumn.Reader):
-        return np.array([creader[n] for n in range(size)], dtype)
-    values = np.full(size, creader._default, dtype)
-    count = min(creader._count, size)
-    if count:
-        raw = creader._dbfile.get(creader._basepos, count * creader._fixedlen)
-        values[:count] = np.frombuffer(raw, np.dtype(">" + creader._typecode))
-    return values
+    if isinstance(creader, columns.NumericColumn.Reader):
+        with suppress(AttributeError):
+            values = np.full(size, creader._default, dtype)
+            count = min(creader._count, size)
+            if count:
+                raw = creader._dbfile.get(creader._basepos, count * creader._fixedlen)
+                values[:count] = np.frombuffer(raw, np.dtype(">" + creader._typecode))
+            return values
+    return np.array([creader[n] for n in range(size)], dtype)
 
 
 def _strings(creader, size: int) -> list[bytes]:
     """Every value of a Whoosh bytes column, read in one go."""
-    if not isinstance(creader, columns.VarBytesColumn.Reader) or not size:
-        return [creader[n] for n in range(size)]
-    offsets, lengths = creader._offsets, creader._lengths
-    data = creader._dbfile.get(creader._basepos, offsets[-1] + lengths[-1])
-    return [data[o : o + n] for o, n in zip(offsets, lengths)]
+    if isinstance(creader, columns.VarBytesColumn.Reader) and size:
+        with suppress(AttributeError):
+            offsets, lengths = creader._offsets, creader._lengths
+            data = creader._dbfile.get(creader._basepos, offsets[-1] + lengths[-1])
+            return [data[o : o + n] for o, n in zip(offsets, lengths)]
+    return [creader[n] for n in range(size)]
 
 
 def _codes(values: list[bytes], names: dict[bytes, int]) -> np.ndarray:
@@ -337,9 +342,13 @@ class _Segment:
 
     def lengths(self, field: str) -> np.ndarray:
         if field not in self._lengths:
-            creader = self.reader._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
-            codes = _numbers(creader, self.size, np.uint8) if creader else np.zeros(self.size, np.uint8)
-            self._lengths[field] = _FIELD_LENGTHS[codes]
+            try:  # Whoosh 2.7's column of length bytes
+                creader = self.reader._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
+                codes = _numbers(creader, self.size, np.uint8) if creader else np.zeros(self.size, np.uint8)
+                self._lengths[field] = _FIELD_LENGTHS[codes]
+            except AttributeError:
+                lengths = [self.reader.doc_field_length(n, field, 0) or 0 for n in range(self.size)]
+                self._lengths[field] = np.array(lengths, np.float64)
         return self._lengths[field]
 
     def postings(self, field: str, term: bytes, values: bool = False) -> tuple[np.ndarray, np.ndarray, list]:
@@ -357,33 +366,42 @@ class _Segment:
         return docs, tf, encoded
 
     def _read(self, field: str, term: bytes, values: bool) -> tuple[np.ndarray, np.ndarray, list]:
-        m = self.reader.postings(field, term)
-        if isinstance(m, FilterMatcher):  # the deletions, which the caller drops itself
-            m = m.child
-        if not isinstance(m, W3LeafMatcher):  # a few postings inlined in the term's entry
-            ids, weights, encoded = [], [], []
-            while m.is_active():
-                ids.append(m.id())
-                weights.append(m.weight())
-                if values:
-                    encoded.append(m.value())
-                m.next()
-            return np.array(ids, np.int64), np.array(weights), encoded
+        m = self._matcher(field, term)
+        if isinstance(m, W3LeafMatcher):
+            # Whoosh 2.7's own blocks, decoded whole; with other internals, the public API below.
+            with suppress(AttributeError, IndexError, TypeError):
+                return _blocks(m, values)
+            m = self._matcher(field, term)
         ids, weights, encoded = [], [], []
-        while True:  # block by block: Whoosh's own (ids, weights, values) tuples
-            m._read_data()
-            block_ids, block_weights = m._data[0], m._data[1]
-            ids.append(np.cumsum(block_ids, dtype=np.int64))  # stored as deltas
-            if block_weights is None or isinstance(block_weights, float):
-                weights.append(np.full(len(block_ids), 1.0 if block_weights is None else block_weights))
-            else:
-                weights.append(np.asarray(block_weights, np.float64))
+        while m.is_active():  # e.g. a few postings inlined in the term's entry
+            ids.append(m.id())
+            weights.append(m.weight())
             if values:
-                encoded += m._data[2]
-            if m._lastblock:
-                break
-            m._goto(m._nextoffset)
-        return np.concatenate(ids), np.concatenate(weights), encoded
+                encoded.append(m.value())
+            m.next()
+        return np.array(ids, np.int64), np.array(weights), encoded
+
+    def _matcher(self, field: str, term: bytes):
+        m = self.reader.postings(field, term)
+        return m.child if isinstance(m, FilterMatcher) else m  # the deletions, which the caller drops itself
+
+
+def _blocks(m: W3LeafMatcher, values: bool) -> tuple[np.ndarray, np.ndarray, list]:
+    """All postings of a term, block by block: Whoosh's pickled (ids, weights, values) tuples."""
+    ids, weights, encoded = [], [], []
+    while True:
+        m._read_data()
+        block_ids, block_weights = m._data[0], m._data[1]
+        ids.append(np.cumsum(block_ids, dtype=np.int64))  # stored as deltas
+        if block_weights is None or isinstance(block_weights, float):
+            weights.append(np.full(len(block_ids), 1.0 if block_weights is None else block_weights))
+        else:
+            weights.append(np.asarray(block_weights, np.float64))
+        if values:
+            encoded += m._data[2]
+        if m._lastblock:
+            return np.concatenate(ids), np.concatenate(weights), encoded
+        m._goto(m._nextoffset)
 
 
 def _positions(encoded: bytes) -> set[int]:

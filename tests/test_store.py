@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -360,3 +361,22 @@ def test_a_writer_that_fails_to_start_lets_go_of_the_lock_at_once(ix, monkeypatc
         assert failed.value.reason == "No space left on device"
         assert store.lock_holder() is None
         store.writer(timeout=0).cancel()
+
+
+def test_without_whooshs_internals_the_arrays_come_from_its_public_api(index_dir, monkeypatch):
+    """Whole blocks and columns are read through Whoosh 2.7's internals; another layout falls back."""
+
+    def changed_internals(*args, **kwargs):
+        raise AttributeError("a Whoosh with other internals")
+
+    queries = ["giá vàng", "gia vang the gioi", '"giá vàng"', "hoa binh vang"]
+    with ArticleStore.open(index_dir) as store:
+        expected = [search(store, q).to_json()["hits"] for q in queries]
+    monkeypatch.setattr(store_module, "_blocks", changed_internals)
+    monkeypatch.setattr(store_module, "_POSTINGS", store_module._PostingsCache(0))
+    monkeypatch.setattr(store_module, "LENGTHS_COLUMN", None)  # as if Whoosh had none: _cached_reader fails
+    other = SimpleNamespace(Reader=type("Other", (), {}))  # column readers of classes the fast path does not know
+    monkeypatch.setattr(store_module, "columns", SimpleNamespace(NumericColumn=other, VarBytesColumn=other))
+    with ArticleStore.open(index_dir) as store:
+        assert [search(store, q).to_json()["hits"] for q in queries] == expected
+        assert store._view().segments[0]._lengths  # the fallback filled them
