@@ -29,7 +29,7 @@ import numpy as np
 from whoosh import columns
 from whoosh import index as whoosh_index
 from whoosh import query as Q
-from whoosh import scoring, sorting
+from whoosh import scoring
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
@@ -807,20 +807,15 @@ class ArticleStore:
 
     def stats(self) -> dict:
         """Article count, per-source counts and the published date range."""
-        reader = self._searcher.reader()
-        days = []
-        if reader.doc_count_all():
-            column = reader.column_reader("day")
-            days = [column[n] for n in reader.all_doc_ids()]
-        days = [d for d in days if d]
-        sources = sorting.FieldFacet("source")
-        results = self._searcher.search(Q.Every(), groupedby={"source": sources}, limit=None)
-        groups = results.groups("source")
+        view = self._view()
+        codes, names = view.facets["source"]
+        sources = ranking.counts(codes[view.live], names)
+        days = view.day[view.live & (view.day > 0)]
         return {
             "articles": self._searcher.doc_count(),
-            "sources": {k: len(v) for k, v in sorted(groups.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))) if k},
-            "first_published": _from_day_number(min(days)) if days else None,
-            "last_published": _from_day_number(max(days)) if days else None,
+            "sources": {k: n for k, n in sorted(sources.items(), key=lambda kv: (-kv[1], kv[0])) if k},
+            "first_published": _from_day_number(int(days.min())) if len(days) else None,
+            "last_published": _from_day_number(int(days.max())) if len(days) else None,
             "size_bytes": sum(f.stat().st_size for f in self.path.iterdir() if f.is_file()),
         }
 
