@@ -88,6 +88,19 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mb(pid: int) -> dict[str, float]:
+    """The process's resident memory now (VmRSS) and at its peak (VmHWM), from /proc."""
+    found = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[{"VmRSS": "RSS", "VmHWM": "peak RSS"}[key]] = int(value.split()[0]) / 1024
+    except OSError:
+        pass
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -179,18 +192,26 @@ def main() -> None:
 
     print(f"machine at start: {machine_line()}")
     port = free_port()
+    launched = time.perf_counter()
     server = start_server(args.index, port, args.threads)
     try:
-        run(port, args.path, warmup)
+        ready = time.perf_counter() - launched
+        run(port, args.path, warmup[:1])
+        first = time.perf_counter() - launched
+        run(port, args.path, warmup[1:])
         cpu_before = cpu_seconds(server.pid)
         latencies, took, totals, errors = run(port, args.path, measured)
         cpu_after = cpu_seconds(server.pid)
+        memory = rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)
 
     print(f"machine at end: {machine_line()}")
     print(f"server: vnsearch serve --threads {args.threads} on 127.0.0.1, index {args.index}; GET {args.path}?q=…, sequential, one keep-alive connection")
+    print(f"start: the home page answered {ready:.2f} s after the server process was started, "
+          f"the first search {first:.2f} s after it")
+    print("server memory MB: " + ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
     print(f"count {len(latencies)}, errors {len(errors)}")
     if latencies:
         print(
