@@ -888,8 +888,18 @@ class ArticleStore:
         text = " ".join(
             s.exact for s in syllables(f"{fields.get('title', '')}\n{fields.get('sapo', '')}\n{fields.get('body', '')}")
         )
-        results = self._searcher.more_like(docnum, "text_x", text=text, top=limit, numterms=12)
-        return [StoredHit(hit.fields(), hit.score or 0.0) for hit in results]
+        # Whoosh's more_like on arrays: an OR of the text's 12 key terms (Bo1 weights), the article left out.
+        key_terms = self._searcher.key_terms_from_text("text_x", text, numterms=12, normalize=False)
+        if not key_terms:
+            return []
+        view = self._view()
+        matches = view.matches(Q.Or([Q.Term("text_x", word, boost=weight) for word, weight in key_terms]))
+        matches = matches.where(view.live[matches.docs] & (matches.docs != docnum))
+        matches = Matches(matches.docs, matches.scores * view.recency[matches.docs])
+        return [
+            StoredHit(self._searcher.stored_fields(int(matches.docs[i])), float(matches.scores[i]))
+            for i in ranking.top(matches, limit)
+        ]
 
     # -- writing ----------------------------------------------------------
     @_writes
