@@ -107,7 +107,7 @@ def _time_calls(owner, name: str, spent: dict) -> None:
 
 def build_vnsearch(index_dir: Path, corpus: Path, tokens: Path, total: int) -> dict:
     from indexer import store as vnstore
-    from indexer.ingest import BATCH_SIZE, index_paths
+    from indexer.ingest import REBUILD_BATCH_SIZE, index_paths
 
     # Writer-side split: Whoosh adding documents vs committing; the rest is reading
     # articles and waiting for the pyvi workers.
@@ -116,11 +116,11 @@ def build_vnsearch(index_dir: Path, corpus: Path, tokens: Path, total: int) -> d
     _time_calls(getattr(vnstore, "StoreWriter", None), "commit", spent)
 
     def committed() -> int:
-        # Whoosh writes _MAIN_<generation>.toc per commit; ingest commits every BATCH_SIZE.
+        # Whoosh writes _MAIN_<generation>.toc per commit; a rebuild commits every REBUILD_BATCH_SIZE.
         # A rebuild writes beside index_dir (.<name>.rebuild-<pid>) until it is complete.
         building = list(index_dir.parent.glob(f".{index_dir.name}.rebuild-*/_MAIN_*.toc"))
         gens = [int(p.stem.rsplit("_", 1)[1]) for p in building or index_dir.glob("_MAIN_*.toc")]
-        return min(total, max(gens, default=0) * BATCH_SIZE)
+        return min(total, max(gens, default=0) * REBUILD_BATCH_SIZE)
 
     started = time.perf_counter()
     with Progress("vnsearch (committed)", committed, total):
