@@ -19,7 +19,7 @@ import pickle
 import shutil
 import sys
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -442,12 +442,8 @@ class _View:
     def _groups(self) -> None:
         """Number the groups of near duplicates with more than one live article; -1 for the rest."""
         dups = [d for s in self.segments for d in s.dup]
-        live = self.live.tolist()
-        counted: dict[bytes, int] = {}
-        for d, alive in zip(dups, live):
-            if alive:
-                counted[d] = counted.get(d, 0) + 1
-        shared = {d: i for i, d in enumerate(d for d, n in counted.items() if n > 1 and d)}
+        counted = Counter(d for d, alive in zip(dups, self.live.tolist()) if alive and d)
+        shared = {d: i for i, d in enumerate(d for d, n in counted.items() if n > 1)}
         self.groups = np.full(self.size, -1, np.int32)
         for n, d in enumerate(dups):
             if d in shared:
