@@ -7,6 +7,7 @@ Output is HTML: article text escaped, only our own <mark> tags as markup.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -46,10 +47,44 @@ def _folded_matches(text: str, folded_wanted: set[str]) -> list[tuple[int, int, 
     folded = fold_chars(text)
     if len(folded) != len(text):
         return [(s.start, s.end, s.folded) for s in syllables(text) if s.folded in folded_wanted]
+    pattern = _wanted_pattern(frozenset(folded_wanted))
+    if pattern is not None:  # the regex engine finds the few wanted words, instead of a loop over every word
+        return [
+            (m.start(), m.end(), m.group())
+            for m in pattern.finditer(folded)
+            if not m.start() or not folded[m.start() - 1].isdigit() or _is_token(folded, m.start(), m.end())
+        ]
     return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(folded) if m.group() in folded_wanted]
 
 
 _TOKEN = re.compile(r"\d+(?:[.,_]\d+)+|\w+")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_IN_TOKEN = re.compile(r"[\w.,]")
+
+
+@functools.lru_cache(maxsize=256)
+def _wanted_pattern(forms: frozenset[str]) -> re.Pattern | None:
+    """A regex for the _TOKEN tokens that are one of ``forms``, when all are letters only (else None).
+
+    A letters-only token is a whole \\w+ run: not preceded by a letter or "_", not followed by a
+    word character. One right after a digit ("2,5km") is a token only when a number token ended
+    there: the caller checks those with ``_is_token``.
+    """
+    if not forms or not all(_LETTERS.fullmatch(f) for f in forms):
+        return None
+    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)))
+    return re.compile(rf"(?<![^\W\d])(?:{alternatives})(?!\w)")
+
+
+def _is_token(folded: str, start: int, end: int) -> bool:
+    """Whether _TOKEN's scan of ``folded`` has a token exactly at start..end."""
+    i = start
+    while i and _IN_TOKEN.match(folded, i - 1):  # back to where a scan is sure to start a token
+        i -= 1
+    for m in _TOKEN.finditer(folded, i):
+        if m.start() >= start:
+            return (m.start(), m.end()) == (start, end)
+    return False
 
 
 def _merge(text: str, matches: list[tuple[int, int, str]]) -> list[tuple[int, int]]:

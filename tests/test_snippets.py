@@ -65,3 +65,22 @@ def test_accented_query_marks_exact_forms_when_there_are_any():
 
 def test_short_text_is_shown_whole():
     assert make_snippet("Giá vàng tăng.", forms("vàng")) == "Giá <mark>vàng</mark> tăng."
+
+
+@pytest.mark.parametrize(
+    "text, wanted, expected",
+    [
+        # letters right after a number token ("2,5") are a token of their own; after digits
+        # alone ("12km" is one token), other letters or "_", not
+        ("dài 2,5km, 12km và km", {"km"}, [(7, 9), (19, 21)]),
+        ("mã 12abc, x_km, ha", {"abc", "km", "ha"}, [(16, 18)]),
+        ("1.000ha và 3ha", {"ha"}, [(5, 7)]),
+        ("Người dân, NGƯỜI DÂN", {"nguoi", "dan"}, [(0, 5), (6, 9), (11, 16), (17, 20)]),
+    ],
+)
+def test_folded_matches_find_exactly_the_wanted_tokens(text, wanted, expected):
+    from indexer.snippets import _TOKEN, _folded_matches
+    from indexer.text import fold_text
+
+    by_token = [(m.start(), m.end()) for m in _TOKEN.finditer(fold_text(text)) if m.group() in wanted]
+    assert [(a, b) for a, b, _ in _folded_matches(text, wanted)] == by_token == expected
