@@ -29,6 +29,7 @@ from indexer.text import fold  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "news-eval-20k.jsonl.gz"
 DEFAULT_INDEX = REPO / "bench" / "out" / "http-eval-20k"
+SERVER_LOG = REPO / "bench" / "out" / "serve.log"  # bench/out/<index name>.serve.log: the server's log
 WORD = re.compile(r"\w+")  # a syllable as typed: letters and digits, no punctuation
 
 
@@ -109,11 +110,14 @@ def free_port() -> int:
 
 def start_server(index: Path, port: int, threads: int) -> subprocess.Popen:
     cmd = [*vnsearch(), "serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log_path = SERVER_LOG.with_name(f"{index.name}.serve.log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as server_log:  # the child keeps its own copy of the file
+        proc = subprocess.Popen([*cmd, "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=server_log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"vnsearch serve exited: {proc.stderr.read().decode(errors='replace')}")
+            raise SystemExit(f"vnsearch serve exited: {log_path.read_text(errors='replace')}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", "/")
