@@ -110,6 +110,10 @@ def _schema() -> Schema:
     )
 
 
+SCORED_FIELDS = ("title_x", "title_f", "text_x", "text_f", "title_w", "text_w")
+COLUMNS = ("day", "source", "category", "dup")  # what ranking reads of every article
+
+
 @dataclass(frozen=True)
 class Filters:
     """Restrictions applied to a search, all optional."""
@@ -337,7 +341,7 @@ class _Segment:
             self.live[sorted(reader.deleted_docs_set)] = False
         raw = functools.partial(reader.column_reader, translate=False)
         self.day = _numbers(raw("day"), size, np.int64)
-        self.source, self.category, self.dup = (_strings(raw(f), size) for f in ("source", "category", "dup"))
+        self.source, self.category, self.dup = (_strings(raw(f), size) for f in COLUMNS[1:])
         self._lengths: dict[str, np.ndarray] = {}
 
     def lengths(self, field: str) -> np.ndarray:
@@ -590,13 +594,67 @@ def _writes(method):
     return wrapper
 
 
+def _latest_reader(ix, old: dict | None = None):
+    """A reader of the index's latest commit, reusing ``old`` (segment id → reader) where a segment is unchanged.
+
+    Old readers not reused are closed. Each new segment reader opens at once the files
+    Whoosh would open on first use (``_hold_files``).
+    """
+    old = old or {}
+    for attempt in range(10):
+        toc = ix._read_toc()
+        readers, opened = [], []
+        try:
+            for seg in toc.segments:
+                reader = old.get(seg.segment_id())
+                if reader is None or reader.segment().deleted_count() != seg.deleted_count():
+                    reader = SegmentReader(ix.storage, toc.schema, seg, generation=toc.generation)
+                    opened.append(reader)
+                    _hold_files(reader)
+                readers.append(reader)
+            break
+        except OSError:
+            for reader in opened:
+                reader.close()
+            if attempt == 9:
+                raise
+            # a writer merged those segments away just now: read the newer table of contents
+    kept = {id(r) for r in readers}
+    for reader in old.values():
+        if id(reader) not in kept:
+            reader.close()
+    if not readers:
+        return EmptyReader(toc.schema)
+    return MultiReader(readers, generation=toc.generation)
+
+
+def _hold_files(reader: SegmentReader) -> None:
+    """Open now the files of a segment Whoosh opens on first use: stored fields, lengths, columns.
+
+    Once a merge has committed, the writer deletes the merged segments' files; a reader that
+    has them open keeps reading them, one that opens them later finds none (Whoosh then
+    returns empty columns, or fails on stored fields). Raises FileNotFoundError when the
+    files are already gone, so that the caller reads the newer table of contents.
+    """
+    if not reader.doc_count_all():
+        return
+    try:
+        reader.stored_fields(0)
+    except TypeError:  # Whoosh found no stored-fields file
+        raise FileNotFoundError(errno.ENOENT, "segment merged away", reader.segment().segment_id()) from None
+    for field in SCORED_FIELDS:
+        reader.doc_field_length(0, field)
+    for field in COLUMNS:
+        reader.column_reader(field)
+
+
 class ArticleStore:
     """An open vnsearch index directory."""
 
     def __init__(self, path: Path, ix, identity: tuple[int, int] | None = None):
         self.path = path
         self._ix = ix
-        self._searcher = _searcher(ix, ix.reader())
+        self._searcher = _searcher(ix, _latest_reader(ix))
         self._arrays: _View | None = None  # made by _view() for the searcher it names
         self._identity = identity  # of the meta file: another one means the index was replaced
 
@@ -735,30 +793,8 @@ class ArticleStore:
         segments it touched, not a cold start over the whole index.
         """
         old = {r.segment().segment_id(): r for r, _ in self._searcher.reader().leaf_readers() if r.segment()}
-        for attempt in range(10):
-            toc = self._ix._read_toc()
-            readers, opened = [], []
-            try:
-                for seg in toc.segments:
-                    reader = old.get(seg.segment_id())
-                    if reader is None or reader.segment().deleted_count() != seg.deleted_count():
-                        reader = SegmentReader(self._ix.storage, toc.schema, seg, generation=toc.generation)
-                        opened.append(reader)
-                    readers.append(reader)
-                break
-            except OSError:
-                for reader in opened:
-                    reader.close()
-                if attempt == 9:
-                    raise
-                # a writer merged those segments away just now: read the newer table of contents
-        kept = {id(r) for r in readers}
-        for reader in old.values():
-            if id(reader) not in kept:
-                reader.close()
-        if not readers:
-            return EmptyReader(toc.schema)
-        return MultiReader(readers, generation=toc.generation)
+        return _latest_reader(self._ix, old)
+
 
     def segment_count(self) -> int:
         """How many segments the index (as this store last saw it) is made of."""

@@ -380,3 +380,21 @@ def test_without_whooshs_internals_the_arrays_come_from_its_public_api(index_dir
     with ArticleStore.open(index_dir) as store:
         assert [search(store, q).to_json()["hits"] for q in queries] == expected
         assert store._view().segments[0]._lengths  # the fallback filled them
+
+
+def test_a_store_keeps_searching_the_segments_a_merge_deleted(ix):
+    """A merge deletes the merged segments' files once committed; an open store still reads them."""
+    with ArticleStore.open(ix) as writing:
+        put(writing, article("r1", RICE))  # a second segment
+    reader = ArticleStore.open(ix)
+    try:
+        before = {f.name for f in ix.iterdir()}
+        with ArticleStore.open(ix) as writing:
+            writing._ix.optimize()  # one segment now; the two old ones' files are deleted
+        assert any(name not in {f.name for f in ix.iterdir()} for name in before if name.endswith(".col"))
+        page = search(reader, "giá")  # the store has not refreshed: its readers are of the deleted segments
+        assert sorted(h.id for h in page.hits) == ["r1", "v1", "v2"]
+        assert all(h.title and h.score > 0 for h in page.hits)
+        assert page.facets["source"] == {} and page.total == 3
+    finally:
+        reader.close()
