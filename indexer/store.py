@@ -391,20 +391,30 @@ class _Segment:
 
 
 def _blocks(m: W3LeafMatcher, values: bool) -> tuple[np.ndarray, np.ndarray, list]:
-    """All postings of a term, block by block: Whoosh's pickled (ids, weights, values) tuples."""
-    ids, weights, encoded = [], [], []
+    """All postings of a term, block by block: Whoosh's pickled (ids, weights, values) tuples.
+
+    Ids are deltas from the block's previous id, the first one absolute: made deltas from
+    the previous block's last id (its maxid), the whole list is one cumulative sum.
+    """
+    deltas: list[int] = []
+    weights: list[float] = []
+    encoded: list = []
+    last = 0
     while True:
         m._read_data()
         block_ids, block_weights = m._data[0], m._data[1]
-        ids.append(np.cumsum(block_ids, dtype=np.int64))  # stored as deltas
+        first = len(deltas)
+        deltas += block_ids
+        deltas[first] -= last
+        last = m._maxid
         if block_weights is None or isinstance(block_weights, float):
-            weights.append(np.full(len(block_ids), 1.0 if block_weights is None else block_weights))
+            weights += [1.0 if block_weights is None else block_weights] * len(block_ids)
         else:
-            weights.append(np.asarray(block_weights, np.float64))
+            weights += block_weights
         if values:
             encoded += m._data[2]
         if m._lastblock:
-            return np.concatenate(ids), np.concatenate(weights), encoded
+            return np.cumsum(np.array(deltas, np.int64)), np.array(weights, np.float64), encoded
         m._goto(m._nextoffset)
 
 
