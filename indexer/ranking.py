@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["Matches", "bm25", "both", "either", "without", "maybe", "collapse", "top"]
+__all__ = ["Matches", "bm25", "idf", "both", "either", "maybe", "without", "collapse", "ranked", "top", "counts"]
 
 B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults, which the index was tuned with
 
