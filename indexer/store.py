@@ -111,6 +111,7 @@ def _schema() -> Schema:
 
 
 SCORED_FIELDS = ("title_x", "title_f", "text_x", "text_f", "title_w", "text_w")
+EXACT_TEXT, FOLDED_TEXT = "text_x", "text_f"  # a folded term's postings can be made of its exact forms'
 COLUMNS = ("day", "source", "category", "dup")  # what ranking reads of every article
 
 
@@ -355,19 +356,37 @@ class _Segment:
                 self._lengths[field] = np.array(lengths, np.float64)
         return self._lengths[field]
 
-    def postings(self, field: str, term: bytes, values: bool = False) -> tuple[np.ndarray, np.ndarray, list]:
-        """Docnums (in this segment, deleted ones included), term frequencies and, if asked, the encoded positions."""
+    def postings(
+        self, field: str, term: bytes, values: bool = False, variants: Sequence[bytes] = ()
+    ) -> tuple[np.ndarray, np.ndarray, list]:
+        """Docnums (in this segment, deleted ones included), term frequencies and, if asked, the encoded positions.
+
+        ``variants``: the exact forms of a folded term, whose postings (without positions,
+        much cheaper to read) make the folded term's when they account for all of it.
+        """
         key = (self.reader.segment().segment_id(), field, term)
         if not values and (cached := _POSTINGS.get(key)) is not None:
             return cached[0], cached[1], []
         if (field, term) not in self.reader:
             return np.empty(0, np.int64), np.empty(0), []
-        docs, tf, encoded = self._read(field, term, values)
+        merged = self._merged(field, term, variants) if variants and not values else None
+        docs, tf, encoded = merged or self._read(field, term, values)
         if not values:
             docs.setflags(write=False)
             tf.setflags(write=False)
             _POSTINGS.put(key, (docs, tf))
         return docs, tf, encoded
+
+    def _merged(self, field: str, term: bytes, variants: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, list] | None:
+        """A folded term's postings as the sum of its exact forms', if their frequencies add up to its own (else None)."""
+        present = [v for v in variants if (EXACT_TEXT, v) in self.reader]
+        total = sum(self.reader.frequency(EXACT_TEXT, v) for v in present)
+        if not present or abs(total - self.reader.frequency(field, term)) > 0.5:
+            return None  # a form the vocabulary has not counted (yet): read the folded postings
+        parts = [self.postings(EXACT_TEXT, v) for v in present]
+        docs, at = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+        tf = np.bincount(at.reshape(-1), weights=np.concatenate([p[1] for p in parts]), minlength=len(docs))
+        return docs, tf, []
 
     def _read(self, field: str, term: bytes, values: bool) -> tuple[np.ndarray, np.ndarray, list]:
         m = self._matcher(field, term)
@@ -426,8 +445,11 @@ def _positions(encoded: bytes) -> set[int]:
 class _View:
     """One searcher's documents as arrays, and query evaluation over them."""
 
-    def __init__(self, searcher: Searcher, previous: "_View | None" = None):
+    def __init__(
+        self, searcher: Searcher, previous: "_View | None" = None, variants: Callable[[str], Sequence[str]] = lambda f: ()
+    ):
         self.searcher = searcher
+        self.variants = variants  # a folded syllable's exact forms (the vocabulary's)
         reader = searcher.reader()
         self.size = reader.doc_count_all()
         known = {id(seg.reader): seg for seg in previous.segments} if previous else {}
@@ -470,9 +492,10 @@ class _View:
 
     def _postings(self, field: str, text: str, values: bool = False) -> tuple[np.ndarray, np.ndarray, list]:
         term = self.searcher.schema[field].to_bytes(text)
+        variants = [v.encode("utf-8") for v in self.variants(text)] if field == FOLDED_TEXT else []
         docs, tf, encoded = [], [], []
         for seg, offset in zip(self.segments, self.offsets):
-            d, w, v = seg.postings(field, term, values)
+            d, w, v = seg.postings(field, term, values, variants)
             docs.append(d + offset)
             tf.append(w)
             encoded += v
@@ -910,7 +933,7 @@ class ArticleStore:
     def _view(self) -> "_View":
         """The arrays of the current searcher, made on first use after each refresh."""
         if self._arrays is None or self._arrays.searcher is not self._searcher:
-            self._arrays = _View(self._searcher, self._arrays)
+            self._arrays = _View(self._searcher, self._arrays, self.vocabulary().variants)
         return self._arrays
 
     def near_duplicate_candidates(self, bands: list[str]) -> list[tuple[str, int, str]]:

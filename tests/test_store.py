@@ -398,3 +398,20 @@ def test_a_store_keeps_searching_the_segments_a_merge_deleted(ix):
         assert page.facets["source"] == {} and page.total == 3
     finally:
         reader.close()
+
+
+def test_a_folded_terms_postings_are_made_of_its_exact_forms_when_they_add_up(store):
+    """Exact forms carry no positions, so they are cheaper to read than the folded field's postings."""
+    seg = store._view().segments[0]
+    several = []
+    for folded in ("gia", "vang", "dai", "hoi", "hoa", "binh", "truong", "the"):
+        variants = [v.encode() for v in store.vocabulary().variants(folded)]
+        merged = seg._merged("text_f", folded.encode(), variants)
+        docs, tf, _ = seg._read("text_f", folded.encode(), False)
+        assert merged is not None and (merged[0].tolist(), merged[1].tolist()) == (docs.tolist(), tf.tolist())
+        present = [v for v in variants if ("text_x", v) in seg.reader]
+        if len(present) > 1:
+            several.append((folded, present))
+    assert several  # e.g. "the": "thế", "thể"
+    folded, present = several[0]
+    assert seg._merged("text_f", folded.encode(), present[1:]) is None  # one form missing: the folded postings are read
