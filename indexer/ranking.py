@@ -96,14 +96,15 @@ def without(matches: Matches, excluded: np.ndarray) -> Matches:
 def collapse(matches: Matches, groups: np.ndarray, keys: Sequence[np.ndarray] = ()) -> tuple[Matches, dict[int, int]]:
     """Keep the best document of each group (best as ``ranked`` orders them).
 
-    ``groups`` gives each document's group number, -1 for one alone. Returns the kept
-    matches and, per group, how many documents were dropped.
+    ``groups`` gives each document's group number, -1 for one alone; ``keys`` are
+    per-document too (indexed by docnum). Returns the kept matches and, per group, how
+    many documents were dropped.
     """
     g = groups[matches.docs]
     grouped = np.flatnonzero(g >= 0)
     if not len(grouped):
         return matches, {}
-    order = grouped[ranked(matches.where(grouped), [k[grouped] for k in keys])]
+    order = grouped[ranked(matches.where(grouped), keys)]
     _, first = np.unique(g[order], return_index=True)
     keep = np.ones(len(matches), bool)
     keep[grouped] = False
@@ -113,8 +114,9 @@ def collapse(matches: Matches, groups: np.ndarray, keys: Sequence[np.ndarray] = 
 
 
 def ranked(matches: Matches, keys: Sequence[np.ndarray] = ()) -> np.ndarray:
-    """Positions in ``matches`` best first: by each of ``keys`` (higher first), then score, then document."""
-    return np.lexsort((matches.docs, -matches.scores) + tuple(-k for k in reversed(keys)))
+    """Positions in ``matches`` best first: by each of ``keys`` (per-document values, indexed by
+    docnum; higher first), then score, then document."""
+    return np.lexsort((matches.docs, -matches.scores) + tuple(-k[matches.docs] for k in reversed(keys)))
 
 
 def top(matches: Matches, n: int, keys: Sequence[np.ndarray] = ()) -> np.ndarray:
@@ -123,8 +125,7 @@ def top(matches: Matches, n: int, keys: Sequence[np.ndarray] = ()) -> np.ndarray
         return ranked(matches, keys)[:n]
     threshold = np.partition(matches.scores, len(matches) - n)[len(matches) - n]
     candidates = np.flatnonzero(matches.scores >= threshold)  # ties at the threshold included
-    best = candidates[np.lexsort((matches.docs[candidates], -matches.scores[candidates]))]
-    return best[:n]
+    return candidates[ranked(matches.where(candidates))][:n]
 
 
 def counts(codes: np.ndarray, names: Sequence) -> dict:

@@ -921,7 +921,7 @@ class ArticleStore:
         if collapse and not filters.group:
             matches, collapsed = ranking.collapse(matches, view.groups, keys)
         hits = []
-        for i in ranking.top(matches, offset + limit, [k[matches.docs] for k in keys])[offset:]:
+        for i in ranking.top(matches, offset + limit, keys)[offset:]:
             docnum = int(matches.docs[i])
             similar = collapsed.get(int(view.groups[docnum]), 0) if view.groups[docnum] >= 0 else 0
             hits.append(StoredHit(self._searcher.stored_fields(docnum), float(matches.scores[i]), similar))

@@ -68,6 +68,12 @@ def test_collapse_keeps_the_best_of_each_group_and_counts_the_others():
     kept, dropped = ranking.collapse(matches, groups, [day])
     assert kept.docs.tolist() == [0, 2, 3]
     assert ranking.collapse(m([0], [1]), groups) == (m([0], [1]), {})
+    # Documents that are not positions: the key of each document is its own.
+    matches = m([7, 9], [5, 1])
+    groups, day = np.full(10, -1), np.zeros(10, np.int64)
+    groups[[7, 9]], day[[7, 9]] = 0, [20240101, 20240301]
+    kept, dropped = ranking.collapse(matches, groups, [day])
+    assert (kept.docs.tolist(), dropped) == ([9], {0: 1})
 
 
 def test_top_orders_by_score_then_docnum_and_partitions_without_losing_ties():
@@ -75,8 +81,9 @@ def test_top_orders_by_score_then_docnum_and_partitions_without_losing_ties():
     assert matches.docs[ranking.top(matches, 2)].tolist() == [11, 13]
     assert matches.docs[ranking.top(matches, 4)].tolist() == [11, 13, 14, 12]
     assert matches.docs[ranking.top(matches, 9)].tolist() == [11, 13, 14, 12, 10]
-    # With a key first (newest first): the key, then the score.
-    day = np.array([5, 1, 5, 2, 1])
+    # With a key first (newest first): the key, then the score; keys are indexed by docnum.
+    day = np.zeros(15, np.int64)
+    day[10:] = [5, 1, 5, 2, 1]
     assert matches.docs[ranking.top(matches, 3, [day])].tolist() == [12, 10, 13]
 
 
