@@ -503,7 +503,7 @@ class _View:
             return np.empty(0, np.int64), np.empty(0), []
         return np.concatenate(docs), np.concatenate(tf), encoded
 
-    def term(self, field: str, text: str, boost: float = 1.0, postings=None) -> Matches:
+    def term(self, field: str, text: str, boost: float = 1.0, postings: tuple | None = None) -> Matches:
         """The documents holding a term, BM25F-scored as Whoosh's Ranking scores them."""
         docs, tf, _ = postings or self._postings(field, text)
         if not len(docs):
@@ -570,7 +570,7 @@ class _View:
         for field, value in (("source", filters.source), ("category", filters.category), ("dup", filters.group)):
             if value:
                 hits = np.zeros(self.size, bool)
-                hits[self.term(field, value).docs] = True
+                hits[self._postings(field, value)[0]] = True
                 mask = hits if mask is None else mask & hits
         if filters.since or filters.until:
             start = day_number(filters.since) if filters.since else 1  # undated articles are 0
@@ -923,7 +923,7 @@ class ArticleStore:
         hits = []
         for i in ranking.top(matches, offset + limit, keys)[offset:]:
             docnum = int(matches.docs[i])
-            similar = collapsed.get(int(view.groups[docnum]), 0) if view.groups[docnum] >= 0 else 0
+            similar = collapsed.get(int(view.groups[docnum]), 0)  # -1, alone: never a key
             hits.append(StoredHit(self._searcher.stored_fields(docnum), float(matches.scores[i]), similar))
         facets = {}
         for name, (codes, names) in view.facets.items():
