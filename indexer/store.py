@@ -15,23 +15,23 @@ import functools
 import itertools
 import json
 import os
-import pickle
 import shutil
 import sys
 import threading
+from array import array
 from collections import Counter, OrderedDict
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
-from whoosh import columns
+from whoosh import columns, formats
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import scoring
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.matching import FilterMatcher
@@ -49,7 +49,7 @@ from .vocabulary import Vocabulary
 
 __all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "LockHolder", "build_query"]
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 META_FILE = "vnsearch.json"
 # Who holds the write lock (Whoosh's MAIN_WRITELOCK, an fcntl lock the OS releases when
 # its holder dies): written by each writer when it takes the lock, read to name it.
@@ -78,7 +78,10 @@ EXACT, FOLDED, ANY = "exact", "folded", "any"
 
 def _schema() -> Schema:
     def terms(positions: bool = False):
-        return TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=positions)
+        field = TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=positions)
+        if positions:
+            field.format = _Positions(field_boost=field.format.field_boost)
+        return field
 
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
@@ -113,6 +116,128 @@ def _schema() -> Schema:
 SCORED_FIELDS = ("title_x", "title_f", "text_x", "text_f", "title_w", "text_w")
 EXACT_TEXT, FOLDED_TEXT = "text_x", "text_f"  # a folded term's postings can be made of its exact forms'
 COLUMNS = ("day", "source", "category", "dup")  # what ranking reads of every article
+
+# -- the postings format ------------------------------------------------------
+# Whoosh's W3 codec with its files, term table and block headers as they are; what
+# changes is what a block of postings holds. W3 pickles a block's ids, frequencies and
+# positions as tuples of Python numbers and compresses the pickle: at 100k articles,
+# unpickling was 86% of query time. Here each is a little-endian array of the narrowest
+# unsigned type that holds it (positions as deltas, the first of each posting from 0),
+# which numpy reads in one call; W3's own matcher reads them through _Matcher below.
+# Terms of one or two postings are kept in the term table, as W3 means to do (its
+# writer calls a method its term info lacks, so it never does).
+
+BLOCK_POSTINGS = 1024  # W3 writes 128 per block; ranking reads whole lists, so bigger blocks cost less
+_DTYPES = {"B": np.dtype("<u1"), "H": np.dtype("<u2"), "I": np.dtype("<u4"), "f": np.dtype("<f4")}
+assert array("I").itemsize == 4 and array("f").itemsize == 4
+
+
+def _little(a: array) -> array:
+    if sys.byteorder == "big":
+        a.byteswap()
+    return a
+
+
+def _packed(numbers: Sequence[int]) -> tuple[str, bytes]:
+    """Non-negative integers as (array typecode, little-endian bytes), in the narrowest type that holds them."""
+    top = max(numbers, default=0)
+    code = "B" if top < 1 << 8 else "H" if top < 1 << 16 else "I"
+    return code, _little(array(code, numbers)).tobytes()
+
+
+def _unpacked(packed: tuple[str, bytes]) -> np.ndarray:
+    code, raw = packed
+    return np.frombuffer(raw, _DTYPES[code])
+
+
+class _Positions(formats.Positions):
+    """A term's positions in one document as a little-endian uint32 array of deltas (W3's format pickles them)."""
+
+    def encode(self, poslist) -> bytes:
+        return _little(array("I", [b - a for a, b in zip([0, *poslist], poslist)])).tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        deltas = array("I")
+        deltas.frombytes(valuestring)
+        return list(itertools.accumulate(_little(deltas)))
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 4
+
+
+class _PostingsWriter(W3PostingsWriter):
+    def _mini_ids(self):
+        if self._byteids:  # a term vector's (none in this schema)
+            return super()._mini_ids()
+        ids = self._ids.tolist()
+        return _packed([b - a for a, b in zip([0, *ids], ids)])  # the first one whole
+
+    def _mini_weights(self):
+        weights = self._weights.tolist()
+        if all(w == 1.0 for w in weights):
+            return None
+        counts = [int(w) for w in weights]
+        if counts == weights:
+            return _packed(counts)
+        return "f", _little(array("f", weights)).tobytes()
+
+    def _mini_values(self):
+        if not isinstance(self._format, _Positions):
+            return super()._mini_values()
+        deltas = array("I")
+        deltas.frombytes(b"".join(self._values))
+        return _packed([len(v) // 4 for v in self._values]), _packed(_little(deltas).tolist())
+
+    def finish_postings(self):
+        if self.written() or len(self) >= self._inlinelimit:
+            return super().finish_postings()
+        terminfo, self._terminfo = self._terminfo, None
+        terminfo.add_block(self)
+        # b"" where the format keeps no values: merging copies each posting's value as bytes.
+        terminfo.set_inlined(self._ids, self._weights, self._values or [b""] * len(self._ids))
+        return terminfo
+
+
+class _Matcher(W3LeafMatcher):
+    """W3's matcher over this format's blocks: Whoosh's own search, and the public-API reads."""
+
+    def _read_ids(self):
+        if self._byteids:
+            return super()._read_ids()
+        if self._data is None:
+            self._read_data()
+        self._ids = tuple(itertools.accumulate(_unpacked(self._data[0]).tolist()))
+
+    def _read_weights(self):
+        if self._data is None:
+            self._read_data()
+        packed = self._data[1]
+        self._weights = array("f", [1.0] * self._blocklength if packed is None else _unpacked(packed).tolist())
+
+    def _read_values(self):
+        if not isinstance(self.format, _Positions):
+            return super()._read_values()
+        if self._data is None:
+            self._read_data()
+        counts, deltas = (_unpacked(p) for p in self._data[2])
+        raw = deltas.astype("<u4").tobytes()
+        ends = itertools.accumulate(c * 4 for c in counts.tolist())
+        self._values = tuple(raw[end - c * 4 : end] for c, end in zip(counts.tolist(), ends))
+
+
+class _Codec(W3Codec):
+    def __init__(self):
+        super().__init__(blocklimit=BLOCK_POSTINGS, compression=3, inlinelimit=3)
+
+    def postings_writer(self, dbfile, byteids=False):
+        return _PostingsWriter(dbfile, self._blocklimit, byteids, self._compression, self._inlinelimit)
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term, scorer)
+        offset, length = terminfo.extent()
+        return _Matcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
 
 
 @dataclass(frozen=True)
@@ -356,90 +481,110 @@ class _Segment:
                 self._lengths[field] = np.array(lengths, np.float64)
         return self._lengths[field]
 
-    def postings(
-        self, field: str, term: bytes, values: bool = False, variants: Sequence[bytes] = ()
-    ) -> tuple[np.ndarray, np.ndarray, list]:
-        """Docnums (in this segment, deleted ones included), term frequencies and, if asked, the encoded positions.
+    def postings(self, field: str, term: bytes, values: bool = False, variants: Sequence[bytes] = ()) -> "_Postings":
+        """A term's docnums (in this segment, deleted ones included), frequencies and, if asked, positions.
 
         ``variants``: the exact forms of a folded term, whose postings (without positions,
         much cheaper to read) make the folded term's when they account for all of it.
         """
         key = (self.reader.segment().segment_id(), field, term)
         if not values and (cached := _POSTINGS.get(key)) is not None:
-            return cached[0], cached[1], []
+            return _Postings(*cached)
         if (field, term) not in self.reader:
-            return np.empty(0, np.int64), np.empty(0), []
+            return _Postings()
         merged = self._merged(field, term, variants) if variants and not values else None
-        docs, tf, encoded = merged or self._read(field, term, values)
+        found = merged or self._read(field, term, values)
         if not values:
-            docs.setflags(write=False)
-            tf.setflags(write=False)
-            _POSTINGS.put(key, (docs, tf))
-        return docs, tf, encoded
+            found.docs.setflags(write=False)
+            found.tf.setflags(write=False)
+            _POSTINGS.put(key, (found.docs, found.tf))
+        return found
 
-    def _merged(self, field: str, term: bytes, variants: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, list] | None:
+    def _merged(self, field: str, term: bytes, variants: Sequence[bytes]) -> "_Postings | None":
         """A folded term's postings as the sum of its exact forms', if their frequencies add up to its own (else None)."""
         present = [v for v in variants if (EXACT_TEXT, v) in self.reader]
         total = sum(self.reader.frequency(EXACT_TEXT, v) for v in present)
         if not present or abs(total - self.reader.frequency(field, term)) > 0.5:
             return None  # a form the vocabulary has not counted (yet): read the folded postings
         parts = [self.postings(EXACT_TEXT, v) for v in present]
-        docs, at = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
-        tf = np.bincount(at.reshape(-1), weights=np.concatenate([p[1] for p in parts]), minlength=len(docs))
-        return docs, tf, []
+        docs, at = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
+        tf = np.bincount(at.reshape(-1), weights=np.concatenate([p.tf for p in parts]), minlength=len(docs))
+        return _Postings(docs, tf)
 
-    def _read(self, field: str, term: bytes, values: bool) -> tuple[np.ndarray, np.ndarray, list]:
+    def _read(self, field: str, term: bytes, values: bool) -> "_Postings":
         m = self._matcher(field, term)
-        if isinstance(m, W3LeafMatcher):
-            # Whoosh 2.7's own blocks, decoded whole; with other internals, the public API below.
-            with suppress(AttributeError, IndexError, TypeError):
+        if isinstance(m, _Matcher):
+            # This format's blocks, decoded whole; with other internals, the public API below.
+            with suppress(AttributeError, IndexError, TypeError, ValueError):
                 return _blocks(m, values)
             m = self._matcher(field, term)
-        ids, weights, encoded = [], [], []
+        ids, weights, counts, positions = [], [], [], []
         while m.is_active():  # e.g. a few postings inlined in the term's entry
             ids.append(m.id())
             weights.append(m.weight())
             if values:
-                encoded.append(m.value())
+                found = m.value_as("positions")
+                counts.append(len(found))
+                positions += found
             m.next()
-        return np.array(ids, np.int64), np.array(weights), encoded
+        return _Postings(np.array(ids, np.int64), np.array(weights), np.array(counts, np.int64), np.array(positions, np.int64))
 
     def _matcher(self, field: str, term: bytes):
         m = self.reader.postings(field, term)
         return m.child if isinstance(m, FilterMatcher) else m  # the deletions, which the caller drops itself
 
 
-def _blocks(m: W3LeafMatcher, values: bool) -> tuple[np.ndarray, np.ndarray, list]:
-    """All postings of a term, block by block: Whoosh's pickled (ids, weights, values) tuples.
+class _Postings(NamedTuple):
+    """A posting list as arrays: each document's frequency and, when read, its positions
+    (``counts[i]`` of them for ``docs[i]``, one after another in ``positions``)."""
 
-    Ids are deltas from the block's previous id, the first one absolute: made deltas from
-    the previous block's last id (its maxid), the whole list is one cumulative sum.
+    docs: np.ndarray = np.empty(0, np.int64)
+    tf: np.ndarray = np.empty(0)
+    counts: np.ndarray = np.empty(0, np.int64)
+    positions: np.ndarray = np.empty(0, np.int64)
+
+
+def _blocks(m: _Matcher, values: bool) -> _Postings:
+    """All postings of a term, block by block (this format's arrays).
+
+    A block's first id is whole and the rest deltas: made a delta from the previous
+    block's last id (its maxid), the whole list is one cumulative sum. Positions too
+    are deltas, each document's first one from 0.
     """
-    deltas: list[int] = []
-    weights: list[float] = []
-    encoded: list = []
+    ids, weights, counts, deltas = [], [], [], []
     last = 0
     while True:
         m._read_data()
-        block_ids, block_weights = m._data[0], m._data[1]
-        first = len(deltas)
-        deltas += block_ids
-        deltas[first] -= last
+        packed_ids, packed_weights, packed_values = m._data
+        block = _unpacked(packed_ids).astype(np.int64)
+        block[0] -= last
         last = m._maxid
-        if block_weights is None or isinstance(block_weights, float):
-            weights += [1.0 if block_weights is None else block_weights] * len(block_ids)
-        else:
-            weights += block_weights
+        ids.append(block)
+        weights.append(np.ones(len(block)) if packed_weights is None else _unpacked(packed_weights))
         if values:
-            encoded += m._data[2]
+            counts.append(_unpacked(packed_values[0]))
+            deltas.append(_unpacked(packed_values[1]))
         if m._lastblock:
-            return np.cumsum(np.array(deltas, np.int64)), np.array(weights, np.float64), encoded
+            break
         m._goto(m._nextoffset)
+    found = _Postings(np.cumsum(np.concatenate(ids)), np.concatenate(weights).astype(np.float64))
+    if not values:
+        return found
+    n = np.concatenate(counts).astype(np.int64)
+    running = np.cumsum(np.concatenate(deltas), dtype=np.int64)
+    before = np.concatenate(([0], running[np.cumsum(n)[:-1] - 1]))  # the running sum before each document's first
+    return found._replace(counts=n, positions=running - np.repeat(before, n))
 
 
-def _positions(encoded: bytes) -> set[int]:
-    """The positions of a term in a document, from Whoosh's Positions format: a count, then pickled deltas."""
-    return set(itertools.accumulate(pickle.loads(encoded[4:] if encoded.endswith(b".") else encoded[4:] + b".")))
+_PHRASE_SPAN = 1 << 32  # above any position
+
+
+def _among(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_values``."""
+    if not len(sorted_values):
+        return np.zeros(len(values), bool)
+    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return sorted_values[at] == values
 
 
 class _View:
@@ -490,22 +635,18 @@ class _View:
             self._lengths[field] = np.concatenate([s.lengths(field) for s in self.segments])
         return self._lengths[field]
 
-    def _postings(self, field: str, text: str, values: bool = False) -> tuple[np.ndarray, np.ndarray, list]:
+    def _postings(self, field: str, text: str, values: bool = False) -> _Postings:
         term = self.searcher.schema[field].to_bytes(text)
         variants = [v.encode("utf-8") for v in self.variants(text)] if field == FOLDED_TEXT else []
-        docs, tf, encoded = [], [], []
-        for seg, offset in zip(self.segments, self.offsets):
-            d, w, v = seg.postings(field, term, values, variants)
-            docs.append(d + offset)
-            tf.append(w)
-            encoded += v
-        if not docs:
-            return np.empty(0, np.int64), np.empty(0), []
-        return np.concatenate(docs), np.concatenate(tf), encoded
+        parts = [seg.postings(field, term, values, variants) for seg in self.segments]
+        if not parts:
+            return _Postings()
+        docs = [p.docs + offset for p, offset in zip(parts, self.offsets)]
+        return _Postings(*(np.concatenate(column) for column in (docs, *list(zip(*parts))[1:])))
 
-    def term(self, field: str, text: str, boost: float = 1.0, postings: tuple | None = None) -> Matches:
+    def term(self, field: str, text: str, boost: float = 1.0, postings: _Postings | None = None) -> Matches:
         """The documents holding a term, BM25F-scored as Whoosh's Ranking scores them."""
-        docs, tf, _ = postings or self._postings(field, text)
+        docs, tf = (postings or self._postings(field, text))[:2]
         if not len(docs):
             return Matches.none()
         term = self.searcher.schema[field].to_bytes(text)
@@ -517,28 +658,23 @@ class _View:
     def phrase(self, q: Q.Phrase) -> Matches:
         """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does).
 
-        The documents holding every word are found with arrays; only their positions are decoded.
+        The documents holding every word are found first; then each word's positions in
+        them, less its place in the phrase, are matched as (document, start) numbers.
         """
         words = list(dict.fromkeys(q.words))
         postings = {w: self._postings(q.fieldname, w, values=True) for w in words}
         candidates = ranking.both([self.term(q.fieldname, w, postings=postings[w]) for w in words])
-        if not len(candidates):
-            return candidates
-        # For each word of the phrase, its encoded positions in each candidate.
-        encoded = []
-        for w in q.words:
-            docs, _, values = postings[w]
-            at = np.searchsorted(docs, candidates.docs).tolist()
-            encoded.append([values[i] for i in at])
-        found = np.zeros(len(candidates), bool)
-        for k in range(len(candidates)):
-            starts = _positions(encoded[0][k])
-            for i in range(1, len(q.words)):
-                starts.intersection_update(p - i for p in _positions(encoded[i][k]))
-                if not starts:
-                    break
-            found[k] = bool(starts)
-        found_matches = candidates.where(found)
+        starts = np.empty(0, np.int64)
+        for i, w in enumerate(q.words):
+            docs, _, counts, positions = postings[w]
+            at = np.repeat(docs, counts)
+            kept = _among(candidates.docs, at)
+            # Sorted, as the documents are and each one's positions; len(q.words) keeps them above 0.
+            found = at[kept] * _PHRASE_SPAN + positions[kept] + (len(q.words) - i)
+            starts = found if i == 0 else starts[_among(found, starts)]
+            if not len(starts):
+                return Matches.none()
+        found_matches = candidates.where(_among(np.unique(starts // _PHRASE_SPAN), candidates.docs))
         return Matches(found_matches.docs, found_matches.scores * q.boost)
 
     def matches(self, q: Q.Query) -> Matches:
@@ -570,7 +706,7 @@ class _View:
         for field, value in (("source", filters.source), ("category", filters.category), ("dup", filters.group)):
             if value:
                 hits = np.zeros(self.size, bool)
-                hits[self._postings(field, value)[0]] = True
+                hits[self._postings(field, value).docs] = True
                 mask = hits if mask is None else mask & hits
         if filters.since or filters.until:
             start = day_number(filters.since) if filters.since else 1  # undated articles are 0
@@ -986,7 +1122,7 @@ class ArticleStore:
                 raise _locked_error(self.path, timeout)
         try:
             LockHolder.record(self.path)
-            w = self._ix.writer(_lk=False, limitmb=256, compound=False)
+            w = self._ix.writer(_lk=False, limitmb=256, compound=False, codec=_Codec())
         except BaseException:
             lock.release()  # the caller never gets this writer
             raise

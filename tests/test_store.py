@@ -92,6 +92,52 @@ def test_the_arrays_match_and_score_every_level_as_whoosh_does(store, text):
     assert found
 
 
+@pytest.fixture(scope="module")
+def small_blocks(tmp_path_factory, corpus_dir) -> Path:
+    """The fixture corpus indexed with two postings per block: its lists span many blocks."""
+    d = tmp_path_factory.mktemp("small-blocks") / "ix"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_module, "BLOCK_POSTINGS", 2)
+        assert index_paths(d, [corpus_dir]).added == 9
+    return d
+
+
+def test_postings_read_whole_are_what_whooshs_matcher_reads(small_blocks):
+    """Every list of the scored fields, decoded as arrays, against W3's matcher over the same blocks."""
+    shapes = set()
+    with ArticleStore.open(small_blocks) as store:
+        seg = store._view().segments[0]
+        for field in store_module.SCORED_FIELDS:
+            positions = field == store_module.FOLDED_TEXT
+            for term in seg.reader.lexicon(field):
+                found = seg._read(field, term, positions)
+                m = seg._matcher(field, term)
+                shapes.add((type(m).__name__, min(len(found.docs), 5)))
+                docs, tf, places = [], [], []
+                while m.is_active():
+                    docs.append(m.id())
+                    tf.append(m.weight())
+                    places.append(m.value_as("positions") if positions else [])
+                    m.next()
+                assert found.docs.tolist() == docs, (field, term)
+                assert found.tf.tolist() == tf, (field, term)
+                if positions:
+                    assert found.counts.tolist() == [len(p) for p in places], term
+                    assert found.positions.tolist() == [p for doc in places for p in doc], term
+    # Lists of one or two postings are kept in the term table; longer ones span two blocks or more.
+    assert shapes == {("ListMatcher", 1), ("ListMatcher", 2), ("_Matcher", 3), ("_Matcher", 4), ("_Matcher", 5)}
+
+
+@pytest.mark.parametrize("text", ["giá vàng", "gia vang the gioi", '"giá vàng thế giới"', '"gia vang"', "Đại hội"])
+def test_the_size_of_blocks_changes_no_answer(store, small_blocks, text):
+    def answer(s: ArticleStore) -> dict:
+        return {k: v for k, v in search(s, text).to_json().items() if k != "took_ms"}
+
+    with ArticleStore.open(small_blocks) as other:
+        assert answer(other) == answer(store)
+        assert answer(store)["hits"]
+
+
 # -- the index on disk ------------------------------------------------------------------
 
 GOLD = "Giá vàng miếng tăng mạnh trong phiên sáng."
@@ -407,8 +453,8 @@ def test_a_folded_terms_postings_are_made_of_its_exact_forms_when_they_add_up(st
     for folded in ("gia", "vang", "dai", "hoi", "hoa", "binh", "truong", "the"):
         variants = [v.encode() for v in store.vocabulary().variants(folded)]
         merged = seg._merged("text_f", folded.encode(), variants)
-        docs, tf, _ = seg._read("text_f", folded.encode(), False)
-        assert merged is not None and (merged[0].tolist(), merged[1].tolist()) == (docs.tolist(), tf.tolist())
+        read = seg._read("text_f", folded.encode(), False)
+        assert merged is not None and (merged.docs.tolist(), merged.tf.tolist()) == (read.docs.tolist(), read.tf.tolist())
         present = [v for v in variants if ("text_x", v) in seg.reader]
         if len(present) > 1:
             several.append((folded, present))
