@@ -15,6 +15,7 @@ import functools
 import itertools
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -31,13 +32,14 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import scoring
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.matching import FilterMatcher
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 
 from . import ranking
@@ -79,8 +81,7 @@ EXACT, FOLDED, ANY = "exact", "folded", "any"
 def _schema() -> Schema:
     def terms(positions: bool = False):
         field = TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=positions)
-        if positions:
-            field.format = _Positions(field_boost=field.format.field_boost)
+        field.format = (_Positions if positions else _Frequency)(field_boost=field.format.field_boost)
         return field
 
     return Schema(
@@ -150,8 +151,29 @@ def _unpacked(packed: tuple[str, bytes]) -> np.ndarray:
     return np.frombuffer(raw, _DTYPES[code])
 
 
+_TOKEN = re.compile(r"[^ \t\r\n]+")  # what Whoosh's SpaceSeparatedTokenizer splits on
+
+
+class _Frequency(formats.Frequency):
+    """Frequencies, counted from the field's space-separated tokens without making a Whoosh token of each.
+
+    A block keeps them once, as weights (W3 keeps them twice: as weights, and as values).
+    """
+
+    def word_values(self, value, analyzer, **kwargs):
+        boost = self.field_boost
+        return ((w, n, n * boost, pack_uint(n)) for w, n in Counter(_TOKEN.findall(value)).items())
+
+
 class _Positions(formats.Positions):
     """A term's positions in one document as a little-endian uint32 array of deltas (W3's format pickles them)."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        places: dict[str, list[int]] = {}
+        for i, w in enumerate(_TOKEN.findall(value)):
+            places.setdefault(w, []).append(i)
+        boost = self.field_boost
+        return ((w, len(p), len(p) * boost, self.encode(p)) for w, p in places.items())
 
     def encode(self, poslist) -> bytes:
         return _little(array("I", [b - a for a, b in zip([0, *poslist], poslist)])).tobytes()
@@ -182,6 +204,8 @@ class _PostingsWriter(W3PostingsWriter):
         return "f", _little(array("f", weights)).tobytes()
 
     def _mini_values(self):
+        if isinstance(self._format, _Frequency):
+            return None  # the weights
         if not isinstance(self._format, _Positions):
             return super()._mini_values()
         deltas = array("I")
@@ -215,6 +239,10 @@ class _Matcher(W3LeafMatcher):
         self._weights = array("f", [1.0] * self._blocklength if packed is None else _unpacked(packed).tolist())
 
     def _read_values(self):
+        if isinstance(self.format, _Frequency):
+            self._read_weights()
+            self._values = tuple(pack_uint(round(w / self.format.field_boost)) for w in self._weights)
+            return
         if not isinstance(self.format, _Positions):
             return super()._read_values()
         if self._data is None:
@@ -225,9 +253,31 @@ class _Matcher(W3LeafMatcher):
         self._values = tuple(raw[end - c * 4 : end] for c, end in zip(counts.tolist(), ends))
 
 
+class _Lengths:
+    """A new segment's field lengths, each field's read once (W3 reads them once per posting)."""
+
+    def __init__(self, perdoc):
+        self._perdoc = perdoc
+        self._fields: dict[str, list[int]] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str) -> int:
+        if fieldname not in self._fields:
+            count = self._perdoc.doc_count_all()
+            self._fields[fieldname] = [self._perdoc.doc_field_length(n, fieldname) for n in range(count)]
+        return self._fields[fieldname][docnum]
+
+
+class _FieldWriter(W3FieldWriter):
+    def add_postings(self, schema, lengths, items):
+        super().add_postings(schema, _Lengths(lengths) if lengths else lengths, items)
+
+
 class _Codec(W3Codec):
     def __init__(self):
         super().__init__(blocklimit=BLOCK_POSTINGS, compression=3, inlinelimit=3)
+
+    def field_writer(self, storage, segment):
+        return _FieldWriter(self, storage, segment)
 
     def postings_writer(self, dbfile, byteids=False):
         return _PostingsWriter(dbfile, self._blocklimit, byteids, self._compression, self._inlinelimit)

@@ -138,6 +138,20 @@ def test_the_size_of_blocks_changes_no_answer(store, small_blocks, text):
         assert answer(store)["hits"]
 
 
+@pytest.mark.parametrize("text", ["giá vàng giá  vàng\tthế\ngiới", "a\u00a0b a", "", "  ", "đà_nẵng đà nẵng đà"])
+def test_the_formats_count_tokens_as_whooshs_own_analysis_does(text):
+    from whoosh import formats
+    from whoosh.analysis import SpaceSeparatedTokenizer
+
+    for ours, theirs in [(store_module._Frequency(), formats.Frequency()), (store_module._Positions(), formats.Positions())]:
+        expected = sorted(theirs.word_values(text, SpaceSeparatedTokenizer()))
+        found = sorted(ours.word_values(text, None))
+        assert [w[:3] for w in found] == [w[:3] for w in expected]
+        assert [ours.decode_positions(w[3]) for w in found if isinstance(ours, formats.Positions)] == [
+            theirs.decode_positions(w[3]) for w in expected if isinstance(theirs, formats.Positions)
+        ]
+
+
 # -- the index on disk ------------------------------------------------------------------
 
 GOLD = "Giá vàng miếng tăng mạnh trong phiên sáng."
