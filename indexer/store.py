@@ -36,7 +36,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3LeafM
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.matching import FilterMatcher
-from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader, TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 from whoosh.system import pack_uint
@@ -120,7 +120,6 @@ def _schema() -> Schema:
 
 
 SCORED_FIELDS = ("title_x", "title_f", "text_x", "text_f", "title_w", "text_w")
-EXACT_TEXT, FOLDED_TEXT = "text_x", "text_f"  # a folded term's postings can be made of its exact forms'
 COLUMNS = ("day", "source", "category", "dup")  # what ranking reads of every article
 
 # -- the postings format ------------------------------------------------------
@@ -509,6 +508,8 @@ class _PostingsCache:
 
 # VNSEARCH_POSTINGS_CACHE_MB sets its size; 0 turns it off.
 _POSTINGS = _PostingsCache(int(float(os.environ.get("VNSEARCH_POSTINGS_CACHE_MB", "64")) * 2**20))
+# Term entries a segment keeps once looked up (Whoosh probes its on-disk hash table each time).
+TERM_INFOS = 50_000
 
 
 class _Segment:
@@ -524,6 +525,7 @@ class _Segment:
         self.day = _numbers(raw("day"), size, np.int64)
         self.source, self.category, self.dup = (_strings(raw(f), size) for f in COLUMNS[1:])
         self._lengths: dict[str, np.ndarray] = {}
+        self._infos: dict[tuple[str, bytes], object] = {}
 
     def lengths(self, field: str) -> np.ndarray:
         if field not in self._lengths:
@@ -536,43 +538,42 @@ class _Segment:
                 self._lengths[field] = np.array(lengths, np.float64)
         return self._lengths[field]
 
-    def postings(self, field: str, term: bytes, values: bool = False, variants: Sequence[bytes] = ()) -> "_Postings":
-        """A term's docnums (in this segment, deleted ones included), frequencies and, if asked, positions.
+    def info(self, field: str, term: bytes):
+        """Whoosh's entry for a term in this segment (None if absent), looked up once."""
+        key = (field, term)
+        if key not in self._infos:
+            if len(self._infos) >= TERM_INFOS:
+                self._infos.pop(next(iter(self._infos)))  # the oldest look-up
+            try:
+                self._infos[key] = self.reader.term_info(field, term)
+            except TermNotFound:
+                self._infos[key] = None
+        return self._infos[key]
 
-        ``variants``: the exact forms of a folded term, whose postings (without positions,
-        much cheaper to read) make the folded term's when they account for all of it.
-        """
+    def postings(self, field: str, term: bytes, values: bool = False) -> "_Postings":
+        """A term's docnums (in this segment, deleted ones included), frequencies and, if asked, positions."""
         key = (self.reader.segment().segment_id(), field, term)
         if not values and (cached := _POSTINGS.get(key)) is not None:
             return _Postings(*cached)
-        if (field, term) not in self.reader:
+        if self.info(field, term) is None:
             return _Postings()
-        merged = self._merged(field, term, variants) if variants and not values else None
-        found = merged or self._read(field, term, values)
+        found = self._read(field, term, values)
         if not values:
             found.docs.setflags(write=False)
             found.tf.setflags(write=False)
             _POSTINGS.put(key, (found.docs, found.tf))
         return found
 
-    def _merged(self, field: str, term: bytes, variants: Sequence[bytes]) -> "_Postings | None":
-        """A folded term's postings as the sum of its exact forms', if their frequencies add up to its own (else None)."""
-        present = [v for v in variants if (EXACT_TEXT, v) in self.reader]
-        total = sum(self.reader.frequency(EXACT_TEXT, v) for v in present)
-        if not present or abs(total - self.reader.frequency(field, term)) > 0.5:
-            return None  # a form the vocabulary has not counted (yet): read the folded postings
-        parts = [self.postings(EXACT_TEXT, v) for v in present]
-        docs, at = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
-        tf = np.bincount(at.reshape(-1), weights=np.concatenate([p.tf for p in parts]), minlength=len(docs))
-        return _Postings(docs, tf)
-
     def _read(self, field: str, term: bytes, values: bool) -> "_Postings":
+        with suppress(AttributeError, IndexError, TypeError, ValueError):
+            # This format's blocks, found from the entry already looked up and decoded whole;
+            # with other internals (or a few postings inlined in the entry), the public API below.
+            info = self.info(field, term)
+            if isinstance(self.reader.codec(), _Codec) and not info.is_inlined():
+                offset, length = info.extent()
+                fmt = self.reader.schema[field].format
+                return _blocks(_Matcher(self.reader._terms._postfile, offset, length, fmt, term=(field, term)), values)
         m = self._matcher(field, term)
-        if isinstance(m, _Matcher):
-            # This format's blocks, decoded whole; with other internals, the public API below.
-            with suppress(AttributeError, IndexError, TypeError, ValueError):
-                return _blocks(m, values)
-            m = self._matcher(field, term)
         ids, weights, counts, positions = [], [], [], []
         while m.is_active():  # e.g. a few postings inlined in the term's entry
             ids.append(m.id())
@@ -646,10 +647,8 @@ class _View:
     """One searcher's documents as arrays, and query evaluation over them."""
 
     def __init__(
-        self, searcher: Searcher, previous: "_View | None" = None, variants: Callable[[str], Sequence[str]] = lambda f: ()
-    ):
+        self, searcher: Searcher, previous: "_View | None" = None):
         self.searcher = searcher
-        self.variants = variants  # a folded syllable's exact forms (the vocabulary's)
         reader = searcher.reader()
         self.size = reader.doc_count_all()
         known = {id(seg.reader): seg for seg in previous.segments} if previous else {}
@@ -692,8 +691,7 @@ class _View:
 
     def _postings(self, field: str, text: str, values: bool = False) -> _Postings:
         term = self.searcher.schema[field].to_bytes(text)
-        variants = [v.encode("utf-8") for v in self.variants(text)] if field == FOLDED_TEXT else []
-        parts = [seg.postings(field, term, values, variants) for seg in self.segments]
+        parts = [seg.postings(field, term, values) for seg in self.segments]
         if not parts:
             return _Postings()
         docs = [p.docs + offset for p, offset in zip(parts, self.offsets)]
@@ -706,7 +704,7 @@ class _View:
             return Matches.none()
         term = self.searcher.schema[field].to_bytes(text)
         reader = self.searcher.reader()
-        idf = ranking.idf(reader.doc_frequency(field, term), self.size)
+        idf = ranking.idf(sum(i.doc_frequency() for s in self.segments if (i := s.info(field, term))), self.size)
         avg = reader.field_length(field) / (self.size or 1) or 1
         return Matches(docs, ranking.bm25(tf, self.lengths(field)[docs], idf, avg, boost))
 
@@ -988,6 +986,11 @@ class ArticleStore:
         """The index's vocabulary (shared by every store of this index in the process)."""
         return Vocabulary.shared(self.path)
 
+    def warm(self) -> None:
+        """Read what the first search needs (the vocabulary and its tables, the per-article arrays) now."""
+        self.vocabulary().prepare()
+        self._view()
+
     def refresh(self) -> None:
         """See what other writers committed since this store was opened, or the index a rebuild put in its place."""
         identity = _identity(self.path)
@@ -1124,7 +1127,7 @@ class ArticleStore:
     def _view(self) -> "_View":
         """The arrays of the current searcher, made on first use after each refresh."""
         if self._arrays is None or self._arrays.searcher is not self._searcher:
-            self._arrays = _View(self._searcher, self._arrays, self.vocabulary().variants)
+            self._arrays = _View(self._searcher, self._arrays)
         return self._arrays
 
     def near_duplicate_candidates(self, bands: list[str]) -> list[tuple[str, int, str]]:

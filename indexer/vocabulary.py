@@ -37,7 +37,6 @@ class Vocabulary:
         self.syllables: Counter = syllables or Counter()
         self.words: Counter = words or Counter()
         self._readings: dict[str, dict[str, tuple[str, int, int]]] | None = None
-        self._variants: dict[str, tuple[str, ...]] | None = None
         self._readings_lock = threading.Lock()
 
     # -- counting (index time) ----------------------------------------------
@@ -45,13 +44,13 @@ class Vocabulary:
         """Count one analyzed document (the dict ``documents.to_document`` makes)."""
         self.syllables.update(set((doc.get("title_x", "") + " " + doc.get("text_x", "")).split()))
         self.words.update(set((doc.get("title_w", "") + " " + doc.get("text_w", "")).split()))
-        self._readings = self._variants = None
+        self._readings = None
 
     def add(self, other: "Vocabulary") -> None:
         """Add another vocabulary's counts (a batch's) to these."""
         self.syllables.update(other.syllables)
         self.words.update(other.words)
-        self._readings = self._variants = None
+        self._readings = None
 
     def save(self, index_dir: Path) -> None:
         """Write atomically beside the index (a reader never sees half a file)."""
@@ -105,15 +104,9 @@ class Vocabulary:
             tables[name] = best
         return tables
 
-    def variants(self, folded: str) -> tuple[str, ...]:
-        """Every exact syllable counted that folds to ``folded`` ("nguoi" → "người", "ngươi", …)."""
-        with self._readings_lock:
-            if self._variants is None:
-                table: dict[str, list[str]] = {}
-                for exact in self.syllables:
-                    table.setdefault(fold(exact), []).append(exact)
-                self._variants = {k: tuple(v) for k, v in table.items()}
-            return self._variants.get(folded, ())
+    def prepare(self) -> None:
+        """Build the look-up tables queries use now, rather than during the first query."""
+        self._reading_tables()
 
     def word_readings(self, parsed: ParsedQuery) -> ParsedQuery:
         """For a query typed without diacritics, the indexed words its adjacent

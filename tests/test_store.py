@@ -102,17 +102,27 @@ def small_blocks(tmp_path_factory, corpus_dir) -> Path:
     return d
 
 
-def test_postings_read_whole_are_what_whooshs_matcher_reads(small_blocks):
+def test_postings_read_whole_are_what_whooshs_matcher_reads(small_blocks, monkeypatch):
     """Every list of the scored fields, decoded as arrays, against W3's matcher over the same blocks."""
-    shapes = set()
+    decoded = []
+    blocks = store_module._blocks
+
+    def counted(m, values):
+        found = blocks(m, values)
+        decoded.append(m)  # only when decoding succeeded: a failure falls back to the matcher
+        return found
+
+    monkeypatch.setattr(store_module, "_blocks", counted)
+    shapes, listed = set(), []
     with ArticleStore.open(small_blocks) as store:
         seg = store._view().segments[0]
         for field in store_module.SCORED_FIELDS:
-            positions = field == store_module.FOLDED_TEXT
+            positions = field == "text_f"  # the one field with positions
             for term in seg.reader.lexicon(field):
                 found = seg._read(field, term, positions)
                 m = seg._matcher(field, term)
                 shapes.add((type(m).__name__, min(len(found.docs), 5)))
+                listed.append((type(m).__name__, term))
                 docs, tf, places = [], [], []
                 while m.is_active():
                     docs.append(m.id())
@@ -124,8 +134,10 @@ def test_postings_read_whole_are_what_whooshs_matcher_reads(small_blocks):
                 if positions:
                     assert found.counts.tolist() == [len(p) for p in places], term
                     assert found.positions.tolist() == [p for doc in places for p in doc], term
-    # Lists of one or two postings are kept in the term table; longer ones span two blocks or more.
+    # Lists of one or two postings are kept in the term table; longer ones span two blocks or more,
+    # and are decoded as arrays (not through the matcher, as the fallback does).
     assert shapes == {("ListMatcher", 1), ("ListMatcher", 2), ("_Matcher", 3), ("_Matcher", 4), ("_Matcher", 5)}
+    assert len(decoded) == sum(1 for name, _ in listed if name == "_Matcher") > 0
 
 
 @pytest.mark.parametrize("text", ["giá vàng", "gia vang the gioi", '"giá vàng thế giới"', '"gia vang"', "Đại hội"])
@@ -460,18 +472,18 @@ def test_a_store_keeps_searching_the_segments_a_merge_deleted(ix):
         reader.close()
 
 
-def test_a_folded_terms_postings_are_made_of_its_exact_forms_when_they_add_up(store):
-    """Exact forms carry no positions, so they are cheaper to read than the folded field's postings."""
+def test_a_segment_looks_each_term_up_once_and_keeps_a_bounded_number(store, monkeypatch):
     seg = store._view().segments[0]
-    several = []
-    for folded in ("gia", "vang", "dai", "hoi", "hoa", "binh", "truong", "the"):
-        variants = [v.encode() for v in store.vocabulary().variants(folded)]
-        merged = seg._merged("text_f", folded.encode(), variants)
-        read = seg._read("text_f", folded.encode(), False)
-        assert merged is not None and (merged.docs.tolist(), merged.tf.tolist()) == (read.docs.tolist(), read.tf.tolist())
-        present = [v for v in variants if ("text_x", v) in seg.reader]
-        if len(present) > 1:
-            several.append((folded, present))
-    assert several  # e.g. "the": "thế", "thể"
-    folded, present = several[0]
-    assert seg._merged("text_f", folded.encode(), present[1:]) is None  # one form missing: the folded postings are read
+    seg._infos.clear()
+    monkeypatch.setattr(store_module, "TERM_INFOS", 3)
+    asked = []
+    real = seg.reader.term_info
+    monkeypatch.setattr(seg.reader, "term_info", lambda field, term: asked.append(term) or real(field, term))
+    for term in [b"gia", b"gia", b"vang", b"khong-co", b"gia"]:
+        seg.info("text_f", term)
+    assert asked == [b"gia", b"vang", b"khong-co"]
+    assert seg.info("text_f", b"khong-co") is None and not len(seg.postings("text_f", b"khong-co").docs)
+    assert seg.info("text_f", b"gia").doc_frequency() == len(seg.postings("text_f", b"gia").docs) > 0
+    seg.info("text_f", b"the")  # a fourth term: the oldest look-up goes
+    assert list(seg._infos) == [("text_f", b"vang"), ("text_f", b"khong-co"), ("text_f", b"the")]
+

@@ -78,11 +78,3 @@ def test_the_shared_vocabulary_is_reloaded_when_its_file_is_replaced(tmp_path):
 def test_edits():
     assert "vang" in _edits("vnag") and "vng" in _edits("vang") and "vanng" in _edits("vang")
     assert "vang" not in _edits("vang")
-
-
-def test_variants_are_every_counted_exact_form_of_a_folded_syllable():
-    v = Vocabulary(Counter({"người": 3, "ngươi": 1, "bạn": 2, "nguôi": 1}))
-    assert v.variants("nguoi") == ("người", "ngươi", "nguôi")
-    assert v.variants("ban") == ("bạn",) and v.variants("xyz") == ()
-    v.add(Vocabulary(Counter({"bàn": 1})))
-    assert v.variants("ban") == ("bạn", "bàn")
