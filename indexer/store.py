@@ -635,6 +635,15 @@ def _blocks(m: _Matcher, values: bool) -> _Postings:
 _PHRASE_SPAN = 1 << 32  # above any position
 
 
+def _positions_in(postings: "_Postings", docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of a term in the (sorted) ``docs`` it is in, each with its document."""
+    kept = _among(docs, postings.docs)
+    counts = postings.counts[kept]
+    firsts = (np.cumsum(postings.counts) - postings.counts)[kept]  # where each kept document's positions start
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(postings.docs[kept], counts), postings.positions[np.repeat(firsts, counts) + within]
+
+
 def _among(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Which of ``values`` are in ``sorted_values``."""
     if not len(sorted_values):
@@ -712,21 +721,21 @@ class _View:
         """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does).
 
         The documents holding every word are found first; then each word's positions in
-        them, less its place in the phrase, are matched as (document, start) numbers.
+        them, less its place in the phrase, are matched as (document, start) numbers,
+        the word with the fewest first.
         """
         words = list(dict.fromkeys(q.words))
         postings = {w: self._postings(q.fieldname, w, values=True) for w in words}
         candidates = ranking.both([self.term(q.fieldname, w, postings=postings[w]) for w in words])
-        starts = np.empty(0, np.int64)
-        for i, w in enumerate(q.words):
-            docs, _, counts, positions = postings[w]
-            at = np.repeat(docs, counts)
-            kept = _among(candidates.docs, at)
-            # Sorted, as the documents are and each one's positions; len(q.words) keeps them above 0.
-            found = at[kept] * _PHRASE_SPAN + positions[kept] + (len(q.words) - i)
-            starts = found if i == 0 else starts[_among(found, starts)]
-            if not len(starts):
-                return Matches.none()
+        if not len(candidates):
+            return candidates
+        places = {w: _positions_in(postings[w], candidates.docs) for w in words}
+        # Sorted, as the documents are and each one's positions; len(q.words) keeps them above 0.
+        keys = [docs * _PHRASE_SPAN + positions + (len(q.words) - i) for i, (docs, positions) in enumerate(places[w] for w in q.words)]
+        keys.sort(key=len)
+        starts = keys[0]
+        for found in keys[1:]:
+            starts = starts[_among(found, starts)]
         found_matches = candidates.where(_among(np.unique(starts // _PHRASE_SPAN), candidates.docs))
         return Matches(found_matches.docs, found_matches.scores * q.boost)
 
