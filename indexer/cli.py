@@ -188,15 +188,11 @@ def delete_cmd(article_id, index_dir) -> None:
 @index_option
 def serve_cmd(host, port, threads, index_dir) -> None:
     """Serve the search page (waitress, a production WSGI server)."""
-    import threading  # noqa: PLC0415 - only this command needs these
-
-    import waitress  # noqa: PLC0415
+    import waitress  # noqa: PLC0415 - only this command needs it
 
     from search_ui import create_app, request_body_limit  # noqa: PLC0415
 
     app = create_app({"INDEX_DIR": str(index_dir)})
-    # While waitress starts: the first reader does not wait for the vocabulary and the arrays.
-    threading.Thread(target=app.extensions["vnsearch"].warm, name="warm-up", daemon=True).start()
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
     try:
         # waitress refuses a body larger than any route takes before buffering it.

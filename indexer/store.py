@@ -995,11 +995,6 @@ class ArticleStore:
         """The index's vocabulary (shared by every store of this index in the process)."""
         return Vocabulary.shared(self.path)
 
-    def warm(self) -> None:
-        """Read what the first search needs (the vocabulary and its tables, the per-article arrays) now."""
-        self.vocabulary().prepare()
-        self._view()
-
     def refresh(self) -> None:
         """See what other writers committed since this store was opened, or the index a rebuild put in its place."""
         identity = _identity(self.path)

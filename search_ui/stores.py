@@ -50,18 +50,6 @@ class StorePool:
             raise
         self._give(store, stamp)
 
-    def warm(self) -> bool:
-        """Open a store and read what its first search needs, and keep it for the first request.
-
-        Returns whether it could (False with no index yet, or an unreadable one: requests report that).
-        """
-        try:
-            with self.store() as store:
-                store.warm()
-        except Exception:  # noqa: BLE001 - nothing to report here; the first request will
-            return False
-        return True
-
     def close(self) -> None:
         """Close the idle stores; stores in use are closed when they come back."""
         with self._lock:

@@ -555,18 +555,6 @@ def test_concurrent_requests_get_stores_of_their_own(index_dir):
     pool.close()
 
 
-def test_warming_the_pool_leaves_a_store_ready_for_the_first_request(index_dir, tmp_path):
-    pool = StorePool(index_dir)
-    assert pool.warm() is True
-    with pool.store() as store:
-        assert store._arrays is not None  # the first request's store: its arrays already read
-        assert store.vocabulary()._readings is not None
-    pool.close()
-    missing = StorePool(tmp_path / "no-index")
-    assert missing.warm() is False  # nothing to warm: the first request reports the missing index
-    missing.close()
-
-
 def test_parallel_searches_agree(app):
     results, errors = [], []
 
