@@ -63,9 +63,10 @@ REBUILD_PREFIX = ".{}.rebuild-"
 ASIDE_PREFIX = ".{}.old-"  # the old index, where renameat2 cannot swap two directories
 SMALL_SEGMENT_DOCS = 1000
 # How much a writer holds in memory before Whoosh sorts postings out to temporary files,
-# by Whoosh's own reckoning (about 170 bytes a posting; ~1.2 GB of RSS for a rebuild's
-# 10,000-article batch). Those spills are dear: at 256, put() took 9.2 ms an article
-# on news-eval-20k; without them, 2-3 ms (/tmp timings on 1,000 articles).
+# by Whoosh's own reckoning (about 170 bytes a posting): a rebuild's 10,000-article batches
+# fit, at about 2 GB of RSS for its writer process (bench/speed.py at 100k). Those spills
+# are dear: at 256, put() took 9.2 ms an article on news-eval-20k; without them, 2-3 ms
+# (/tmp timings on 1,000 articles).
 WRITER_MEMORY_MB = 2048
 
 # Query-time boosts. The text fields already hold the title, so a title syllable
@@ -291,7 +292,6 @@ class _Codec(W3Codec):
             return super().postings_reader(dbfile, terminfo, format_, term, scorer)
         offset, length = terminfo.extent()
         return _Matcher(dbfile, offset, length, format_, term=term, scorer=scorer)
-
 
 
 @dataclass(frozen=True)
@@ -583,7 +583,9 @@ class _Segment:
                 counts.append(len(found))
                 positions += found
             m.next()
-        return _Postings(np.array(ids, np.int64), np.array(weights), np.array(counts, np.int64), np.array(positions, np.int64))
+        return _Postings(
+            np.array(ids, np.int64), np.array(weights), np.array(counts, np.int64), np.array(positions, np.int64)
+        )
 
     def _matcher(self, field: str, term: bytes):
         m = self.reader.postings(field, term)
@@ -655,8 +657,7 @@ def _among(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
 class _View:
     """One searcher's documents as arrays, and query evaluation over them."""
 
-    def __init__(
-        self, searcher: Searcher, previous: "_View | None" = None):
+    def __init__(self, searcher: Searcher, previous: "_View | None" = None):
         self.searcher = searcher
         reader = searcher.reader()
         self.size = reader.doc_count_all()
@@ -731,7 +732,10 @@ class _View:
             return candidates
         places = {w: _positions_in(postings[w], candidates.docs) for w in words}
         # Sorted, as the documents are and each one's positions; len(q.words) keeps them above 0.
-        keys = [docs * _PHRASE_SPAN + positions + (len(q.words) - i) for i, (docs, positions) in enumerate(places[w] for w in q.words)]
+        keys = []
+        for i, w in enumerate(q.words):
+            docs, positions = places[w]
+            keys.append(docs * _PHRASE_SPAN + positions + (len(q.words) - i))
         keys.sort(key=len)
         starts = keys[0]
         for found in keys[1:]:

@@ -155,7 +155,8 @@ def test_the_formats_count_tokens_as_whooshs_own_analysis_does(text):
     from whoosh import formats
     from whoosh.analysis import SpaceSeparatedTokenizer
 
-    for ours, theirs in [(store_module._Frequency(), formats.Frequency()), (store_module._Positions(), formats.Positions())]:
+    pairs = [(store_module._Frequency(), formats.Frequency()), (store_module._Positions(), formats.Positions())]
+    for ours, theirs in pairs:
         expected = sorted(theirs.word_values(text, SpaceSeparatedTokenizer()))
         found = sorted(ours.word_values(text, None))
         assert [w[:3] for w in found] == [w[:3] for w in expected]
