@@ -487,4 +487,3 @@ def test_a_segment_looks_each_term_up_once_and_keeps_a_bounded_number(store, mon
     assert seg.info("text_f", b"gia").doc_frequency() == len(seg.postings("text_f", b"gia").docs) > 0
     seg.info("text_f", b"the")  # a fourth term: the oldest look-up goes
     assert list(seg._infos) == [("text_f", b"vang"), ("text_f", b"khong-co"), ("text_f", b"the")]
-
