@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["Matches", "bm25", "idf", "both", "either", "maybe", "without", "collapse", "ranked", "top", "counts"]
+__all__ = ["Matches", "among", "bm25", "idf", "both", "either", "maybe", "without", "collapse", "ranked", "top", "counts"]
 
 B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults, which the index was tuned with
 
@@ -78,14 +78,25 @@ def either(parts: Sequence[Matches], size: int) -> Matches:
     return Matches(docs, total[docs])
 
 
+def _lookup(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``values`` is in ``sorted_values`` (non-empty), and whether it is there at all."""
+    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return at, sorted_values[at] == values
+
+
+def among(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_values``."""
+    if not len(sorted_values):
+        return np.zeros(len(values), bool)
+    return _lookup(sorted_values, values)[1]
+
+
 def maybe(required: Matches, optional: Matches) -> Matches:
     """The required documents; those also in ``optional`` add its score (AND MAYBE)."""
     if not len(required) or not len(optional):
         return required
-    i = np.searchsorted(optional.docs, required.docs)
-    i[i == len(optional.docs)] = 0
-    found = optional.docs[i] == required.docs
-    return Matches(required.docs, required.scores + np.where(found, optional.scores[i], 0.0))
+    at, found = _lookup(optional.docs, required.docs)
+    return Matches(required.docs, required.scores + np.where(found, optional.scores[at], 0.0))
 
 
 def without(matches: Matches, excluded: np.ndarray) -> Matches:

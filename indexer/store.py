@@ -639,19 +639,11 @@ _PHRASE_SPAN = 1 << 32  # above any position
 
 def _positions_in(postings: "_Postings", docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The positions of a term in the (sorted) ``docs`` it is in, each with its document."""
-    kept = _among(docs, postings.docs)
+    kept = ranking.among(docs, postings.docs)
     counts = postings.counts[kept]
     firsts = (np.cumsum(postings.counts) - postings.counts)[kept]  # where each kept document's positions start
     within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     return np.repeat(postings.docs[kept], counts), postings.positions[np.repeat(firsts, counts) + within]
-
-
-def _among(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Which of ``values`` are in ``sorted_values``."""
-    if not len(sorted_values):
-        return np.zeros(len(values), bool)
-    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
-    return sorted_values[at] == values
 
 
 class _View:
@@ -739,8 +731,8 @@ class _View:
         keys.sort(key=len)
         starts = keys[0]
         for found in keys[1:]:
-            starts = starts[_among(found, starts)]
-        found_matches = candidates.where(_among(np.unique(starts // _PHRASE_SPAN), candidates.docs))
+            starts = starts[ranking.among(found, starts)]
+        found_matches = candidates.where(ranking.among(np.unique(starts // _PHRASE_SPAN), candidates.docs))
         return Matches(found_matches.docs, found_matches.scores * q.boost)
 
     def matches(self, q: Q.Query) -> Matches:

@@ -89,3 +89,8 @@ def test_top_orders_by_score_then_docnum_and_partitions_without_losing_ties():
 
 def test_counts_names_each_code_present():
     assert ranking.counts(np.array([2, 0, 2, 2]), ["", "a", "b"]) == {"": 1, "b": 3}
+
+
+def test_among_says_which_values_a_sorted_array_holds():
+    assert ranking.among(np.array([2, 5, 9]), np.array([1, 2, 9, 10, 5])).tolist() == [False, True, True, False, True]
+    assert ranking.among(np.array([], np.int64), np.array([3])).tolist() == [False]
