@@ -14,11 +14,14 @@ import errno
 import functools
 import itertools
 import json
+import mmap
 import os
 import re
 import shutil
+import struct
 import sys
 import threading
+import zlib
 from array import array
 from collections import Counter, OrderedDict
 from contextlib import ExitStack, contextmanager, suppress
@@ -32,15 +35,24 @@ from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh import scoring
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3FieldWriter,
+    W3LeafMatcher,
+    W3PostingsWriter,
+    W3TermsReader,
+)
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.matching import FilterMatcher
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader, TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 from whoosh.system import pack_uint
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from . import ranking
 from .analysis import syllables
@@ -51,7 +63,7 @@ from .vocabulary import Vocabulary
 
 __all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "LockHolder", "build_query"]
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 META_FILE = "vnsearch.json"
 # Who holds the write lock (Whoosh's MAIN_WRITELOCK, an fcntl lock the OS releases when
 # its holder dies): written by each writer when it takes the lock, read to name it.
@@ -124,18 +136,38 @@ SCORED_FIELDS = ("title_x", "title_f", "text_x", "text_f", "title_w", "text_w")
 COLUMNS = ("day", "source", "category", "dup")  # what ranking reads of every article
 
 # -- the postings format ------------------------------------------------------
-# Whoosh's W3 codec with its files, term table and block headers as they are; what
-# changes is what a block of postings holds. W3 pickles a block's ids, frequencies and
-# positions as tuples of Python numbers and compresses the pickle: at 100k articles,
-# unpickling was 86% of query time. Here each is a little-endian array of the narrowest
-# unsigned type that holds it (positions as deltas, the first of each posting from 0),
-# which numpy reads in one call; W3's own matcher reads them through _Matcher below.
+# Whoosh's W3 codec with its files and term table as they are; what changes is what a
+# block of postings holds. W3 pickles a block's ids, frequencies and positions as tuples
+# of Python numbers and compresses the pickle: at 100k articles, unpickling was 86% of
+# query time. Here a block is a fixed header (_BLOCK) and two parts, each compressed on
+# its own: the ids (deltas) with their frequencies, then the values (for text_f, each
+# posting's positions, as deltas from 0). Each is a little-endian array of the narrowest
+# unsigned type that holds it, which numpy reads in one call. A search that needs no
+# positions never decompresses them, and a phrase decompresses only the blocks that hold
+# its candidate documents. W3's own matcher reads the same blocks through _Matcher.
 # Terms of one or two postings are kept in the term table, as W3 means to do (its
 # writer calls a method its term info lacks, so it never does).
 
 BLOCK_POSTINGS = 1024  # W3 writes 128 per block; ranking reads whole lists, so bigger blocks cost less
 _DTYPES = {"B": np.dtype("<u1"), "H": np.dtype("<u2"), "I": np.dtype("<u4"), "f": np.dtype("<f4")}
 assert array("I").itemsize == 4 and array("f").itemsize == 4
+# After W3's signed block length (negative for the last block): postings, last id, largest
+# weight, shortest and longest field length (as bytes), which parts are compressed, the
+# array codes of ids, weights, value lengths and values ("-": none), the two parts' sizes.
+_BLOCK = struct.Struct("<IIfBBB4sII")
+_ZIPPED_IDS, _ZIPPED_VALUES = 1, 2
+
+
+class _Header(NamedTuple):
+    count: int
+    last: int
+    max_weight: float
+    min_length: int
+    max_length: int
+    zipped: int
+    codes: bytes
+    ids_size: int
+    values_size: int
 
 
 def _little(a: array) -> array:
@@ -151,9 +183,27 @@ def _packed(numbers: Sequence[int]) -> tuple[str, bytes]:
     return code, _little(array(code, numbers)).tobytes()
 
 
-def _unpacked(packed: tuple[str, bytes]) -> np.ndarray:
-    code, raw = packed
-    return np.frombuffer(raw, _DTYPES[code])
+def _squeezed(raw: bytes, level: int, flag: int) -> tuple[int, bytes]:
+    """``raw`` compressed (with ``flag``), or as it is when compressing would not make it smaller."""
+    packed = zlib.compress(raw, level) if raw else raw
+    return (flag, packed) if len(packed) < len(raw) else (0, raw)
+
+
+def _block_arrays(h: _Header, raw: bytes, at: int, values: bool) -> tuple:
+    """A block's id deltas, weights (None: all 1) and, if asked and kept, (value lengths, values) as arrays."""
+    codes = h.codes.decode("ascii")
+    part = raw[at : at + h.ids_size]
+    if h.zipped & _ZIPPED_IDS:
+        part = zlib.decompress(part)
+    ids = np.frombuffer(part, _DTYPES[codes[0]], h.count)
+    weights = None if codes[1] == "-" else np.frombuffer(part, _DTYPES[codes[1]], h.count, ids.nbytes)
+    if not values or codes[2] == "-":
+        return ids, weights, None
+    part = raw[at + h.ids_size : at + h.ids_size + h.values_size]
+    if h.zipped & _ZIPPED_VALUES:
+        part = zlib.decompress(part)
+    lengths = np.frombuffer(part, _DTYPES[codes[2]], h.count)
+    return ids, weights, (lengths, np.frombuffer(part, _DTYPES[codes[3]], offset=lengths.nbytes))
 
 
 _TOKEN = re.compile(r"[^ \t\r\n]+")  # what Whoosh's SpaceSeparatedTokenizer splits on
@@ -193,29 +243,54 @@ class _Positions(formats.Positions):
 
 
 class _PostingsWriter(W3PostingsWriter):
-    def _mini_ids(self):
-        if self._byteids:  # a term vector's (none in this schema)
-            return super()._mini_ids()
-        ids = self._ids.tolist()
-        return _packed([b - a for a, b in zip([0, *ids], ids)])  # the first one whole
+    """Writes this format's blocks (a term vector's, none in this schema, are W3's own)."""
 
-    def _mini_weights(self):
+    def _write_block(self, last=False):
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        ids = self._ids.tolist()
+        id_code, id_bytes = _packed([b - a for a, b in zip([0, *ids], ids)])  # the first one whole
+        weight_code, weight_bytes = self._mini_weights()
+        (length_code, length_bytes), (value_code, value_bytes) = self._mini_values()
+        zipped_ids, ids_part = _squeezed(id_bytes + weight_bytes, self._compression, _ZIPPED_IDS)
+        zipped_values, values_part = _squeezed(length_bytes + value_bytes, self._compression, _ZIPPED_VALUES)
+        header = _BLOCK.pack(
+            len(ids),
+            ids[-1],
+            self._maxweight,
+            length_to_byte(self._minlength),
+            length_to_byte(self._maxlength),
+            zipped_ids | zipped_values,
+            (id_code + weight_code + length_code + value_code).encode("ascii"),
+            len(ids_part),
+            len(values_part),
+        )
+        size = len(header) + len(ids_part) + len(values_part)
+        self._postfile.write_int(-size if last else size)
+        self._postfile.write(header + ids_part + values_part)
+        self._blockcount += 1
+        self._new_block()
+
+    def _mini_weights(self) -> tuple[str, bytes]:
         weights = self._weights.tolist()
         if all(w == 1.0 for w in weights):
-            return None
+            return "-", b""
         counts = [int(w) for w in weights]
         if counts == weights:
             return _packed(counts)
         return "f", _little(array("f", weights)).tobytes()
 
-    def _mini_values(self):
-        if isinstance(self._format, _Frequency):
-            return None  # the weights
-        if not isinstance(self._format, _Positions):
-            return super()._mini_values()
-        deltas = array("I")
-        deltas.frombytes(b"".join(self._values))
-        return _packed([len(v) // 4 for v in self._values]), _packed(_little(deltas).tolist())
+    def _mini_values(self) -> tuple[tuple[str, bytes], tuple[str, bytes]]:
+        """(lengths, values): positions (as counts, deltas) or any other format's value bytes."""
+        values = self._values
+        if isinstance(self._format, _Frequency) or not any(values):  # frequencies are the weights
+            return ("-", b""), ("-", b"")
+        if isinstance(self._format, _Positions):
+            deltas = array("I")
+            deltas.frombytes(b"".join(values))
+            return _packed([len(v) // 4 for v in values]), _packed(_little(deltas).tolist())
+        return _packed([len(v or b"") for v in values]), ("B", b"".join(v or b"" for v in values))
 
     def finish_postings(self):
         if self.written() or len(self) >= self._inlinelimit:
@@ -230,32 +305,51 @@ class _PostingsWriter(W3PostingsWriter):
 class _Matcher(W3LeafMatcher):
     """W3's matcher over this format's blocks: Whoosh's own search, and the public-API reads."""
 
+    def _goto(self, position):
+        self._data = self._ids = self._weights = self._values = None
+        self._i = 0
+        postfile = self._postfile
+        postfile.seek(position)
+        size = postfile.read_int()
+        self._lastblock = size < 0
+        self._nextoffset = position + 4 + abs(size)
+        self._header = h = _Header._make(_BLOCK.unpack(postfile.read(_BLOCK.size)))
+        self._dataoffset = position + 4 + _BLOCK.size
+        self._blocklength, self._maxid, self._maxweight = h.count, h.last, h.max_weight
+        self._compression = h.zipped
+        self._minlength, self._maxlength = byte_to_length(h.min_length), byte_to_length(h.max_length)
+
+    def _read_data(self):
+        h = self._header
+        self._data = _block_arrays(h, self._postfile.get(self._dataoffset, h.ids_size + h.values_size), 0, True)
+
     def _read_ids(self):
-        if self._byteids:
-            return super()._read_ids()
         if self._data is None:
             self._read_data()
-        self._ids = tuple(itertools.accumulate(_unpacked(self._data[0]).tolist()))
+        self._ids = tuple(itertools.accumulate(self._data[0].tolist()))
 
     def _read_weights(self):
         if self._data is None:
             self._read_data()
-        packed = self._data[1]
-        self._weights = array("f", [1.0] * self._blocklength if packed is None else _unpacked(packed).tolist())
+        weights = self._data[1]
+        self._weights = array("f", [1.0] * self._blocklength if weights is None else weights.tolist())
 
     def _read_values(self):
         if isinstance(self.format, _Frequency):
             self._read_weights()
             self._values = tuple(pack_uint(round(w / self.format.field_boost)) for w in self._weights)
             return
-        if not isinstance(self.format, _Positions):
-            return super()._read_values()
         if self._data is None:
             self._read_data()
-        counts, deltas = (_unpacked(p) for p in self._data[2])
-        raw = deltas.astype("<u4").tobytes()
-        ends = itertools.accumulate(c * 4 for c in counts.tolist())
-        self._values = tuple(raw[end - c * 4 : end] for c, end in zip(counts.tolist(), ends))
+        if self._data[2] is None:
+            self._values = (b"",) * self._blocklength
+            return
+        lengths, values = self._data[2]
+        if isinstance(self.format, _Positions):
+            values, lengths = values.astype("<u4"), lengths * 4
+        raw = values.tobytes()
+        ends = itertools.accumulate(lengths.tolist())
+        self._values = tuple(raw[end - n : end] for n, end in zip(lengths.tolist(), ends))
 
 
 class _Lengths:
@@ -277,6 +371,25 @@ class _FieldWriter(W3FieldWriter):
         super().add_postings(schema, _Lengths(lengths) if lengths else lengths, items)
 
 
+class _Mapped(StructFile):
+    """A read-only file as a memory map: a read is a slice, not a call through buffered I/O."""
+
+    def __init__(self, path: str, name: str):
+        with open(path, "rb") as f:
+            super().__init__(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), name=name)
+        self.is_real = False  # no fileno: StructFile reads arrays through read()
+
+    def get(self, position, length):
+        return self.file[position : position + length]
+
+
+def _open_mapped(storage, name: str):
+    """``name`` memory-mapped where the storage is a directory (an empty file cannot be mapped)."""
+    if isinstance(storage, FileStorage) and storage.file_length(name):
+        return _Mapped(os.path.join(storage.folder, name), name)
+    return storage.open_file(name)
+
+
 class _Codec(W3Codec):
     def __init__(self):
         super().__init__(blocklimit=BLOCK_POSTINGS, compression=3, inlinelimit=3)
@@ -285,6 +398,8 @@ class _Codec(W3Codec):
         return _FieldWriter(self, storage, segment)
 
     def postings_writer(self, dbfile, byteids=False):
+        if byteids:
+            return W3PostingsWriter(dbfile, self._blocklimit, byteids, self._compression, self._inlinelimit)
         return _PostingsWriter(dbfile, self._blocklimit, byteids, self._compression, self._inlinelimit)
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
@@ -292,6 +407,12 @@ class _Codec(W3Codec):
             return super().postings_reader(dbfile, terminfo, format_, term, scorer)
         offset, length = terminfo.extent()
         return _Matcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+    def terms_reader(self, storage, segment):
+        # The term table and the postings are read at random places, a few bytes at a time.
+        terms = segment.make_filename(self.TERMS_EXT)
+        postings = _open_mapped(storage, segment.make_filename(self.POSTS_EXT))
+        return W3TermsReader(self, _open_mapped(storage, terms), storage.file_length(terms), postings)
 
 
 @dataclass(frozen=True)
@@ -550,29 +671,36 @@ class _Segment:
                 self._infos[key] = None
         return self._infos[key]
 
-    def postings(self, field: str, term: bytes, values: bool = False) -> "_Postings":
-        """A term's docnums (in this segment, deleted ones included), frequencies and, if asked, positions."""
+    def postings(self, field: str, term: bytes) -> "_Postings":
+        """A term's docnums (in this segment, deleted ones included) and frequencies."""
         key = (self.reader.segment().segment_id(), field, term)
-        if not values and (cached := _POSTINGS.get(key)) is not None:
+        if (cached := _POSTINGS.get(key)) is not None:
             return _Postings(*cached)
         if self.info(field, term) is None:
             return _Postings()
-        found = self._read(field, term, values)
-        if not values:
-            found.docs.setflags(write=False)
-            found.tf.setflags(write=False)
-            _POSTINGS.put(key, (found.docs, found.tf))
+        found = self._read(field, term)
+        found.docs.setflags(write=False)
+        found.tf.setflags(write=False)
+        _POSTINGS.put(key, (found.docs, found.tf))
         return found
 
-    def _read(self, field: str, term: bytes, values: bool) -> "_Postings":
-        with suppress(AttributeError, IndexError, TypeError, ValueError):
+    def positions(self, field: str, term: bytes, within: np.ndarray | None = None) -> "_Postings":
+        """A term's postings with their positions: those of the blocks holding one of the
+        sorted docnums ``within`` (None: all), at least."""
+        if self.info(field, term) is None:
+            return _Postings()
+        return self._read(field, term, values=True, within=within)
+
+    def _read(self, field: str, term: bytes, values: bool = False, within: np.ndarray | None = None) -> "_Postings":
+        with suppress(AttributeError, IndexError, TypeError, ValueError, struct.error, zlib.error):
             # This format's blocks, found from the entry already looked up and decoded whole;
             # with other internals (or a few postings inlined in the entry), the public API below.
             info = self.info(field, term)
             if isinstance(self.reader.codec(), _Codec) and not info.is_inlined():
                 offset, length = info.extent()
-                fmt = self.reader.schema[field].format
-                return _blocks(_Matcher(self.reader._terms._postfile, offset, length, fmt, term=(field, term)), values)
+                if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length in unpack's tuple
+                    (length,) = length
+                return _blocks(self.reader._terms._postfile.get(offset, length), values, within)
         m = self._matcher(field, term)
         ids, weights, counts, positions = [], [], [], []
         while m.is_active():  # e.g. a few postings inlined in the term's entry
@@ -602,29 +730,38 @@ class _Postings(NamedTuple):
     positions: np.ndarray = np.empty(0, np.int64)
 
 
-def _blocks(m: _Matcher, values: bool) -> _Postings:
-    """All postings of a term, block by block (this format's arrays).
+def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Postings:
+    """A term's postings from its blocks (``raw``: all of them, as written), with positions if asked.
 
-    A block's first id is whole and the rest deltas: made a delta from the previous
-    block's last id (its maxid), the whole list is one cumulative sum. Positions too
-    are deltas, each document's first one from 0.
+    A block's first id is whole and the rest deltas: made a delta from the last id of
+    the block before, the list is one cumulative sum. Positions too are deltas, each
+    document's first one from 0. With ``within`` (sorted docnums), only the blocks that
+    hold one of them are decoded.
     """
+    if raw[: len(WHOOSH3_HEADER_MAGIC)] != WHOOSH3_HEADER_MAGIC:
+        raise ValueError("not a list of postings")
     ids, weights, counts, deltas = [], [], [], []
-    last = 0
+    at, previous, last = len(WHOOSH3_HEADER_MAGIC), -1, 0
     while True:
-        m._read_data()
-        packed_ids, packed_weights, packed_values = m._data
-        block = _unpacked(packed_ids).astype(np.int64)
-        block[0] -= last
-        last = m._maxid
-        ids.append(block)
-        weights.append(np.ones(len(block)) if packed_weights is None else _unpacked(packed_weights))
-        if values:
-            counts.append(_unpacked(packed_values[0]))
-            deltas.append(_unpacked(packed_values[1]))
-        if m._lastblock:
+        size = int.from_bytes(raw[at : at + 4], "big", signed=True)
+        h = _Header._make(_BLOCK.unpack_from(raw, at + 4))
+        if within is None or np.searchsorted(within, previous, "right") < np.searchsorted(within, h.last, "right"):
+            block_ids, block_weights, block_values = _block_arrays(h, raw, at + 4 + _BLOCK.size, values)
+            block = block_ids.astype(np.int64)
+            block[0] -= last
+            last = h.last
+            ids.append(block)
+            weights.append(np.ones(h.count) if block_weights is None else block_weights)
+            if values:
+                lengths, found = block_values or (np.zeros(h.count, np.uint8), np.empty(0, np.uint8))
+                counts.append(lengths)
+                deltas.append(found)
+        previous = h.last
+        if size < 0:
             break
-        m._goto(m._nextoffset)
+        at += 4 + abs(size)
+    if not ids:
+        return _Postings()
     found = _Postings(np.cumsum(np.concatenate(ids)), np.concatenate(weights).astype(np.float64))
     if not values:
         return found
@@ -691,17 +828,28 @@ class _View:
             self._lengths[field] = np.concatenate([s.lengths(field) for s in self.segments])
         return self._lengths[field]
 
-    def _postings(self, field: str, text: str, values: bool = False) -> _Postings:
+    def _postings(self, field: str, text: str) -> _Postings:
         term = self.searcher.schema[field].to_bytes(text)
-        parts = [seg.postings(field, term, values) for seg in self.segments]
+        return self._joined([seg.postings(field, term) for seg in self.segments])
+
+    def _positions(self, field: str, text: str, docs: np.ndarray) -> _Postings:
+        """A term's postings with positions, from each segment's blocks that hold one of the sorted ``docs``."""
+        term = self.searcher.schema[field].to_bytes(text)
+        parts = []
+        for seg, offset in zip(self.segments, self.offsets):
+            local = docs[(docs >= offset) & (docs < offset + seg.size)] - offset
+            parts.append(seg.positions(field, term, local) if len(local) else _Postings())
+        return self._joined(parts)
+
+    def _joined(self, parts: list[_Postings]) -> _Postings:
         if not parts:
             return _Postings()
         docs = [p.docs + offset for p, offset in zip(parts, self.offsets)]
         return _Postings(*(np.concatenate(column) for column in (docs, *list(zip(*parts))[1:])))
 
-    def term(self, field: str, text: str, boost: float = 1.0, postings: _Postings | None = None) -> Matches:
+    def term(self, field: str, text: str, boost: float = 1.0) -> Matches:
         """The documents holding a term, BM25F-scored as Whoosh's Ranking scores them."""
-        docs, tf = (postings or self._postings(field, text))[:2]
+        docs, tf = self._postings(field, text)[:2]
         if not len(docs):
             return Matches.none()
         term = self.searcher.schema[field].to_bytes(text)
@@ -714,15 +862,14 @@ class _View:
         """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does).
 
         The documents holding every word are found first; then each word's positions in
-        them, less its place in the phrase, are matched as (document, start) numbers,
-        the word with the fewest first.
+        them (only the blocks holding them are decompressed), less its place in the
+        phrase, are matched as (document, start) numbers, the word with the fewest first.
         """
         words = list(dict.fromkeys(q.words))
-        postings = {w: self._postings(q.fieldname, w, values=True) for w in words}
-        candidates = ranking.both([self.term(q.fieldname, w, postings=postings[w]) for w in words])
+        candidates = ranking.both([self.term(q.fieldname, w) for w in words])
         if not len(candidates):
             return candidates
-        places = {w: _positions_in(postings[w], candidates.docs) for w in words}
+        places = {w: _positions_in(self._positions(q.fieldname, w, candidates.docs), candidates.docs) for w in words}
         # Sorted, as the documents are and each one's positions; len(q.words) keeps them above 0.
         keys = []
         for i, w in enumerate(q.words):

@@ -107,9 +107,9 @@ def test_postings_read_whole_are_what_whooshs_matcher_reads(small_blocks, monkey
     decoded = []
     blocks = store_module._blocks
 
-    def counted(m, values):
-        found = blocks(m, values)
-        decoded.append(m)  # only when decoding succeeded: a failure falls back to the matcher
+    def counted(raw, values, within=None):
+        found = blocks(raw, values, within)
+        decoded.append(raw)  # only when decoding succeeded: a failure falls back to the matcher
         return found
 
     monkeypatch.setattr(store_module, "_blocks", counted)
@@ -138,6 +138,21 @@ def test_postings_read_whole_are_what_whooshs_matcher_reads(small_blocks, monkey
     # and are decoded as arrays (not through the matcher, as the fallback does).
     assert shapes == {("ListMatcher", 1), ("ListMatcher", 2), ("_Matcher", 3), ("_Matcher", 4), ("_Matcher", 5)}
     assert len(decoded) == sum(1 for name, _ in listed if name == "_Matcher") > 0
+
+
+def test_a_phrase_decodes_positions_only_from_the_blocks_holding_its_candidates(small_blocks):
+    with ArticleStore.open(small_blocks) as store:
+        seg = store._view().segments[0]
+        term = next(t for t in seg.reader.lexicon("text_f") if len(seg.postings("text_f", t).docs) >= 5)
+        whole = seg.positions("text_f", term)
+        last = whole.docs[-1:]
+        part = seg.positions("text_f", term, within=last)
+        in_last_block = len(whole.docs) % 2 or 2  # two postings a block
+        assert part.docs.tolist() == whole.docs.tolist()[-in_last_block:]
+        assert [a.tolist() for a in store_module._positions_in(part, last)] == [
+            a.tolist() for a in store_module._positions_in(whole, last)
+        ]
+        assert len(store_module._positions_in(whole, last)[1]) > 0
 
 
 @pytest.mark.parametrize("text", ["giá vàng", "gia vang the gioi", '"giá vàng thế giới"', '"gia vang"', "Đại hội"])
