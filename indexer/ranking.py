@@ -52,14 +52,14 @@ def both(parts: Sequence[Matches]) -> Matches:
     """Documents in every part, scores summed (AND)."""
     if not parts:
         return Matches.none()
-    parts = sorted(parts, key=len)  # intersect from the shortest
-    docs = parts[0].docs
-    for p in parts[1:]:
+    shortest_first = sorted(parts, key=len)
+    docs = shortest_first[0].docs
+    for p in shortest_first[1:]:
         docs = np.intersect1d(docs, p.docs, assume_unique=True)
         if not len(docs):
             return Matches.none()
     scores = np.zeros(len(docs))
-    for p in parts:
+    for p in parts:  # summed in the caller's order, whatever the parts' sizes
         scores += p.scores[np.searchsorted(p.docs, docs)]
     return Matches(docs, scores)
 

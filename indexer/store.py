@@ -740,26 +740,31 @@ def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Post
     """
     if raw[: len(WHOOSH3_HEADER_MAGIC)] != WHOOSH3_HEADER_MAGIC:
         raise ValueError("not a list of postings")
-    ids, weights, counts, deltas = [], [], [], []
-    at, previous, last = len(WHOOSH3_HEADER_MAGIC), -1, 0
+    blocks = []  # (where its arrays start, its header)
+    at = len(WHOOSH3_HEADER_MAGIC)
     while True:
         size = int.from_bytes(raw[at : at + 4], "big", signed=True)
-        h = _Header._make(_BLOCK.unpack_from(raw, at + 4))
-        if within is None or np.searchsorted(within, previous, "right") < np.searchsorted(within, h.last, "right"):
-            block_ids, block_weights, block_values = _block_arrays(h, raw, at + 4 + _BLOCK.size, values)
-            block = block_ids.astype(np.int64)
-            block[0] -= last
-            last = h.last
-            ids.append(block)
-            weights.append(np.ones(h.count) if block_weights is None else block_weights)
-            if values:
-                lengths, found = block_values or (np.zeros(h.count, np.uint8), np.empty(0, np.uint8))
-                counts.append(lengths)
-                deltas.append(found)
-        previous = h.last
+        blocks.append((at + 4 + _BLOCK.size, _Header._make(_BLOCK.unpack_from(raw, at + 4))))
         if size < 0:
             break
         at += 4 + abs(size)
+    if within is not None:  # the blocks whose ids (after the last one's last) reach one of ``within``
+        lasts = np.array([h.last for _, h in blocks])
+        reached = np.searchsorted(within, lasts, "right")
+        blocks = [b for b, keep in zip(blocks, np.diff(reached, prepend=0) > 0) if keep]
+    ids, weights, counts, deltas = [], [], [], []
+    last = 0
+    for start, h in blocks:
+        block_ids, block_weights, block_values = _block_arrays(h, raw, start, values)
+        block = block_ids.astype(np.int64)
+        block[0] -= last
+        last = h.last
+        ids.append(block)
+        weights.append(np.ones(h.count) if block_weights is None else block_weights)
+        if values:
+            lengths, found = block_values or (np.zeros(h.count, np.uint8), np.empty(0, np.uint8))
+            counts.append(lengths)
+            deltas.append(found)
     if not ids:
         return _Postings()
     found = _Postings(np.cumsum(np.concatenate(ids)), np.concatenate(weights).astype(np.float64))
@@ -858,7 +863,7 @@ class _View:
         avg = reader.field_length(field) / (self.size or 1) or 1
         return Matches(docs, ranking.bm25(tf, self.lengths(field)[docs], idf, avg, boost))
 
-    def phrase(self, q: Q.Phrase) -> Matches:
+    def phrase(self, q: Q.Phrase, within: np.ndarray | None = None) -> Matches:
         """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does).
 
         The documents holding every word are found first; then each word's positions in
@@ -867,6 +872,8 @@ class _View:
         """
         words = list(dict.fromkeys(q.words))
         candidates = ranking.both([self.term(q.fieldname, w) for w in words])
+        if within is not None:  # the only documents the caller wants (sorted)
+            candidates = candidates.where(ranking.among(within, candidates.docs))
         if not len(candidates):
             return candidates
         places = {w: _positions_in(self._positions(q.fieldname, w, candidates.docs), candidates.docs) for w in words}
@@ -895,10 +902,16 @@ class _View:
             positive = self.matches(q.a)
             return ranking.without(positive, self.matches(q.b).docs) if len(positive) else positive
         if isinstance(q, Q.And):
-            parts = []
-            for sub in q.subqueries:
-                parts.append(self.matches(sub))
-                if not len(parts[-1]):
+            # Phrases last, among the documents the other parts leave: reading positions is the costly part.
+            parts: list[Matches | None] = [None] * len(q.subqueries)
+            for i in sorted(range(len(parts)), key=lambda i: isinstance(q.subqueries[i], Q.Phrase)):
+                sub = q.subqueries[i]
+                if isinstance(sub, Q.Phrase):
+                    found = [p for p in parts if p is not None]
+                    parts[i] = self.phrase(sub, within=ranking.both(found).docs if found else None)
+                else:
+                    parts[i] = self.matches(sub)
+                if not len(parts[i]):
                     return Matches.none()
             return ranking.both(parts)
         if isinstance(q, Q.Or):

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 import indexer.store as store_module
@@ -502,3 +503,16 @@ def test_a_segment_looks_each_term_up_once_and_keeps_a_bounded_number(store, mon
     assert seg.info("text_f", b"gia").doc_frequency() == len(seg.postings("text_f", b"gia").docs) > 0
     seg.info("text_f", b"the")  # a fourth term: the oldest look-up goes
     assert list(seg._infos) == [("text_f", b"vang"), ("text_f", b"khong-co"), ("text_f", b"the")]
+
+
+def test_a_phrase_among_given_documents_is_the_phrase_restricted_to_them(store):
+    from whoosh import query as Q
+
+    view = store._view()
+    q = Q.Phrase("text_f", ["gia", "vang"])
+    whole = view.phrase(q)
+    assert len(whole) >= 2
+    within = whole.docs[::2]
+    part = view.phrase(q, within=np.concatenate([within, [view.size + 5]]))  # one document that is none
+    assert part.docs.tolist() == within.tolist()
+    assert part.scores.tolist() == whole.scores[::2].tolist()
