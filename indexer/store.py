@@ -628,7 +628,7 @@ class _PostingsCache:
 
 
 # VNSEARCH_POSTINGS_CACHE_MB sets its size; 0 turns it off.
-_POSTINGS = _PostingsCache(int(float(os.environ.get("VNSEARCH_POSTINGS_CACHE_MB", "256")) * 2**20))
+_POSTINGS = _PostingsCache(int(float(os.environ.get("VNSEARCH_POSTINGS_CACHE_MB", "64")) * 2**20))
 # Term entries a segment keeps once looked up (Whoosh probes its on-disk hash table each time).
 TERM_INFOS = 50_000
 
