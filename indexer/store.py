@@ -346,7 +346,7 @@ class _Matcher(W3LeafMatcher):
             return
         lengths, values = self._data[2]
         if isinstance(self.format, _Positions):
-            values, lengths = values.astype("<u4"), lengths * 4
+            values, lengths = values.astype("<u4"), lengths.astype(np.int64) * 4  # bytes (a uint8 count * 4 wraps)
         raw = values.tobytes()
         ends = itertools.accumulate(lengths.tolist())
         self._values = tuple(raw[end - n : end] for n, end in zip(lengths.tolist(), ends))

@@ -516,3 +516,28 @@ def test_a_phrase_among_given_documents_is_the_phrase_restricted_to_them(store):
     part = view.phrase(q, within=np.concatenate([within, [view.size + 5]]))  # one document that is none
     assert part.docs.tolist() == within.tolist()
     assert part.scores.tolist() == whole.scores[::2].tolist()
+
+
+def test_a_posting_of_many_positions_reads_alike_both_ways_and_survives_a_merge(tmp_path):
+    """64 positions and more in one article: their byte count no longer fits the uint8 array of counts."""
+    many = " ".join(["vàng"] * 70) + " giá vàng tăng"
+    d = tmp_path / "ix"
+    with ArticleStore.create(d) as store:
+        put(store, article("m1", many), article("g1", GOLD), article("g2", GOLD))
+        put(store, article("m2", many), article("g3", GOLD), article("g4", GOLD))
+    with ArticleStore.open(d) as store:
+        seg = store._view().segments[0]
+        m = seg._matcher("text_f", b"vang")
+        places = []
+        while m.is_active():
+            places.append(m.value_as("positions"))
+            m.next()
+        found = seg.positions("text_f", b"vang")
+        assert found.counts.tolist() == [len(p) for p in places] == [71, 1, 1]
+        assert found.positions.tolist() == [p for doc in places for p in doc]
+        before = sorted(h.id for h in search(store, '"vàng tăng"').hits)
+        assert before == ["m1", "m2"]
+        store._ix.optimize()  # Whoosh's merge copies each posting as its matcher reads it
+    with ArticleStore.open(d) as store:
+        assert store.segment_count() == 1
+        assert sorted(h.id for h in search(store, '"vàng tăng"').hits) == before
