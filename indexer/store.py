@@ -779,15 +779,6 @@ def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Post
 _PHRASE_SPAN = 1 << 32  # above any position
 
 
-def _positions_in(postings: "_Postings", docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The positions of a term in the (sorted) ``docs`` it is in, each with its document."""
-    kept = ranking.among(docs, postings.docs)
-    counts = postings.counts[kept]
-    firsts = (np.cumsum(postings.counts) - postings.counts)[kept]  # where each kept document's positions start
-    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(postings.docs[kept], counts), postings.positions[np.repeat(firsts, counts) + within]
-
-
 class _View:
     """One searcher's documents as arrays, and query evaluation over them."""
 
@@ -866,9 +857,10 @@ class _View:
     def phrase(self, q: Q.Phrase, within: np.ndarray | None = None) -> Matches:
         """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does).
 
-        The documents holding every word are found first; then each word's positions in
-        them (only the blocks holding them are decompressed), less its place in the
-        phrase, are matched as (document, start) numbers, the word with the fewest first.
+        The documents holding every word are found first; then each word's positions in the
+        blocks holding them (only those are decompressed), less its place in the phrase, are
+        matched as (document, start) numbers, the word with the fewest first. A document of
+        those blocks without every word has no start in common with the others.
         """
         words = list(dict.fromkeys(q.words))
         candidates = ranking.both([self.term(q.fieldname, w) for w in words])
@@ -876,12 +868,12 @@ class _View:
             candidates = candidates.where(ranking.among(within, candidates.docs))
         if not len(candidates):
             return candidates
-        places = {w: _positions_in(self._positions(q.fieldname, w, candidates.docs), candidates.docs) for w in words}
+        places = {w: self._positions(q.fieldname, w, candidates.docs) for w in words}
         # Sorted, as the documents are and each one's positions; len(q.words) keeps them above 0.
         keys = []
         for i, w in enumerate(q.words):
-            docs, positions = places[w]
-            keys.append(docs * _PHRASE_SPAN + positions + (len(q.words) - i))
+            p = places[w]
+            keys.append(np.repeat(p.docs, p.counts) * _PHRASE_SPAN + p.positions + (len(q.words) - i))
         keys.sort(key=len)
         starts = keys[0]
         for found in keys[1:]:
