@@ -36,10 +36,10 @@ from speed_data import (  # noqa: E402
 )
 from speed_queries import KINDS, describe, make_queries  # noqa: E402
 
-SYSTEMS = ("vnsearch", "vnsearch-cold", "naive", "tantivy")
-# vnsearch-cold: vnsearch's index and queries again in a fresh process without the
-# store's cache of decoded posting lists (VNSEARCH_POSTINGS_CACHE_MB=0).
-COLD = {"vnsearch-cold": ("vnsearch", {"VNSEARCH_POSTINGS_CACHE_MB": "0"})}
+SYSTEMS = ("vnsearch", "vnsearch-again", "naive", "tantivy")
+# vnsearch-again: vnsearch's index and queries once more, in a fresh process: how much two
+# runs of the same thing differ on this machine. (Queried with an environment, if given.)
+AGAIN = {"vnsearch-again": ("vnsearch", None)}
 SAMPLE = 2000  # articles for pyvi's rate and for drawing queries
 WORKER = Path(__file__).resolve().parent / "speed_systems.py"
 
@@ -116,7 +116,7 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
     sample = sample_articles(corpus, n, SAMPLE, seed=7)
 
     # Indexes --reuse can keep: built, and (vnsearch) in the format this checkout reads.
-    reusable = {s: s in COLD or (args.reuse and _reusable(size, s)) for s in systems}
+    reusable = {s: s in AGAIN or (args.reuse and _reusable(size, s)) for s in systems}
 
     # pyvi's own rate, on a sample of the same corpus; measured again whenever something is built
     pyvi_file = OUT / f"pyvi-{size}.json"
@@ -141,16 +141,16 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
 
     per_query = [dict(q) for q in spec["queries"]]
     for system in systems:
-        engine, env = COLD.get(system, (system, None))
+        engine, env = AGAIN.get(system, (system, None))
         index_dir = OUT / f"idx-{size}-{engine}"
         build_file = OUT / f"idx-{size}-{engine}.json"
         try:
-            if system in COLD:
+            if system in AGAIN:
                 if not build_file.exists():
                     log(f"{system}: no {engine} index at {size} to query (run {engine} first)")
                     continue
                 build = json.loads(build_file.read_text())
-                log(f"{system}: {len(queries)} queries after {len(warmup)} warm-up queries, fresh process, {env}")
+                log(f"{system}: {len(queries)} queries after {len(warmup)} warm-up queries, fresh process{f', {env}' if env else ''}")
                 result = run_worker("query", engine, str(index_dir), str(spec_file), env=env)
             else:
                 build, result = _build_and_query(system, size, n, corpus, index_dir, build_file, spec_file, reusable[system], len(queries), len(warmup))
@@ -197,7 +197,7 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
             "build_spent": build.get("spent", {}),
             "query_spent": result.get("spent", {}),
         })
-        if system in COLD:  # the same index: its build figures are on the engine's row
+        if system in AGAIN:  # the same index: its build figures are on the engine's row
             rows[-1].update(dict.fromkeys(("rate", "x_pyvi2", "cpu_rate", "index_mb", "x_text"), None))
     detail = {
         "corpus": str(corpus),

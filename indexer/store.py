@@ -20,10 +20,9 @@ import re
 import shutil
 import struct
 import sys
-import threading
 import zlib
 from array import array
-from collections import Counter, OrderedDict
+from collections import Counter
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -592,43 +591,6 @@ def _codes(values: list[bytes], names: dict[bytes, int]) -> np.ndarray:
     return np.array([names.setdefault(v, len(names)) for v in values], np.int32)
 
 
-class _PostingsCache:
-    """Decoded posting lists (docnums, frequencies) of segments, least recently used out first.
-
-    A segment's postings never change once written, so the lists of the most used
-    terms ("của", "người") are decoded once per process, not once per query: a
-    cache of index data, not of answers. Shared by every store of the process.
-    """
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> tuple[np.ndarray, np.ndarray] | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, value: tuple[np.ndarray, np.ndarray]) -> None:
-        size = sum(a.nbytes for a in value)
-        if size > self.max_bytes // 4:
-            return
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = value
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, old = self._items.popitem(last=False)
-                self._bytes -= sum(a.nbytes for a in old)
-
-
-# VNSEARCH_POSTINGS_CACHE_MB sets its size; 0 turns it off.
-_POSTINGS = _PostingsCache(int(float(os.environ.get("VNSEARCH_POSTINGS_CACHE_MB", "64")) * 2**20))
 # Term entries a segment keeps once looked up (Whoosh probes its on-disk hash table each time).
 TERM_INFOS = 50_000
 
@@ -673,16 +635,9 @@ class _Segment:
 
     def postings(self, field: str, term: bytes) -> "_Postings":
         """A term's docnums (in this segment, deleted ones included) and frequencies."""
-        key = (self.reader.segment().segment_id(), field, term)
-        if (cached := _POSTINGS.get(key)) is not None:
-            return _Postings(*cached)
         if self.info(field, term) is None:
             return _Postings()
-        found = self._read(field, term)
-        found.docs.setflags(write=False)
-        found.tf.setflags(write=False)
-        _POSTINGS.put(key, (found.docs, found.tf))
-        return found
+        return self._read(field, term)
 
     def positions(self, field: str, term: bytes, within: np.ndarray | None = None) -> "_Postings":
         """A term's postings with their positions: those of the blocks holding one of the

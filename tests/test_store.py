@@ -465,7 +465,6 @@ def test_without_whooshs_internals_the_arrays_come_from_its_public_api(index_dir
     with ArticleStore.open(index_dir) as store:
         expected = [search(store, q).to_json()["hits"] for q in queries]
     monkeypatch.setattr(store_module, "_blocks", changed_internals)
-    monkeypatch.setattr(store_module, "_POSTINGS", store_module._PostingsCache(0))
     monkeypatch.setattr(store_module, "LENGTHS_COLUMN", None)  # as if Whoosh had none: _cached_reader fails
     other = SimpleNamespace(Reader=type("Other", (), {}))  # column readers of classes the fast path does not know
     monkeypatch.setattr(store_module, "columns", SimpleNamespace(NumericColumn=other, VarBytesColumn=other))
