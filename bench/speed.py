@@ -38,8 +38,8 @@ from speed_queries import KINDS, describe, make_queries  # noqa: E402
 
 SYSTEMS = ("vnsearch", "vnsearch-again", "naive", "tantivy")
 # vnsearch-again: vnsearch's index and queries once more, in a fresh process: how much two
-# runs of the same thing differ on this machine. (Queried with an environment, if given.)
-AGAIN = {"vnsearch-again": ("vnsearch", None)}
+# runs of the same thing differ on this machine.
+AGAIN = {"vnsearch-again": "vnsearch"}
 SAMPLE = 2000  # articles for pyvi's rate and for drawing queries
 WORKER = Path(__file__).resolve().parent / "speed_systems.py"
 
@@ -74,9 +74,8 @@ def query_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(tokens))
 
 
-def run_worker(*args: str, env: dict | None = None) -> dict:
-    env = os.environ | env if env else None
-    out = subprocess.run([sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, check=True, cwd=REPO, env=env)
+def run_worker(*args: str) -> dict:
+    out = subprocess.run([sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, check=True, cwd=REPO)
     return json.loads(out.stdout)
 
 
@@ -141,7 +140,7 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
 
     per_query = [dict(q) for q in spec["queries"]]
     for system in systems:
-        engine, env = AGAIN.get(system, (system, None))
+        engine = AGAIN.get(system, system)
         index_dir = OUT / f"idx-{size}-{engine}"
         build_file = OUT / f"idx-{size}-{engine}.json"
         try:
@@ -150,8 +149,8 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
                     log(f"{system}: no {engine} index at {size} to query (run {engine} first)")
                     continue
                 build = json.loads(build_file.read_text())
-                log(f"{system}: {len(queries)} queries after {len(warmup)} warm-up queries, fresh process{f', {env}' if env else ''}")
-                result = run_worker("query", engine, str(index_dir), str(spec_file), env=env)
+                log(f"{system}: {len(queries)} queries after {len(warmup)} warm-up queries, fresh process")
+                result = run_worker("query", engine, str(index_dir), str(spec_file))
             else:
                 build, result = _build_and_query(system, size, n, corpus, index_dir, build_file, spec_file, reusable[system], len(queries), len(warmup))
         except subprocess.CalledProcessError as e:
