@@ -48,14 +48,28 @@ def idf(doc_frequency: int, doc_count: int) -> float:
     return float(np.log(doc_count / (doc_frequency + 1)) + 1)
 
 
+# AND over parts this dense (the shortest holds at least 1/DENSE of the docnums up to the
+# largest) is one pass over each part into arrays of that size, not a binary search of the
+# others for each document (100k articles, three common syllables: 1.5 against 10 ms).
+DENSE = 16
+
+
 def both(parts: Sequence[Matches]) -> Matches:
-    """Documents in every part, scores summed (AND)."""
-    if not parts:
+    """Documents in every part, scores summed in the caller's order (AND)."""
+    if not parts or not all(len(p) for p in parts):
         return Matches.none()
+    bound = max(int(p.docs[-1]) for p in parts) + 1
+    if min(len(p) for p in parts) * DENSE >= bound:
+        total, seen = np.zeros(bound), np.zeros(bound, np.int32)
+        for p in parts:
+            total[p.docs] += p.scores
+            seen[p.docs] += 1
+        docs = np.flatnonzero(seen == len(parts))
+        return Matches(docs, total[docs])
     shortest_first = sorted(parts, key=len)
     docs = shortest_first[0].docs
-    for p in shortest_first[1:]:
-        docs = np.intersect1d(docs, p.docs, assume_unique=True)
+    for p in shortest_first[1:]:  # a binary search of each longer part (no merge sort of both)
+        docs = docs[among(p.docs, docs)]
         if not len(docs):
             return Matches.none()
     scores = np.zeros(len(docs))

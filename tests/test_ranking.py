@@ -40,6 +40,27 @@ def test_both_keeps_documents_in_every_part_and_sums():
     assert len(ranking.both([])) == 0
 
 
+def test_both_gives_the_same_bits_over_dense_and_sparse_parts():
+    # Dense parts are summed in arrays of docnums, sparse ones by binary search: the same
+    # documents and, the scores added in the caller's order both ways, the same floats.
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        parts = [
+            m(np.flatnonzero(rng.random(400) < rng.choice([0.01, 0.3, 0.9])), rng.random(400) * 3)
+            for _ in range(rng.integers(2, 5))
+        ]
+        parts = [Matches(p.docs, p.scores[: len(p.docs)]) for p in parts]
+        got = ranking.both(parts)
+        docs = sorted(set.intersection(*(set(p.docs.tolist()) for p in parts)))
+        expected = [0.0] * len(docs)
+        for p in parts:
+            where = dict(zip(p.docs.tolist(), p.scores.tolist()))
+            expected = [e + where[d] for e, d in zip(expected, docs)]
+        assert (got.docs.tolist(), got.scores.tolist()) == (docs, expected)
+    dense = [m(range(0, 100, 2), [1.0] * 50), m(range(0, 100, 3), [2.0] * 34)]
+    assert as_lists(ranking.both(dense)) == (list(range(0, 100, 6)), [3.0] * 17)
+
+
 def test_either_keeps_documents_in_any_part_and_sums_the_parts_they_are_in():
     got = ranking.either([m([1, 3], [1, 2]), m([3, 4], [10, 20]), Matches.none()], size=6)
     assert as_lists(got) == ([1, 3, 4], [1.0, 12.0, 20.0])
