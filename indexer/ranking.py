@@ -48,9 +48,9 @@ def idf(doc_frequency: int, doc_count: int) -> float:
     return float(np.log(doc_count / (doc_frequency + 1)) + 1)
 
 
-# AND over parts this dense (the shortest holds at least 1/DENSE of the docnums up to the
-# largest) is one pass over each part into arrays of that size, not a binary search of the
-# others for each document (100k articles, three common syllables: 1.5 against 10 ms).
+# Sets this dense (at least 1/DENSE of the numbers up to their largest) are intersected
+# through arrays of that size, not by a binary search per value: an AND of three common
+# syllables of the 100k index took 1.5 ms so, against 10 ms.
 DENSE = 16
 
 
@@ -99,10 +99,16 @@ def _lookup(sorted_values: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, 
 
 
 def among(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Which of ``values`` are in ``sorted_values``."""
+    """Which of ``values`` are in ``sorted_values`` (non-negative integers, as docnums are)."""
     if not len(sorted_values):
         return np.zeros(len(values), bool)
-    return _lookup(sorted_values, values)[1]
+    bound = int(sorted_values[-1]) + 1
+    if bound > DENSE * len(values):
+        return _lookup(sorted_values, values)[1]
+    # Values as many as the numbers up to the largest: one look-up each in a mask of them.
+    held = np.zeros(bound + 1, bool)  # the last one for every value above
+    held[sorted_values] = True
+    return held[np.minimum(values, bound)]
 
 
 def maybe(required: Matches, optional: Matches) -> Matches:

@@ -640,8 +640,8 @@ class _Segment:
         return self._read(field, term)
 
     def positions(self, field: str, term: bytes, within: np.ndarray | None = None) -> "_Postings":
-        """A term's postings with their positions: those of the blocks holding one of the
-        sorted docnums ``within`` (None: all), at least."""
+        """A term's postings with their positions: those of the sorted docnums ``within``
+        (None: all), decoded from the blocks holding them."""
         if self.info(field, term) is None:
             return _Postings()
         return self._read(field, term, values=True, within=within)
@@ -659,6 +659,9 @@ class _Segment:
         m = self._matcher(field, term)
         ids, weights, counts, positions = [], [], [], []
         while m.is_active():  # e.g. a few postings inlined in the term's entry
+            if within is not None and not ranking.among(within, np.array([m.id()]))[0]:
+                m.next()
+                continue
             ids.append(m.id())
             weights.append(m.weight())
             if values:
@@ -690,8 +693,8 @@ def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Post
 
     A block's first id is whole and the rest deltas: made a delta from the last id of
     the block before, the list is one cumulative sum. Positions too are deltas, each
-    document's first one from 0. With ``within`` (sorted docnums), only the blocks that
-    hold one of them are decoded.
+    document's first one from 0. With ``within`` (sorted docnums), only the postings of
+    those documents, from the blocks that hold one of them (the only ones decoded).
     """
     if raw[: len(WHOOSH3_HEADER_MAGIC)] != WHOOSH3_HEADER_MAGIC:
         raise ValueError("not a list of postings")
@@ -723,10 +726,16 @@ def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Post
     if not ids:
         return _Postings()
     found = _Postings(np.cumsum(np.concatenate(ids)), np.concatenate(weights).astype(np.float64))
+    keep = None if within is None else ranking.among(within, found.docs)
+    if keep is not None:
+        found = _Postings(found.docs[keep], found.tf[keep])
     if not values:
         return found
     n = np.concatenate(counts).astype(np.int64)
-    running = np.cumsum(np.concatenate(deltas), dtype=np.int64)
+    deltas = np.concatenate(deltas)
+    if keep is not None:  # each document's deltas start from 0: the others' can go before adding up
+        deltas, n = deltas[np.repeat(keep, n)], n[keep]
+    running = np.cumsum(deltas, dtype=np.int64)
     before = np.concatenate(([0], running[np.cumsum(n)[:-1] - 1]))  # the running sum before each document's first
     return found._replace(counts=n, positions=running - np.repeat(before, n))
 
@@ -784,7 +793,7 @@ class _View:
         return self._joined([seg.postings(field, term) for seg in self.segments])
 
     def _positions(self, field: str, text: str, docs: np.ndarray) -> _Postings:
-        """A term's postings with positions, from each segment's blocks that hold one of the sorted ``docs``."""
+        """A term's postings with positions in the sorted ``docs``, decoded from each segment's blocks that hold them."""
         term = self.searcher.schema[field].to_bytes(text)
         parts = []
         for seg, offset in zip(self.segments, self.offsets):
@@ -812,10 +821,10 @@ class _View:
     def phrase(self, q: Q.Phrase, within: np.ndarray | None = None) -> Matches:
         """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does).
 
-        The documents holding every word are found first; then each word's positions in the
-        blocks holding them (only those are decompressed), less its place in the phrase, are
-        matched as (document, start) numbers, the word with the fewest first. A document of
-        those blocks without every word has no start in common with the others.
+        The documents holding every word are found first; then each word's positions in
+        them (only the blocks holding them are decompressed, and only their positions added
+        up), less its place in the phrase, are matched as (document, start) numbers, the
+        word with the fewest first.
         """
         words = list(dict.fromkeys(q.words))
         candidates = ranking.both([self.term(q.fieldname, w) for w in words])

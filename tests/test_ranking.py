@@ -115,3 +115,8 @@ def test_counts_names_each_code_present():
 def test_among_says_which_values_a_sorted_array_holds():
     assert ranking.among(np.array([2, 5, 9]), np.array([1, 2, 9, 10, 5])).tolist() == [False, True, True, False, True]
     assert ranking.among(np.array([], np.int64), np.array([3])).tolist() == [False]
+    # As many values as numbers up to the largest held: looked up in a mask, those above included.
+    held, values = np.arange(0, 40, 3), np.arange(100) % 50
+    assert ranking.among(held, values).tolist() == [v % 3 == 0 and v < 40 for v in values.tolist()]
+    assert ranking.among(held[:1], values[:3]).tolist() == [True, False, False]
+    assert ranking.among(np.array([2, 1000]), np.array([2, 3, 1000, 5000])).tolist() == [True, False, True, False]

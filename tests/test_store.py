@@ -141,16 +141,30 @@ def test_postings_read_whole_are_what_whooshs_matcher_reads(small_blocks, monkey
     assert len(decoded) == sum(1 for name, _ in listed if name == "_Matcher") > 0
 
 
-def test_a_phrase_decodes_positions_only_from_the_blocks_holding_its_candidates(small_blocks):
+def test_a_phrase_decodes_positions_only_from_the_blocks_holding_its_candidates(small_blocks, monkeypatch):
+    decoded = []
+    block_arrays = store_module._block_arrays
+
+    def counted(h, raw, at, values):
+        decoded.append(h.last)
+        return block_arrays(h, raw, at, values)
+
+    monkeypatch.setattr(store_module, "_block_arrays", counted)
     with ArticleStore.open(small_blocks) as store:
         seg = store._view().segments[0]
         term = next(t for t in seg.reader.lexicon("text_f") if len(seg.postings("text_f", t).docs) >= 5)
         whole = seg.positions("text_f", term)
+        decoded.clear()
         last = whole.docs[-1:]
         part = seg.positions("text_f", term, within=last)
-        in_last_block = len(whole.docs) % 2 or 2  # two postings a block
-        assert part.docs.tolist() == whole.docs.tolist()[-in_last_block:]
-        assert places(part) == {d: p for d, p in places(whole).items() if d in part.docs} and places(part)[last[0]]
+        assert decoded == [last[0]]  # two postings a block: the last block only
+        assert part.docs.tolist() == last.tolist() and part.tf.tolist() == whole.tf[-1:].tolist()
+        assert places(part) == {last[0]: places(whole)[last[0]]} and places(part)[last[0]]
+        # Documents of several blocks, and one that holds no such word: theirs only, in order.
+        within = np.array(sorted({*whole.docs[::2].tolist(), seg.size + 3}))
+        some = seg.positions("text_f", term, within=within)
+        assert some.docs.tolist() == whole.docs[::2].tolist()
+        assert places(some) == {d: p for d, p in places(whole).items() if d in within}
 
 
 def places(postings) -> dict[int, list[int]]:
