@@ -510,8 +510,8 @@ def test_a_segment_looks_each_term_up_once_and_keeps_a_bounded_number(store, mon
     seg._infos.clear()
     monkeypatch.setattr(store_module, "TERM_INFOS", 3)
     asked = []
-    real = seg.reader.term_info
-    monkeypatch.setattr(seg.reader, "term_info", lambda field, term: asked.append(term) or real(field, term))
+    real = seg._look_up
+    monkeypatch.setattr(seg, "_look_up", lambda field, term: asked.append(term) or real(field, term))
     for term in [b"gia", b"gia", b"vang", b"khong-co", b"gia"]:
         seg.info("text_f", term)
     assert asked == [b"gia", b"vang", b"khong-co"]
@@ -519,6 +519,21 @@ def test_a_segment_looks_each_term_up_once_and_keeps_a_bounded_number(store, mon
     assert seg.info("text_f", b"gia").doc_frequency() == len(seg.postings("text_f", b"gia").docs) > 0
     seg.info("text_f", b"the")  # a fourth term: the oldest look-up goes
     assert list(seg._infos) == [("text_f", b"vang"), ("text_f", b"khong-co"), ("text_f", b"the")]
+
+
+def test_term_entries_are_found_as_whooshs_hash_table_finds_them(store):
+    seg = store._view().segments[0]
+    table = seg.reader._terms._tindex
+    keys = [key for key, _ in table.items()]
+    assert len(keys) > 100
+    for key in keys:
+        assert store_module._hashed(table, key) == table.get(key) is not None
+    for key in [keys[0] + b"x", b"\xff\xff" + keys[1][2:], b"", keys[2][:-1]]:
+        assert store_module._hashed(table, key) is table.get(key) is None
+    for field, term in [("text_f", b"gia"), ("title_f", b"gia"), ("text_f", b"khong-co"), ("nope", b"gia")]:
+        theirs = seg.reader.term_info(field, term) if (field, term) in seg.reader else None
+        ours = seg._look_up(field, term)
+        assert (ours and (ours.doc_frequency(), ours.extent())) == (theirs and (theirs.doc_frequency(), theirs.extent()))
 
 
 def test_a_phrase_among_given_documents_is_the_phrase_restricted_to_them(store):
