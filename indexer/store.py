@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
+from isal import isal_zlib
 from whoosh import columns, formats
 from whoosh import index as whoosh_index
 from whoosh import query as Q
@@ -196,14 +197,14 @@ def _block_arrays(h: _Header, raw: bytes, at: int, values: bool) -> tuple:
     codes = h.codes.decode("ascii")
     part = raw[at : at + h.ids_size]
     if h.zipped & _ZIPPED_IDS:
-        part = zlib.decompress(part)
+        part = isal_zlib.decompress(part)  # ISA-L's inflate: zlib's output, in about 2/3 of its time
     ids = np.frombuffer(part, _DTYPES[codes[0]], h.count)
     weights = None if codes[1] == "-" else np.frombuffer(part, _DTYPES[codes[1]], h.count, ids.nbytes)
     if not values or codes[2] == "-":
         return ids, weights, None
     part = raw[at + h.ids_size : at + h.ids_size + h.values_size]
     if h.zipped & _ZIPPED_VALUES:
-        part = zlib.decompress(part)
+        part = isal_zlib.decompress(part)
     lengths = np.frombuffer(part, _DTYPES[codes[2]], h.count)
     return ids, weights, (lengths, np.frombuffer(part, _DTYPES[codes[3]], offset=lengths.nbytes))
 
@@ -660,7 +661,7 @@ class _Segment:
         return self._read(field, term, values=True, within=within)
 
     def _read(self, field: str, term: bytes, values: bool = False, within: np.ndarray | None = None) -> "_Postings":
-        with suppress(AttributeError, IndexError, TypeError, ValueError, struct.error, zlib.error):
+        with suppress(AttributeError, IndexError, TypeError, ValueError, struct.error, isal_zlib.error):
             # This format's blocks, found from the entry already looked up and decoded whole;
             # with other internals (or a few postings inlined in the entry), the public API below.
             info = self.info(field, term)
