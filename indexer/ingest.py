@@ -26,7 +26,7 @@ from .duplicates import assign_groups
 from .store import ArticleStore, LockHolder
 from .vocabulary import VOCABULARY_FILE, Vocabulary
 
-__all__ = ["CommitQueue", "IngestReport", "apply_changes", "index_paths", "tidy"]
+__all__ = ["CommitQueue", "IngestReport", "apply_changes", "index_paths", "optimize", "tidy"]
 
 # Below this many changed articles, starting worker processes (each loading
 # pyvi's model) costs more than it saves.
@@ -311,6 +311,27 @@ def _merge(store: ArticleStore, timeout: float) -> None:
         writer.abandon()
         raise
     store.refresh()
+
+
+def optimize(store: ArticleStore, *, timeout: float = LOCK_TIMEOUT, on_lock_wait: OnLockWait | None = None) -> int:
+    """Merge every segment into one, deleted articles dropped; returns how many there were.
+
+    A query then looks each term up once, not once a segment. Whoosh re-encodes every
+    posting in Python: minutes and about 2.5 GB at 100,000 articles. Searches go on
+    meanwhile, on the segments as they were.
+    """
+    store.refresh()
+    before = store.segment_count()
+    if before <= 1 and not store.deleted_count():
+        return before
+    writer = store.writer(timeout=timeout, on_wait=on_lock_wait)
+    try:
+        writer.commit(optimize=True)
+    except BaseException:
+        writer.abandon()
+        raise
+    store.refresh()
+    return before
 
 
 def tidy(store: ArticleStore, *, merge: bool = True, timeout: float = 0.0) -> bool:

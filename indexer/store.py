@@ -1188,6 +1188,11 @@ class ArticleStore:
         """How many segments the index (as this store last saw it) is made of."""
         return len(self._searcher.reader().leaf_readers())
 
+    def deleted_count(self) -> int:
+        """How many deleted (or replaced) articles its segments still hold, until a merge drops them."""
+        reader = self._searcher.reader()
+        return reader.doc_count_all() - reader.doc_count()
+
     def small_segment_count(self) -> int:
         """How many of its segments hold fewer than SMALL_SEGMENT_DOCS documents."""
         return sum(1 for r, _ in self._searcher.reader().leaf_readers() if r.doc_count_all() < SMALL_SEGMENT_DOCS)
@@ -1519,13 +1524,14 @@ class StoreWriter:
             return sum(self._w.delete_by_term("id", i, searcher=s) for i in article_ids)
 
     @_writes
-    def commit(self, merge: bool = True, then: Callable[[], None] | None = None) -> None:
+    def commit(self, merge: bool = True, then: Callable[[], None] | None = None, optimize: bool = False) -> None:
         """Make the changes visible; with ``merge``, Whoosh also merges small segments (its
         tiered MERGE_SMALL policy, from five segments up: it re-encodes postings in Python,
-        seconds on a loaded machine), else the new segment is only added. ``then`` runs once
-        the commit is on disk, before the lock is released (to update files kept beside the index)."""
+        seconds on a loaded machine), else the new segment is only added; with ``optimize``,
+        every segment is merged into one. ``then`` runs once the commit is on disk, before
+        the lock is released (to update files kept beside the index)."""
         try:
-            self._w.commit(merge=merge)
+            self._w.commit(merge=merge, optimize=optimize)
             if then is not None:
                 then()
         finally:

@@ -53,6 +53,16 @@ def test_search_json(runner, index_dir):
     assert hit["snippet"].startswith("… ") and "<mark>Trương Thị Mai</mark>" in hit["snippet"]
 
 
+def test_optimize_merges_the_index_into_one_segment(runner, tmp_path, corpus_dir):
+    ix = tmp_path / "ix"
+    for name in ("news.jsonl", SEED_ID):  # two runs, two segments
+        run(runner, "index", "--index", str(ix), str(corpus_dir / name))
+    result = run(runner, "optimize", "--index", str(ix))
+    assert result.exit_code == 0
+    assert result.output.startswith("segments: 2 → 1 (") and result.output.endswith(" s)\n")
+    assert run(runner, "optimize", "--index", str(ix)).output.startswith("segments: 1 → 1 (")
+
+
 def test_index_default_comes_from_the_environment(runner, tmp_path, corpus_dir):
     ix = tmp_path / "env-ix"
     result = run(runner, "index", str(corpus_dir / "news.jsonl"), env={"VNSEARCH_INDEX": str(ix)})

@@ -439,6 +439,37 @@ def test_a_refreshed_store_sees_updates_and_deletions_and_keeps_untouched_segmen
         assert untouched and all(after[sid] is leaves[sid] for sid in untouched)  # reused, not reopened
 
 
+def test_optimize_merges_every_segment_into_one_and_drops_deleted_articles(tmp_path):
+    from indexer.articles import Article
+    from indexer.ingest import apply_changes, optimize
+
+    def article(i, body):
+        return Article(f"o{i}", f"Tin {i}", None, body, None, None, None, None, None, "api")
+
+    queries = ("lúa gạo", "ca phe", '"gia lua gao"')
+
+    def pages(store):
+        return [[(h.id, round(h.score, 9)) for h in search(store, q).hits] for q in queries]
+
+    with ArticleStore.create(tmp_path / "ix") as store:
+        for i in range(4):  # a commit each, never merged
+            apply_changes(store, [article(i, f"Giá lúa gạo phiên {i} tăng, giá cà phê {i} giảm.")], defer_upkeep=True)
+        store.refresh()
+        before = pages(store)
+        assert optimize(store) == 4
+        assert store.segment_count() == 1 and pages(store) == before  # the same documents: the same scores
+        assert [len(p) for p in before] == [4, 4, 4]
+
+        apply_changes(store, [article(1, "Giá hồ tiêu ổn định.")], ["o2"], defer_upkeep=True)  # an update, a deletion
+        store.refresh()
+        assert (store.segment_count(), store.deleted_count()) == (2, 2)
+        assert optimize(store) == 2
+        assert (store.segment_count(), store.deleted_count(), len(store)) == (1, 0, 3)
+        assert [sorted(i for i, _ in p) for p in pages(store)] == [["o0", "o3"]] * 3
+        assert optimize(store) == 1  # one segment, nothing deleted: nothing to do
+        assert store.segment_count() == 1
+
+
 def test_a_rebuild_commits_big_batches_never_merges_and_saves_the_vocabulary(tmp_path, monkeypatch):
     import indexer.ingest as ingest
 
