@@ -36,10 +36,13 @@ from speed_data import (  # noqa: E402
 )
 from speed_queries import KINDS, describe, make_queries  # noqa: E402
 
-SYSTEMS = ("vnsearch", "vnsearch-again", "naive", "tantivy")
+SYSTEMS = ("vnsearch", "vnsearch-again", "vnsearch-optimized", "naive", "tantivy")
 # vnsearch-again: vnsearch's index and queries once more, in a fresh process: how much two
 # runs of the same thing differ on this machine.
 AGAIN = {"vnsearch-again": "vnsearch"}
+# vnsearch-optimized: vnsearch's index (built first), copied and merged into one segment
+# (`vnsearch optimize`); its build figures count both.
+AFTER = {"vnsearch-optimized": "vnsearch"}
 SAMPLE = 2000  # articles for pyvi's rate and for drawing queries
 WORKER = Path(__file__).resolve().parent / "speed_systems.py"
 
@@ -116,6 +119,9 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
 
     # Indexes --reuse can keep: built, and (vnsearch) in the format this checkout reads.
     reusable = {s: s in AGAIN or (args.reuse and _reusable(size, s)) for s in systems}
+    for system, base in AFTER.items():  # made from an index this run rebuilds: made again
+        if system in reusable and base in reusable and not reusable[base]:
+            reusable[system] = False
 
     # pyvi's own rate, on a sample of the same corpus; measured again whenever something is built
     pyvi_file = OUT / f"pyvi-{size}.json"
@@ -151,6 +157,9 @@ def bench_size(size: str, args, systems: list[str]) -> tuple[list[dict], dict]:
                 build = json.loads(build_file.read_text())
                 log(f"{system}: {len(queries)} queries after {len(warmup)} warm-up queries, fresh process")
                 result = run_worker("query", engine, str(index_dir), str(spec_file))
+            elif system in AFTER and not (reusable[system] or (OUT / f"idx-{size}-{AFTER[system]}.json").exists()):
+                log(f"{system}: no {AFTER[system]} index at {size} to start from (run {AFTER[system]} first)")
+                continue
             else:
                 build, result = _build_and_query(system, size, n, corpus, index_dir, build_file, spec_file, reusable[system], len(queries), len(warmup))
         except subprocess.CalledProcessError as e:
@@ -214,7 +223,7 @@ def _build_and_query(system, size, n, corpus, index_dir, build_file, spec_file, 
         build = json.loads(build_file.read_text())
         log(f"{system}: reusing {index_dir.relative_to(REPO)} (built {build['built']})")
     else:
-        tokens = token_cache(corpus) if system != "vnsearch" else corpus
+        tokens = token_cache(corpus) if not system.startswith("vnsearch") else corpus
         shutil.rmtree(index_dir, ignore_errors=True)
         build_file.unlink(missing_ok=True)
         log(f"{system}: indexing {n:,} articles → {index_dir.relative_to(REPO)}")
@@ -232,7 +241,7 @@ def _reusable(size: str, system: str) -> bool:
     index_dir, build_file = OUT / f"idx-{size}-{system}", OUT / f"idx-{size}-{system}.json"
     if not (build_file.exists() and index_dir.exists()):
         return False
-    if system == "vnsearch":
+    if system.startswith("vnsearch"):
         from indexer.store import FORMAT_VERSION, META_FILE
 
         try:
@@ -240,7 +249,7 @@ def _reusable(size: str, system: str) -> bool:
         except (OSError, ValueError):
             found = None
         if found != FORMAT_VERSION:
-            log(f"vnsearch: {index_dir.relative_to(REPO)} has format {found}, this checkout reads "
+            log(f"{system}: {index_dir.relative_to(REPO)} has format {found}, this checkout reads "
                 f"{FORMAT_VERSION}: rebuilding it")
             return False
     return True
