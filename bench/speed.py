@@ -278,6 +278,10 @@ def render_spent(rows: list[dict]) -> str:
     """Where vnsearch's time goes, from the timers the workers put around library calls."""
     lines = []
     for row in rows:
+        merge = row.get("build_spent", {}).get("optimize") if row["system"] in AFTER else None
+        if merge is not None:
+            lines.append(f"{row['size']} {row['system']}: merged into one segment in {merge:.0f} s, "
+                         f"after the {row['build_seconds'] - merge:.0f} s build")
         if row["system"] != "vnsearch":
             continue
         build, spent = row["build_seconds"], row.get("build_spent", {})
