@@ -746,10 +746,6 @@ def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Post
         if size < 0:
             break
         at += 4 + abs(size)
-    if len(blocks) == 1 and not values and within is None:  # a rare term's one block, the commonest read
-        start, h = blocks[0]
-        block_ids, block_weights, _ = _block_arrays(h, raw, start, False)
-        return _Postings(np.cumsum(block_ids, dtype=np.int64), np.ones(h.count) if block_weights is None else block_weights.astype(np.float64))
     if within is not None:  # the blocks whose ids (after the last one's last) reach one of ``within``
         lasts = np.array([h.last for _, h in blocks])
         reached = np.searchsorted(within, lasts, "right")
