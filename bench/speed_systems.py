@@ -150,7 +150,6 @@ def build_vnsearch_optimized(index_dir: Path, corpus: Path, tokens: Path, total:
     return {
         "articles": base["articles"],
         "seconds": base["seconds"] + seconds,
-        "optimize_seconds": seconds,
         "failed": base.get("failed", 0),
         "spent": dict(base.get("spent", {}), optimize=seconds),
         "base_cpu_self_seconds": base.get("cpu_self_seconds", 0),
