@@ -24,7 +24,7 @@ from .articles import Article, Failure, load_articles
 from .documents import to_document
 from .duplicates import assign_groups
 from .store import ArticleStore, LockHolder
-from .vocabulary import VOCABULARY_FILE, Vocabulary
+from .vocabulary import Vocabulary
 
 __all__ = ["CommitQueue", "IngestReport", "apply_changes", "index_paths", "optimize", "tidy"]
 
@@ -336,8 +336,7 @@ def tidy(store: ArticleStore, *, merge: bool = True, timeout: float = 0.0) -> bo
         return False
     writer = store.writer(timeout=timeout)
     try:
-        if _vocabulary_unsaved(store.path):
-            _save_vocabulary(_vocabulary(store.path)[0], store.path)
+        _save_vocabulary(store.path)
         if merging:
             writer.commit(merge=True)
         else:
@@ -349,58 +348,37 @@ def tidy(store: ArticleStore, *, merge: bool = True, timeout: float = 0.0) -> bo
     return True
 
 
-# The vocabulary this process last read or saved, per index, while the file is still that
-# version: a long-running writer does not re-read it each commit. With deferred saves it
-# holds words the file does not have yet (lost if another process rewrites the file first:
-# the counts only feed suggestions, and are a little stale by design).
-_vocabularies: dict[str, tuple[tuple | None, Vocabulary, float | None]] = {}  # stamp, vocabulary, unsaved since
-_vocabularies_lock = threading.Lock()
-
-
-def _stamp(index_dir: Path) -> tuple | None:
-    try:
-        st = os.stat(Path(index_dir) / VOCABULARY_FILE)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+# Counts of committed batches this process has not added to an index's vocabulary file
+# yet (deferred saves), per index, and since when. Lost if the process dies first: the
+# counts only feed suggestions, and are a little stale by design.
+_unsaved: dict[str, tuple[Vocabulary, float]] = {}
+_unsaved_lock = threading.Lock()
 
 
 def _count(index_dir: Path, batch: Vocabulary, defer: bool) -> None:
     """Add a committed batch's counts to the index's vocabulary (called under the write lock)."""
-    # Read under the lock: another process may have added words since we last saw it.
-    vocabulary, unsaved_since = _vocabulary(index_dir)
-    vocabulary.add(batch)
+    key = os.path.abspath(index_dir)
     now = time.monotonic()
-    if defer and now - (unsaved_since or now) < VOCABULARY_SAVE_DELAY:
-        _keep_vocabulary(vocabulary, index_dir, unsaved_since or now)
-    else:
-        _save_vocabulary(vocabulary, index_dir)
+    with _unsaved_lock:
+        pending, since = _unsaved.pop(key, (Vocabulary(), now))
+        pending.add(batch)
+        if defer and now - since < VOCABULARY_SAVE_DELAY:
+            _unsaved[key] = (pending, since)
+            return
+    pending.add_to(index_dir)
 
 
-def _vocabulary(index_dir: Path) -> tuple[Vocabulary, float | None]:
-    """The vocabulary to add to, and since when it holds unsaved words (None: it does not)."""
-    with _vocabularies_lock:
-        cached = _vocabularies.pop(os.path.abspath(index_dir), None)
-    if cached and cached[0] == _stamp(index_dir):
-        return cached[1], cached[2]
-    return Vocabulary.load(index_dir), None
-
-
-def _keep_vocabulary(vocabulary: Vocabulary, index_dir: Path, unsaved_since: float) -> None:
-    with _vocabularies_lock:
-        _vocabularies[os.path.abspath(index_dir)] = (_stamp(index_dir), vocabulary, unsaved_since)
-
-
-def _save_vocabulary(vocabulary: Vocabulary, index_dir: Path) -> None:
-    vocabulary.save(index_dir)
-    with _vocabularies_lock:
-        _vocabularies[os.path.abspath(index_dir)] = (_stamp(index_dir), vocabulary, None)
+def _save_vocabulary(index_dir: Path) -> None:
+    """Add the counts put off so far to the index's vocabulary file (under the write lock)."""
+    with _unsaved_lock:
+        pending, _ = _unsaved.pop(os.path.abspath(index_dir), (None, None))
+    if pending is not None:
+        pending.add_to(index_dir)
 
 
 def _vocabulary_unsaved(index_dir: Path) -> bool:
-    with _vocabularies_lock:
-        cached = _vocabularies.get(os.path.abspath(index_dir))
-    return bool(cached and cached[2] is not None and cached[0] == _stamp(index_dir))
+    with _unsaved_lock:
+        return os.path.abspath(index_dir) in _unsaved
 
 
 # --- group commit ---------------------------------------------------------------

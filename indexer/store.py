@@ -62,7 +62,7 @@ from .analysis import syllables
 from .errors import IndexLockedError, IndexMissingError, IndexVersionError, IndexWriteError
 from .query import LONG_QUERY, ParsedQuery
 from .ranking import Matches
-from .vocabulary import Vocabulary
+from .vocabulary import IndexVocabulary
 
 __all__ = ["FORMAT_VERSION", "ArticleStore", "Filters", "LockHolder", "build_query"]
 
@@ -1041,6 +1041,7 @@ class ArticleStore:
         self._searcher = _searcher(ix, _latest_reader(ix))
         self._arrays: _View | None = None  # made by _view() for the searcher it names
         self._identity = identity  # of the meta file: another one means the index was replaced
+        self._vocabulary: IndexVocabulary | None = None  # opened by the first search
 
     # -- opening ----------------------------------------------------------
     @classmethod
@@ -1135,6 +1136,8 @@ class ArticleStore:
         return cls.open(path)
 
     def close(self) -> None:
+        if self._vocabulary is not None:
+            self._vocabulary.close()
         self._searcher.close()
         self._ix.close()
 
@@ -1144,9 +1147,13 @@ class ArticleStore:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def vocabulary(self) -> Vocabulary:
-        """The index's vocabulary (shared by every store of this index in the process)."""
-        return Vocabulary.shared(self.path)
+    def vocabulary(self) -> IndexVocabulary:
+        """The index's vocabulary, opened again when its file was replaced (a rebuild)."""
+        if self._vocabulary is None or not self._vocabulary.is_current():
+            if self._vocabulary is not None:
+                self._vocabulary.close()
+            self._vocabulary = IndexVocabulary(self.path)
+        return self._vocabulary
 
     def refresh(self) -> None:
         """See what other writers committed since this store was opened, or the index a rebuild put in its place."""

@@ -1,123 +1,73 @@
 """The index's vocabulary: how often each syllable and pyvi word occurs, and what
 a query typed without diacritics most likely meant.
 
-Counted at index time from the analyzed documents (document frequencies, kept
-in a JSON file beside the Whoosh index; deletions are not subtracted, which
-only makes the counts a little stale). Used at query time to give queries
-without diacritics the pyvi-word signal ("truong thi mai" → trương_thị_mai) and
-to suggest a reading with diacritics or a correction for a likely typo.
+Counted at index time from the analyzed documents (document frequencies; deletions
+are not subtracted, which only makes the counts a little stale) and added, batch by
+batch, to an SQLite file beside the Whoosh index, keyed by the exact form and looked
+up by the folded one. Query time reads only the rows a query asks for, so a server
+answers its first query without loading the whole vocabulary (290,000 forms at 100k
+articles). Used at query time to give queries without diacritics the pyvi-word signal
+("truong thi mai" → trương_thị_mai) and to suggest a reading with diacritics or a
+correction for a likely typo.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import sqlite3
 import threading
 from collections import Counter
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
+from typing import Iterable
 
 from .query import Forms, ParsedQuery
-from .text import fold, fold_chars
+from .text import fold_chars
 
-__all__ = ["Vocabulary", "VOCABULARY_FILE"]
+__all__ = ["IndexVocabulary", "Vocabulary", "VOCABULARY_FILE"]
 
-VOCABULARY_FILE = "vocabulary.json"
+VOCABULARY_FILE = "vocabulary.sqlite"
+LEGACY_FILE = "vocabulary.json"  # format 5 indexes written before the SQLite file
 MAX_WORD = 4
 # An accented reading is "clear" when it holds at least this share of the
 # documents of every reading with the same letters.
 CLEAR_SHARE = 0.6
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_KINDS = ("syllables", "words")
+_SCHEMA = "".join(
+    f"CREATE TABLE IF NOT EXISTS {kind} (form TEXT PRIMARY KEY, folded TEXT NOT NULL, n INTEGER NOT NULL) WITHOUT ROWID;"
+    f"CREATE INDEX IF NOT EXISTS {kind}_folded ON {kind} (folded);"
+    for kind in _KINDS
+)
+_CHUNK = 500  # keys per look-up: far below SQLite's limit on parameters
+READ_TIMEOUT = 0.5  # seconds a look-up waits for a writer's commit; then the query goes without suggestions
+WRITE_CACHE_KB = 256 * 1024  # a batch's rows stay in memory until its commit: readers wait only for that
+
+Reading = tuple[str, int, int]  # the most frequent exact form, its count, the count of all forms
 
 
-class Vocabulary:
-    """Document frequencies of exact syllables and words, with folded look-ups."""
+class _Readings:
+    """Query-time readings over two look-ups a vocabulary provides: the readings of
+    folded forms, and the count of one exact syllable."""
 
-    def __init__(self, syllables: Counter | None = None, words: Counter | None = None):
-        self.syllables: Counter = syllables or Counter()
-        self.words: Counter = words or Counter()
-        self._readings: dict[str, dict[str, tuple[str, int, int]]] | None = None
-        self._readings_lock = threading.Lock()
+    def readings(self, kind: str, keys: Iterable[str]) -> dict[str, Reading]:
+        """folded form → its reading, for the keys that have one."""
+        raise NotImplementedError
 
-    # -- counting (index time) ----------------------------------------------
-    def add_document(self, doc: dict) -> None:
-        """Count one analyzed document (the dict ``documents.to_document`` makes)."""
-        self.syllables.update(set((doc.get("title_x", "") + " " + doc.get("text_x", "")).split()))
-        self.words.update(set((doc.get("title_w", "") + " " + doc.get("text_w", "")).split()))
-        self._readings = None
-
-    def add(self, other: "Vocabulary") -> None:
-        """Add another vocabulary's counts (a batch's) to these."""
-        self.syllables.update(other.syllables)
-        self.words.update(other.words)
-        self._readings = None
-
-    def save(self, index_dir: Path) -> None:
-        """Write atomically beside the index (a reader never sees half a file)."""
-        path = Path(index_dir) / VOCABULARY_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"syllables": self.syllables, "words": self.words}, ensure_ascii=False), "utf-8")
-        os.replace(tmp, path)
-
-    @classmethod
-    def load(cls, index_dir: Path) -> "Vocabulary":
-        """The saved vocabulary, or an empty one when there is none yet."""
-        try:
-            data = json.loads((Path(index_dir) / VOCABULARY_FILE).read_text("utf-8"))
-        except (OSError, ValueError):
-            return cls()
-        return cls(Counter(data.get("syllables", {})), Counter(data.get("words", {})))
-
-    @classmethod
-    def shared(cls, index_dir: Path) -> "Vocabulary":
-        """The saved vocabulary, loaded once per process and per version of the file
-        (every open store of an index shares it)."""
-        path = Path(index_dir) / VOCABULARY_FILE
-        try:
-            st = path.stat()
-            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)  # a rebuilt index's file is another one
-        except OSError:
-            stamp = None
-        key = str(path.resolve())
-        with _shared_lock:
-            cached = _shared.get(key)
-            if cached is None or cached[0] != stamp:
-                cached = _shared[key] = (stamp, cls.load(index_dir))
-            return cached[1]
-
-    # -- readings (query time) -------------------------------------------------
-    def _reading_tables(self) -> dict[str, dict[str, tuple[str, int, int]]]:
-        """folded form → (most frequent exact form, its count, count of all forms)."""
-        with self._readings_lock:
-            if self._readings is None:
-                self._readings = self._build_readings()
-            return self._readings
-
-    def _build_readings(self) -> dict[str, dict[str, tuple[str, int, int]]]:
-        tables = {}
-        for name, counter in (("syllables", self.syllables), ("words", self.words)):
-            best: dict[str, tuple[str, int, int]] = {}
-            for exact, n in counter.items():
-                key = fold_chars(exact)  # as fold() on these lowercase forms, in C (290,000 of them at 100k)
-                form, top, total = best.get(key, (exact, 0, 0))
-                best[key] = (exact, n, total + n) if n > top else (form, top, total + n)
-            tables[name] = best
-        return tables
+    def syllable_count(self, exact: str) -> int:
+        raise NotImplementedError
 
     def word_readings(self, parsed: ParsedQuery) -> ParsedQuery:
         """For a query typed without diacritics, the indexed words its adjacent
         syllables spell, added as ranking signals (never required)."""
         if parsed.accented:
             return parsed
-        words = self._reading_tables()["words"]
-        found = []
-        for run in parsed.runs:
-            folded = [f for _, f in run]
-            for n in range(2, MAX_WORD + 1):
-                for i in range(len(folded) - n + 1):
-                    hit = words.get("_".join(folded[i : i + n]))
-                    if hit:
-                        found.append(hit[0])
+        spelled = [key for run in parsed.runs for key in _spelled_words(run)]
+        words = self.readings("words", spelled)
+        found = [words[key][0] for key in spelled if key in words]
         return replace(parsed, words=tuple(dict.fromkeys(found))) if found else parsed
 
     def suggest(self, parsed: ParsedQuery) -> str | None:
@@ -130,30 +80,30 @@ class Vocabulary:
         """
         if parsed.phrases or parsed.excluded or len(parsed.runs) != 1:
             return None
-        tables = self._reading_tables()
         terms = list(parsed.runs[0])
+        words = {} if parsed.accented else self.readings("words", _spelled_words(terms))
+        syllables = self.readings("syllables", [f for _, f in terms])
         out: list[str] = []
         i = 0
         while i < len(terms):
             step, reading = 1, None
             if not parsed.accented:
                 for n in range(min(MAX_WORD, len(terms) - i), 1, -1):
-                    hit = tables["words"].get("_".join(f for _, f in terms[i : i + n]))
+                    hit = words.get("_".join(f for _, f in terms[i : i + n]))
                     if hit and hit[1] >= CLEAR_SHARE * hit[2]:
                         step, reading = n, hit[0].replace("_", " ")
                         break
             if reading is None:
-                reading = self._syllable_reading(terms[i], parsed.accented)
+                reading = self._syllable_reading(terms[i], parsed.accented, syllables)
             out.append(reading)
             i += step
         suggestion = " ".join(out)
         typed = " ".join(e for e, _ in terms)
         return suggestion if suggestion != typed else None
 
-    def _syllable_reading(self, forms: Forms, accented: bool) -> str:
+    def _syllable_reading(self, forms: Forms, accented: bool, table: dict[str, Reading]) -> str:
         exact, folded = forms
-        table = self._reading_tables()["syllables"]
-        if self.syllables.get(exact):
+        if self.syllable_count(exact):
             if accented:
                 return exact
             hit = table.get(folded)
@@ -162,12 +112,196 @@ class Vocabulary:
         # typo — the most frequent known syllable one edit away.
         if folded in table:
             return table[folded][0]
-        scored = [table[c][1:2] + table[c][:1] for c in _edits(folded) if c in table]
+        near = self.readings("syllables", sorted(_edits(folded)))
+        scored = [(n, form) for form, n, _ in near.values()]
         return max(scored)[1] if scored else exact
 
 
-_shared: dict[str, tuple[tuple | None, Vocabulary]] = {}
-_shared_lock = threading.Lock()
+def _spelled_words(run: Iterable[Forms]) -> list[str]:
+    """The folded keys of every 2 to MAX_WORD adjacent syllables of a run, in reading order."""
+    folded = [f for _, f in run]
+    return [
+        "_".join(folded[i : i + n]) for n in range(2, MAX_WORD + 1) for i in range(len(folded) - n + 1)
+    ]
+
+
+def _best(rows: Iterable[tuple[str, str, int]]) -> dict[str, Reading]:
+    """(folded, form, count) rows → folded form → its reading; the larger count wins, then the smaller form."""
+    best: dict[str, Reading] = {}
+    for key, form, n in rows:
+        top = best.get(key)
+        if top is None:
+            best[key] = (form, n, n)
+        elif (n, top[0]) > (top[1], form):
+            best[key] = (form, n, top[2] + n)
+        else:
+            best[key] = (top[0], top[1], top[2] + n)
+    return best
+
+
+class Vocabulary(_Readings):
+    """Document frequencies of exact syllables and words, counted in memory: a batch's
+    at index time (added to the index's file with ``add_to``), or the whole file's (``load``)."""
+
+    def __init__(self, syllables: Counter | None = None, words: Counter | None = None):
+        self.syllables: Counter = syllables or Counter()
+        self.words: Counter = words or Counter()
+
+    def add_document(self, doc: dict) -> None:
+        """Count one analyzed document (the dict ``documents.to_document`` makes)."""
+        self.syllables.update(set((doc.get("title_x", "") + " " + doc.get("text_x", "")).split()))
+        self.words.update(set((doc.get("title_w", "") + " " + doc.get("text_w", "")).split()))
+
+    def add(self, other: "Vocabulary") -> None:
+        """Add another vocabulary's counts (a batch's) to these."""
+        self.syllables.update(other.syllables)
+        self.words.update(other.words)
+
+    def add_to(self, index_dir: Path) -> None:
+        """Add these counts to the index's vocabulary file, in one transaction (the caller
+        holds the index's write lock). A legacy JSON vocabulary is carried over first."""
+        path = Path(index_dir) / VOCABULARY_FILE
+        legacy = Path(index_dir) / LEGACY_FILE
+        try:
+            if not path.exists() and legacy.exists():
+                _write_new(path, _legacy_counts(legacy) or Vocabulary())
+            db = sqlite3.connect(path, timeout=30)
+            try:
+                db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KB}")
+                with db:
+                    db.executescript(_SCHEMA)
+                    _upsert(db, self)
+            finally:
+                db.close()
+        except sqlite3.Error as e:  # a full disk, a read-only directory: as any other file write
+            raise OSError(errno.EIO, str(e), str(path)) from e
+        legacy.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, index_dir: Path) -> "Vocabulary":
+        """All the counts of the index's vocabulary file (empty when there is none yet)."""
+        counts = cls()
+        db = _open_readonly(Path(index_dir))
+        if db is None:
+            return counts
+        try:
+            for kind in _KINDS:
+                getattr(counts, kind).update(dict(db.execute(f"SELECT form, n FROM {kind}")))
+        finally:
+            db.close()
+        return counts
+
+    def readings(self, kind: str, keys: Iterable[str]) -> dict[str, Reading]:
+        wanted = set(keys)
+        counter = getattr(self, kind)
+        rows = ((fold_chars(form), form, n) for form, n in counter.items() if n)
+        return _best(row for row in rows if row[0] in wanted)
+
+    def syllable_count(self, exact: str) -> int:
+        return self.syllables.get(exact, 0)
+
+
+class IndexVocabulary(_Readings):
+    """An index's vocabulary file, read row by row at query time (safe across threads).
+
+    It reads the file it opened: ``is_current`` tells when the index's file is another
+    one (a rebuild swapped it in), and ``close`` lets it go."""
+
+    def __init__(self, index_dir: Path):
+        self._path = Path(index_dir)
+        self._lock = threading.Lock()
+        self._stamp = _stamp(self._path)
+        self._db = _open_readonly(self._path)
+
+    def is_current(self) -> bool:
+        return _stamp(self._path) == self._stamp
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def readings(self, kind: str, keys: Iterable[str]) -> dict[str, Reading]:
+        keys = list(dict.fromkeys(keys))
+        rows: list[tuple[str, str, int]] = []
+        with self._lock, _quietly():
+            for at in range(0, len(keys) if self._db else 0, _CHUNK):
+                chunk = keys[at : at + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows += self._db.execute(f"SELECT folded, form, n FROM {kind} WHERE folded IN ({marks})", chunk)
+        return _best(rows)
+
+    def syllable_count(self, exact: str) -> int:
+        row = None
+        with self._lock, _quietly():
+            if self._db is not None:
+                row = self._db.execute("SELECT n FROM syllables WHERE form = ?", (exact,)).fetchone()
+        return row[0] if row else 0
+
+
+def _quietly():
+    """A damaged or busy vocabulary file costs the query its suggestions, never its results."""
+    return suppress(sqlite3.Error)
+
+
+def _stamp(index_dir: Path) -> tuple | None:
+    """Which vocabulary file the index has: the SQLite file changes in place, a legacy one only by being replaced."""
+    for name in (VOCABULARY_FILE, LEGACY_FILE):
+        try:
+            st = os.stat(index_dir / name)
+        except OSError:
+            continue
+        return (name, st.st_dev, st.st_ino) + ((st.st_mtime_ns,) if name == LEGACY_FILE else ())
+    return None
+
+
+def _open_readonly(index_dir: Path) -> sqlite3.Connection | None:
+    """A read-only connection to the index's vocabulary; a legacy JSON one copied into memory; None when there is none."""
+    path = index_dir / VOCABULARY_FILE
+    if path.exists():
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        with _quietly():
+            return sqlite3.connect(uri, uri=True, timeout=READ_TIMEOUT, check_same_thread=False)
+        return None
+    legacy = _legacy_counts(index_dir / LEGACY_FILE)
+    if legacy is None:
+        return None
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    db.executescript(_SCHEMA)
+    _upsert(db, legacy)
+    return db
+
+
+def _legacy_counts(path: Path) -> Vocabulary | None:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        return Vocabulary(Counter(data.get("syllables", {})), Counter(data.get("words", {})))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _write_new(path: Path, counts: Vocabulary) -> None:
+    """A complete vocabulary file written beside ``path`` and moved into place."""
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    try:
+        with db:
+            db.executescript(_SCHEMA)
+            _upsert(db, counts)
+    finally:
+        db.close()
+    os.replace(tmp, path)
+
+
+def _upsert(db: sqlite3.Connection, counts: Vocabulary) -> None:
+    for kind in _KINDS:
+        db.executemany(
+            f"INSERT INTO {kind} (form, folded, n) VALUES (?, ?, ?) "
+            "ON CONFLICT (form) DO UPDATE SET n = n + excluded.n",
+            ((form, fold_chars(form), n) for form, n in getattr(counts, kind).items()),
+        )
 
 
 def _edits(word: str) -> set[str]:

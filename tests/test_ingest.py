@@ -154,14 +154,14 @@ def test_the_vocabulary_is_saved_after_the_commit_under_its_lock(tmp_path, monke
     src, ix = tmp_path / "src", tmp_path / "ix"
     src.mkdir()
     write_jsonl(src / "a.jsonl", [art(1), art(2)])
-    real_save, seen = Vocabulary.save, []
+    real_add_to, seen = Vocabulary.add_to, []
 
-    def save(self, index_dir):
+    def add_to(self, index_dir):
         with ArticleStore.open(index_dir) as store:
             seen.append((len(store), store.lock_holder().pid))
-        real_save(self, index_dir)
+        real_add_to(self, index_dir)
 
-    monkeypatch.setattr(Vocabulary, "save", save)
+    monkeypatch.setattr(Vocabulary, "add_to", add_to)
     index_paths(ix, [src], workers=1)
     assert seen == [(2, os.getpid())]
     with ArticleStore.open(ix) as store:

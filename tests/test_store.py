@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,6 +24,7 @@ from indexer.ingest import index_paths
 from indexer.query import parse_query
 from indexer.search import search
 from indexer.store import RECENCY_BOOST, ArticleStore, recency_factor
+from indexer.vocabulary import Vocabulary
 
 
 @pytest.mark.parametrize(
@@ -246,10 +248,13 @@ def test_create_makes_an_index_in_a_new_or_empty_directory_only(tmp_path, ix):
 
 
 def test_a_rebuild_takes_the_place_of_the_old_index_and_an_open_store_sees_it(tmp_path, ix):
+    Vocabulary(syllables=Counter({"vàng": 2})).add_to(ix)
     with ArticleStore.open(ix) as reader:
         assert len(reader) == 2
+        assert reader.vocabulary().syllable_count("vàng") == 2
         with ArticleStore.rebuild(ix) as new:
             put(new, article("g1", RICE))
+            Vocabulary(syllables=Counter({"gạo": 1})).add_to(new.path)
             assert new.path == tmp_path / f".ix.rebuild-{os.getpid()}"
             reader.refresh()
             assert len(reader) == 2  # nothing changes before the swap
@@ -259,6 +264,7 @@ def test_a_rebuild_takes_the_place_of_the_old_index_and_an_open_store_sees_it(tm
         assert sorted(reader.fingerprints()) == ["g1"]
         assert [h.id for h in search(reader, "lúa gạo").hits] == ["g1"]
         assert search(reader, "vàng").total == 0
+        assert [reader.vocabulary().syllable_count(s) for s in ("vàng", "gạo")] == [0, 1]  # the new index's
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ix"]
 
 

@@ -1,11 +1,13 @@
 """Vocabulary: accented readings of queries typed without diacritics, typo fixes."""
 
+import json
+import os
 from collections import Counter
 
 import pytest
 
 from indexer.query import parse_query
-from indexer.vocabulary import Vocabulary, _edits
+from indexer.vocabulary import LEGACY_FILE, VOCABULARY_FILE, IndexVocabulary, Vocabulary, _edits
 
 VOCAB = Vocabulary(
     syllables=Counter(
@@ -35,44 +37,93 @@ VOCAB = Vocabulary(
         ('"gia vang"', None),  # phrases and exclusions are left as typed
     ],
 )
-def test_suggest(query, expected):
-    assert VOCAB.suggest(parse_query(query)) == expected
+def test_suggest(query, expected, vocabularies):
+    # The counts in memory and the index's file read row by row answer alike.
+    assert [v.suggest(parse_query(query)) for v in vocabularies] == [expected, expected]
 
 
-def test_unaccented_queries_get_word_signals():
-    assert VOCAB.word_readings(parse_query("truong thi mai")).words == ("trương_thị_mai",)
-    assert VOCAB.word_readings(parse_query("gia vang ha noi")).words == ("giá_vàng", "hà_nội")
-    # Accented queries keep their own candidates.
-    assert VOCAB.word_readings(parse_query("giá vàng")).words == ("giá_vàng",)
+def test_unaccented_queries_get_word_signals(vocabularies):
+    for v in vocabularies:
+        assert v.word_readings(parse_query("truong thi mai")).words == ("trương_thị_mai",)
+        assert v.word_readings(parse_query("gia vang ha noi")).words == ("giá_vàng", "hà_nội")
+        # Accented queries keep their own candidates.
+        assert v.word_readings(parse_query("giá vàng")).words == ("giá_vàng",)
 
 
-def test_counts_documents_and_round_trips(tmp_path):
+@pytest.fixture(scope="module")
+def vocabularies(tmp_path_factory):
+    index_dir = tmp_path_factory.mktemp("vocabulary")
+    VOCAB.add_to(index_dir)
+    return VOCAB, IndexVocabulary(index_dir)
+
+
+def test_readings_break_ties_by_the_smaller_form(tmp_path):
+    v = Vocabulary(syllables=Counter({"mại": 3, "mài": 3, "mai": 2}))
+    v.add_to(tmp_path)
+    expected = {"mai": ("mài", 3, 8)}
+    assert v.readings("syllables", ["mai", "xyz"]) == IndexVocabulary(tmp_path).readings("syllables", ["mai", "xyz"]) == expected
+
+
+def test_counts_documents_and_adds_them_to_the_file(tmp_path):
     v = Vocabulary()
     v.add_document({"title_x": "giá vàng", "text_x": "giá vàng giá", "title_w": "giá_vàng", "text_w": "giá_vàng"})
     v.add_document({"title_x": "vàng", "text_x": "", "title_w": "", "text_w": ""})
     assert v.syllables == Counter({"giá": 1, "vàng": 2})
     assert v.words == Counter({"giá_vàng": 1})
-    v.save(tmp_path)
+    v.add_to(tmp_path)
     loaded = Vocabulary.load(tmp_path)
     assert (loaded.syllables, loaded.words) == (v.syllables, v.words)
     assert Vocabulary.load(tmp_path / "missing").syllables == Counter()
-    loaded.add(v)
+    v.add_to(tmp_path)  # a second batch's counts add up
+    loaded = Vocabulary.load(tmp_path)
     assert loaded.syllables == Counter({"giá": 2, "vàng": 4}) and loaded.words == Counter({"giá_vàng": 2})
 
 
-def test_the_shared_vocabulary_is_reloaded_when_its_file_is_replaced(tmp_path):
-    import os
+def test_an_open_vocabulary_sees_added_counts_and_knows_when_its_file_was_replaced(tmp_path):
+    index_dir = tmp_path / "ix"
+    index_dir.mkdir()
+    v = IndexVocabulary(index_dir)
+    assert v.syllable_count("vàng") == 0 and v.is_current()  # no file yet
+    Vocabulary(syllables=Counter({"vàng": 1})).add_to(index_dir)
+    assert not v.is_current()
+    v = IndexVocabulary(index_dir)
+    assert v.syllable_count("vàng") == 1
+    Vocabulary(syllables=Counter({"vàng": 2})).add_to(index_dir)  # in place: the open file sees it
+    assert v.is_current() and v.syllable_count("vàng") == 3
+    rebuilt = tmp_path / "rebuilt"
+    rebuilt.mkdir()
+    Vocabulary(syllables=Counter({"gạo": 1})).add_to(rebuilt)
+    os.replace(rebuilt / VOCABULARY_FILE, index_dir / VOCABULARY_FILE)  # as a rebuild swaps its index in
+    assert not v.is_current() and v.syllable_count("gạo") == 0
+    v.close()
+    assert v.syllable_count("vàng") == 0  # closed: no suggestions, no error
+    assert [IndexVocabulary(index_dir).syllable_count(s) for s in ("vàng", "gạo")] == [0, 1]
 
-    v = Vocabulary()
-    v.add_document({"title_x": "vàng", "text_x": ""})
-    v.save(tmp_path)
-    assert Vocabulary.shared(tmp_path).syllables == Counter({"vàng": 1})
-    before = os.stat(tmp_path / "vocabulary.json")
-    v = Vocabulary()
-    v.add_document({"title_x": "gạo", "text_x": ""})
-    v.save(tmp_path)  # as a rebuilt index's: another file, the same size, even the same time
-    os.utime(tmp_path / "vocabulary.json", ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert Vocabulary.shared(tmp_path).syllables == Counter({"gạo": 1})
+
+def test_a_legacy_json_vocabulary_is_read_then_carried_over_by_the_next_batch(tmp_path):
+    legacy = {"syllables": {"trương": 5, "thị": 7, "mai": 6}, "words": {"trương_thị_mai": 5}}
+    (tmp_path / LEGACY_FILE).write_text(json.dumps(legacy, ensure_ascii=False), "utf-8")
+    assert IndexVocabulary(tmp_path).suggest(parse_query("truong thi mai")) == "trương thị mai"
+    Vocabulary(syllables=Counter({"mai": 1})).add_to(tmp_path)
+    assert not (tmp_path / LEGACY_FILE).exists()
+    loaded = Vocabulary.load(tmp_path)
+    assert loaded.syllables == Counter({"trương": 5, "thị": 7, "mai": 7})
+    assert loaded.words == Counter({"trương_thị_mai": 5})
+
+
+def test_a_file_that_cannot_be_written_is_an_os_error_naming_it(tmp_path):
+    (tmp_path / VOCABULARY_FILE).mkdir()  # not a file SQLite can open
+    with pytest.raises(OSError) as failed:
+        Vocabulary(syllables=Counter({"gạo": 1})).add_to(tmp_path)
+    assert failed.value.filename == str(tmp_path / VOCABULARY_FILE)
+    assert failed.value.strerror == "unable to open database file"
+
+
+def test_a_damaged_file_costs_suggestions_not_the_query(tmp_path):
+    (tmp_path / VOCABULARY_FILE).write_bytes(b"not a database" * 100)
+    v = IndexVocabulary(tmp_path)
+    assert v.suggest(parse_query("truong thi mai")) is None
+    assert v.word_readings(parse_query("truong thi mai")).words == ()
 
 
 def test_edits():
