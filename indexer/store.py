@@ -590,9 +590,68 @@ def _strings(creader, size: int) -> list[bytes]:
     return [creader[n] for n in range(size)]
 
 
-def _codes(values: list[bytes], names: dict[bytes, int]) -> np.ndarray:
-    """Each value's number in ``names`` (which grows with new values)."""
-    return np.array([names.setdefault(v, len(names)) for v in values], np.int32)
+WIDE_COLUMN_BYTES = 64 << 20  # a segment's bytes column padded to its widest value, at most
+
+
+def _column_file(reader: SegmentReader, field: str):
+    """(file, offset, length) of a segment's column, opened once as Whoosh opens it, without
+    making Whoosh's reader (which derives a bytes column's offsets in a Python loop); None when
+    the segment has no such column (every value the default)."""
+    perdoc = reader._perdoc
+    if not perdoc.has_column(field):
+        return None
+    if field not in perdoc._colfiles:
+        perdoc._colfiles[field] = perdoc._get_column_file(field)
+    return perdoc._colfiles[field]
+
+
+def _byte_strings(reader: SegmentReader, field: str, size: int) -> np.ndarray:
+    """Every value of a segment's bytes column as numpy fixed-width bytes, read in one go."""
+    try:
+        found = _column_file(reader, field)
+    except AttributeError:  # other Whoosh internals: value by value
+        return np.array(_strings(reader.column_reader(field, translate=False), size), "S")
+    if found is None:
+        return np.zeros(size, "S1")  # b"" throughout, the default of a bytes column
+    colfile, base, length = found
+    return _var_bytes(colfile, base, length, size)
+
+
+def _var_bytes(colfile, base: int, length: int, size: int, wide_bytes: int = WIDE_COLUMN_BYTES) -> np.ndarray:
+    """A Whoosh 2.7 VarBytesColumn: the values, then their lengths (a big-endian array), maybe
+    their offsets, then the typecodes: the lengths' last, or the lengths', the offsets' and "X"."""
+    end = base + length - 1
+    code = chr(colfile.get_byte(end))
+    if code == "X":
+        code = chr(colfile.get_byte(end - 2))
+        end -= 2 + size * struct.calcsize(chr(colfile.get_byte(end - 1)))
+    itemsize = struct.calcsize(code)
+    lengths = np.frombuffer(colfile.get(end - size * itemsize, size * itemsize), ">" + code).astype(np.int64)
+    width = int(lengths.max()) if size else 0
+    if not width:
+        return np.zeros(size, "S1")
+    raw = colfile.get(base, int(lengths.sum()))
+    starts = np.cumsum(lengths) - lengths
+    if size * width > wide_bytes:  # one very long value would make every row as wide
+        values = np.empty(size, object)
+        values[:] = [raw[a : a + n] for a, n in zip(starts.tolist(), lengths.tolist())]
+        return values
+    data = np.frombuffer(raw, np.uint8)
+    columns_at = np.arange(width)
+    inside = columns_at < lengths[:, None]
+    padded = np.zeros((size, width), np.uint8)
+    padded[inside] = data[(starts[:, None] + columns_at)[inside]]
+    return padded.view(f"S{width}").reshape(size)
+
+
+def _factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's number, b"" first (0) and the others in order of first appearance; and the values so numbered."""
+    values = np.concatenate([np.array([b""], values.dtype), values])
+    unique, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    number = np.empty(len(unique), np.int32)
+    number[order] = np.arange(len(unique), dtype=np.int32)
+    return number[inverse.reshape(-1)[1:]], unique[order]
 
 
 # Term entries a segment keeps once looked up (Whoosh probes its on-disk hash table each time).
@@ -610,7 +669,7 @@ class _Segment:
             self.live[sorted(reader.deleted_docs_set)] = False
         raw = functools.partial(reader.column_reader, translate=False)
         self.day = _numbers(raw("day"), size, np.int64)
-        self.source, self.category, self.dup = (_strings(raw(f), size) for f in COLUMNS[1:])
+        self.source, self.category, self.dup = (_byte_strings(reader, f, size) for f in COLUMNS[1:])
         self._lengths: dict[str, np.ndarray] = {}
         self._infos: dict[tuple[str, bytes], object] = {}
 
@@ -805,23 +864,23 @@ class _View:
         self.recency = np.array([recency_factor(int(d), newest) for d in days])[at.reshape(-1)]
         self.facets: dict[str, tuple[np.ndarray, list]] = {}
         for name in ("source", "category"):
-            names: dict[bytes, int] = {b"": 0}
-            codes = joined([_codes(getattr(s, name), names) for s in self.segments], np.int32)
-            self.facets[name] = (codes, [v.decode("utf-8") for v in names])
+            codes, names = _factorized(joined([getattr(s, name) for s in self.segments], "S1"))
+            self.facets[name] = (codes, [v.decode("utf-8") for v in names.tolist()])
         years, at = np.unique(self.day // 10000, return_inverse=True)
         self.facets["year"] = (at.reshape(-1).astype(np.int32), years.tolist())
         self._groups()
         self._lengths: dict[str, np.ndarray] = {}
 
     def _groups(self) -> None:
-        """Number the groups of near duplicates with more than one live article; -1 for the rest."""
-        dups = [d for s in self.segments for d in s.dup]
-        counted = Counter(d for d, alive in zip(dups, self.live.tolist()) if alive and d)
-        shared = {d: i for i, d in enumerate(d for d, n in counted.items() if n > 1)}
-        self.groups = np.full(self.size, -1, np.int32)
-        for n, d in enumerate(dups):
-            if d in shared:
-                self.groups[n] = shared[d]
+        """Number the groups of near duplicates with more than one live article, in order of
+        their first live article; -1 for the rest."""
+        codes, names = _factorized(np.concatenate([np.zeros(0, "S1"), *(s.dup for s in self.segments)]))
+        counted = np.flatnonzero(self.live & (codes > 0))  # b"", no group, is 0
+        seen, first = np.unique(codes[counted], return_index=True)
+        shared = np.bincount(codes[counted], minlength=len(names))[seen] > 1
+        number = np.full(len(names), -1, np.int32)
+        number[seen[shared][np.argsort(first[shared], kind="stable")]] = np.arange(int(shared.sum()), dtype=np.int32)
+        self.groups = number[codes]
 
     def lengths(self, field: str) -> np.ndarray:
         if field not in self._lengths:
@@ -1029,7 +1088,10 @@ def _hold_files(reader: SegmentReader) -> None:
     for field in SCORED_FIELDS:
         reader.doc_field_length(0, field)
     for field in COLUMNS:
-        reader.column_reader(field)
+        try:
+            _column_file(reader, field)
+        except AttributeError:  # other Whoosh internals
+            reader.column_reader(field)
 
 
 class ArticleStore:

@@ -578,3 +578,28 @@ def test_a_posting_of_many_positions_reads_alike_both_ways_and_survives_a_merge(
     with ArticleStore.open(d) as store:
         assert store.segment_count() == 1
         assert sorted(h.id for h in search(store, '"vàng tăng"').hits) == before
+
+
+@pytest.mark.parametrize("cutoff", [2**15, 2], ids=["offsets derived", "offsets stored"])
+def test_bytes_columns_read_in_one_go_as_whoosh_reads_them(tmp_path, cutoff):
+    from whoosh.columns import VarBytesColumn
+    from whoosh.filedb.filestore import FileStorage
+
+    values = [b"vietnews", b"", "Thời sự".encode(), b"vietnews", b"x" * 300]
+    storage = FileStorage(str(tmp_path))
+    column = VarBytesColumn(write_offsets_cutoff=cutoff)
+    with storage.create_file("c") as f:
+        writer = column.writer(f)
+        for n, v in enumerate(values):
+            if v:  # Whoosh fills the skipped documents with b""
+                writer.add(n, v)
+        writer.finish(len(values))
+    size = storage.file_length("c")
+    with storage.open_file("c") as f:
+        assert list(column.reader(f, 0, size, len(values))) == values
+    for wide in (1 << 20, 0):  # padded to the widest value, or (past the bound) value by value
+        with storage.open_file("c") as f:
+            read = store_module._var_bytes(f, 0, size, len(values), wide_bytes=wide)
+        assert read.tolist() == values
+        codes, names = store_module._factorized(read)
+        assert (codes.tolist(), names.tolist()) == ([1, 0, 2, 1, 3], [b"", b"vietnews", "Thời sự".encode(), b"x" * 300])
