@@ -6,12 +6,14 @@ Each checkout's ``indexer`` package is imported in turn (under that name, so the
 pickled codec resolves to its own classes) and opens INDEX (or the second checkout
 INDEX2: one checkout's search over two indexes). After the warm-up queries, every query
 of QUERIES_JSON (``bench/out/queries-<size>.json``, written by ``bench/speed.py``) runs in
-both, the order alternating, ROUNDS times (default 2). Prints each side's p50/p95/mean and
-the median of the per-query ratios, new over old, overall and per query kind.
+both, the order alternating, ROUNDS times (default 2). Prints each side's p50/p95/mean, how
+many queries got the same result page from both (first round), and the median of the
+per-query ratios, new over old, overall and per query kind.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 import sys
@@ -48,6 +50,7 @@ def main(argv: list[str]) -> None:
             search_module.search(store, q["text"], limit=10)
         sides.append((search_module.search, store))
     ms: list[list[float]] = [[], []]
+    pages: list[list[str]] = [[], []]  # each side's result pages of the first round, times left out
     kinds = []
     for r in range(rounds):
         for i, q in enumerate(spec["queries"]):
@@ -55,14 +58,18 @@ def main(argv: list[str]) -> None:
             for k in (0, 1) if (i + r) % 2 == 0 else (1, 0):
                 search, store = sides[k]
                 started = time.perf_counter()
-                search(store, q["text"], limit=10)
+                page = search(store, q["text"], limit=10)
                 took[k] = (time.perf_counter() - started) * 1000
+                if r == 0:
+                    pages[k].append(repr(dataclasses.replace(page, took_ms=0)))
             ms[0].append(took[0])
             ms[1].append(took[1])
             kinds.append(q["kind"])
     for k in (0, 1):
         print(f"{names[k]:<12} p50 {statistics.median(ms[k]):5.1f}  p95 {percentile(ms[k], 0.95):5.1f}  "
               f"mean {statistics.fmean(ms[k]):5.1f} ms")
+    same = sum(a == b for a, b in zip(*pages))
+    print(f"the same result page (hits, scores, snippets, facets, suggestion): {same}/{len(pages[0])} queries")
     ratios = [new / old for old, new in zip(*ms)]
     print(f"per-query ratio {names[1]}/{names[0]}: median {statistics.median(ratios):.3f}")
     for kind in dict.fromkeys(kinds):
