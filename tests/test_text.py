@@ -2,6 +2,7 @@ import unicodedata
 
 import pytest
 
+import indexer.text as text_module
 from indexer.text import clean, fold, fold_chars, fold_text, has_diacritics, index_form
 
 
@@ -71,3 +72,15 @@ def test_has_diacritics(text, expected):
 )
 def test_fold_chars_folds_as_fold_text(text):
     assert fold_chars(text) == fold_text(text)
+    long = " ".join([text] * 20)  # an article's length: looked up in an array
+    assert len(long) >= text_module._ARRAY_FOLD_MIN and fold_chars(long) == fold_text(long)
+
+
+def test_fold_chars_of_long_text_agrees_with_each_character_folded():
+    covered = "".join(chr(c) for c in range(text_module._ARRAY_FOLD_CHARS) if not 0xD800 <= c < 0xE000)
+    expected = "".join(fold_text(c) for c in covered)
+    assert fold_chars(covered) == expected  # combining marks (folded to nothing) take the slow way
+    plain = "".join(c for c in covered if len(fold_text(c)) == 1)
+    assert fold_chars(plain) == "".join(fold_text(c) for c in plain)
+    beyond = "Giá vàng ★ tăng 漢字 😀 " * 20  # characters past the array
+    assert fold_chars(beyond) == fold_text(beyond)
