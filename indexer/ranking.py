@@ -39,8 +39,17 @@ class Matches:
 
 def bm25(tf: np.ndarray, lengths: np.ndarray, idf: float, avg_length: float, boost: float = 1.0) -> np.ndarray:
     """Whoosh's BM25F score of one term in one field, for each posting (``lengths`` is the field's)."""
-    norm = K1 * ((1 - B) + B * lengths / avg_length)
-    return idf * ((tf * (K1 + 1)) / (tf + norm)) * boost
+    return bm25_normed(tf, length_norms(lengths, avg_length), idf, boost)
+
+
+def length_norms(lengths: np.ndarray, avg_length: float) -> np.ndarray:
+    """BM25's length normalisation of each document's field length (worked out once per field)."""
+    return K1 * ((1 - B) + B * lengths / avg_length)
+
+
+def bm25_normed(tf: np.ndarray, norms: np.ndarray, idf: float, boost: float = 1.0) -> np.ndarray:
+    """``bm25`` with the postings' ``length_norms`` already worked out: the same numbers, bit for bit."""
+    return idf * ((tf * (K1 + 1)) / (tf + norms)) * boost
 
 
 def idf(doc_frequency: int, doc_count: int) -> float:

@@ -870,6 +870,7 @@ class _View:
         self.facets["year"] = (at.reshape(-1).astype(np.int32), years.tolist())
         self._groups()
         self._lengths: dict[str, np.ndarray] = {}
+        self._norms: dict[str, np.ndarray] = {}
 
     def _groups(self) -> None:
         """Number the groups of near duplicates with more than one live article, in order of
@@ -886,6 +887,13 @@ class _View:
         if field not in self._lengths:
             self._lengths[field] = np.concatenate([s.lengths(field) for s in self.segments])
         return self._lengths[field]
+
+    def length_norms(self, field: str) -> np.ndarray:
+        """BM25's normalisation of every document's length of ``field`` (the average is the index's)."""
+        if field not in self._norms:
+            avg = self.searcher.reader().field_length(field) / (self.size or 1) or 1
+            self._norms[field] = ranking.length_norms(self.lengths(field), avg)
+        return self._norms[field]
 
     def _postings(self, field: str, text: str) -> _Postings:
         term = self.searcher.schema[field].to_bytes(text)
@@ -913,10 +921,8 @@ class _View:
         if not len(docs):
             return Matches.none()
         term = self.searcher.schema[field].to_bytes(text)
-        reader = self.searcher.reader()
         idf = ranking.idf(sum(i.doc_frequency() for s in self.segments if (i := s.info(field, term))), self.size)
-        avg = reader.field_length(field) / (self.size or 1) or 1
-        return Matches(docs, ranking.bm25(tf, self.lengths(field)[docs], idf, avg, boost))
+        return Matches(docs, ranking.bm25_normed(tf, self.length_norms(field)[docs], idf, boost))
 
     def phrase(self, q: Q.Phrase, within: np.ndarray | None = None) -> Matches:
         """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does).

@@ -29,6 +29,16 @@ def test_bm25_is_whooshs_formula():
     assert got.tolist() == pytest.approx(expected)
 
 
+def test_length_norms_worked_out_for_every_document_give_the_same_bits():
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(1, 2000, 1000).astype(np.float64)
+    docs = np.sort(rng.choice(1000, 300, replace=False))
+    tf = rng.integers(1, 9, 300).astype(np.float64)
+    avg = float(lengths.mean())
+    per_posting = ranking.bm25(tf, lengths[docs], 1.7, avg, 0.5)
+    assert np.array_equal(ranking.bm25_normed(tf, ranking.length_norms(lengths, avg)[docs], 1.7, 0.5), per_posting)
+
+
 def test_idf_is_whooshs():
     assert ranking.idf(9, 1000) == pytest.approx(math.log(1000 / 10) + 1)
 
