@@ -93,7 +93,7 @@ def fold_chars(text: str) -> str:
     # translate's call per character. Text with a character the array does not cover, or
     # one that folds to other than one character (a combining mark), goes the slow way.
     table = _fold_array()
-    codes = np.frombuffer(text.encode("utf-32-le"), np.uint32)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)  # a lone surrogate: past the array
     if codes.max() >= len(table):
         return text.translate(_FOLD_TABLE)
     folded = table[codes]

@@ -84,3 +84,5 @@ def test_fold_chars_of_long_text_agrees_with_each_character_folded():
     assert fold_chars(plain) == "".join(fold_text(c) for c in plain)
     beyond = "Giá vàng ★ tăng 漢字 😀 " * 20  # characters past the array
     assert fold_chars(beyond) == fold_text(beyond)
+    broken = "Giá vàng \ud83d tăng " * 20  # a lone surrogate, as a broken JSON escape leaves one
+    assert fold_chars(broken) == broken.translate(text_module._FOLD_TABLE)
