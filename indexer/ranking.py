@@ -37,19 +37,16 @@ class Matches:
         return Matches(self.docs[keep], self.scores[keep])
 
 
-def bm25(tf: np.ndarray, lengths: np.ndarray, idf: float, avg_length: float, boost: float = 1.0) -> np.ndarray:
-    """Whoosh's BM25F score of one term in one field, for each posting (``lengths`` is the field's)."""
-    return bm25_normed(tf, length_norms(lengths, avg_length), idf, boost)
+def bm25(tf: np.ndarray, norms: np.ndarray, idf: float, boost: float = 1.0) -> np.ndarray:
+    """Whoosh's BM25F score of one term in one field, for each posting (``norms``: the
+    ``length_norms`` of the postings' documents)."""
+    return idf * ((tf * (K1 + 1)) / (tf + norms)) * boost
 
 
 def length_norms(lengths: np.ndarray, avg_length: float) -> np.ndarray:
-    """BM25's length normalisation of each document's field length (worked out once per field)."""
+    """BM25's normalisation of each document's field length (worked out once per field: each
+    value is the same, bit for bit, however many documents are worked out together)."""
     return K1 * ((1 - B) + B * lengths / avg_length)
-
-
-def bm25_normed(tf: np.ndarray, norms: np.ndarray, idf: float, boost: float = 1.0) -> np.ndarray:
-    """``bm25`` with the postings' ``length_norms`` already worked out: the same numbers, bit for bit."""
-    return idf * ((tf * (K1 + 1)) / (tf + norms)) * boost
 
 
 def idf(doc_frequency: int, doc_count: int) -> float:

@@ -922,7 +922,7 @@ class _View:
             return Matches.none()
         term = self.searcher.schema[field].to_bytes(text)
         idf = ranking.idf(sum(i.doc_frequency() for s in self.segments if (i := s.info(field, term))), self.size)
-        return Matches(docs, ranking.bm25_normed(tf, self.length_norms(field)[docs], idf, boost))
+        return Matches(docs, ranking.bm25(tf, self.length_norms(field)[docs], idf, boost))
 
     def phrase(self, q: Q.Phrase, within: np.ndarray | None = None) -> Matches:
         """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does).
