@@ -438,7 +438,7 @@ def test_commit_then_runs_after_the_commit_under_the_lock(ix):
             seen.append((sorted(other.fingerprints()), other.lock_holder().pid))
 
     def full_disk():
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(ix / "vocabulary.json"))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(ix / "vocabulary.sqlite"))
 
     with ArticleStore.open(ix) as store:
         writer = store.writer()
