@@ -49,16 +49,101 @@ WRITE_CACHE_KB = 256 * 1024  # a batch's rows stay in memory until its commit: r
 Reading = tuple[str, int, int]  # the most frequent exact form, its count, the count of all forms
 
 
-class _Readings:
-    """Query-time readings over two look-ups a vocabulary provides: the readings of
-    folded forms, and the count of one exact syllable."""
+def _spelled_words(run: Iterable[Forms]) -> list[str]:
+    """The folded keys of every 2 to MAX_WORD adjacent syllables of a run, in reading order."""
+    folded = [f for _, f in run]
+    return [
+        "_".join(folded[i : i + n]) for n in range(2, MAX_WORD + 1) for i in range(len(folded) - n + 1)
+    ]
 
-    def readings(self, kind: str, keys: Iterable[str]) -> dict[str, Reading]:
-        """folded form → its reading, for the keys that have one."""
-        raise NotImplementedError
 
-    def syllable_count(self, exact: str) -> int:
-        raise NotImplementedError
+def _best(rows: Iterable[tuple[str, str, int]]) -> dict[str, Reading]:
+    """(folded, form, count) rows → folded form → its reading; the larger count wins, then the smaller form."""
+    best: dict[str, Reading] = {}
+    for key, form, n in rows:
+        top = best.get(key)
+        if top is None:
+            best[key] = (form, n, n)
+        elif (n, top[0]) > (top[1], form):
+            best[key] = (form, n, top[2] + n)
+        else:
+            best[key] = (top[0], top[1], top[2] + n)
+    return best
+
+
+class Vocabulary:
+    """Document frequencies of exact syllables and words, counted in memory: a batch's
+    at index time (added to the index's file with ``add_to``), or the whole file's (``load``)."""
+
+    def __init__(self, syllables: Counter | None = None, words: Counter | None = None):
+        self.syllables: Counter = syllables or Counter()
+        self.words: Counter = words or Counter()
+
+    def add_document(self, doc: dict) -> None:
+        """Count one analyzed document (the dict ``documents.to_document`` makes)."""
+        self.syllables.update(set((doc.get("title_x", "") + " " + doc.get("text_x", "")).split()))
+        self.words.update(set((doc.get("title_w", "") + " " + doc.get("text_w", "")).split()))
+
+    def add(self, other: "Vocabulary") -> None:
+        """Add another vocabulary's counts (a batch's) to these."""
+        self.syllables.update(other.syllables)
+        self.words.update(other.words)
+
+    def add_to(self, index_dir: Path) -> None:
+        """Add these counts to the index's vocabulary file, in one transaction (the caller
+        holds the index's write lock). A legacy JSON vocabulary is carried over first."""
+        path = Path(index_dir) / VOCABULARY_FILE
+        legacy = Path(index_dir) / LEGACY_FILE
+        try:
+            if not path.exists() and legacy.exists():
+                _write_new(path, _legacy_counts(legacy) or Vocabulary())
+            db = sqlite3.connect(path, timeout=30)
+            try:
+                db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KB}")
+                with db:
+                    db.executescript(_SCHEMA)
+                    _upsert(db, self)
+            finally:
+                db.close()
+        except sqlite3.Error as e:  # a full disk, a read-only directory: as any other file write
+            raise OSError(errno.EIO, str(e), str(path)) from e
+        legacy.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, index_dir: Path) -> "Vocabulary":
+        """All the counts of the index's vocabulary file (empty when there is none yet)."""
+        counts = cls()
+        db = _open_readonly(Path(index_dir))
+        if db is None:
+            return counts
+        try:
+            for kind in _KINDS:
+                getattr(counts, kind).update(dict(db.execute(f"SELECT form, n FROM {kind}")))
+        finally:
+            db.close()
+        return counts
+
+
+class IndexVocabulary:
+    """An index's vocabulary file, read row by row at query time (safe across threads).
+
+    It reads the file it opened: ``is_current`` tells when the index's file is another
+    one (a rebuild swapped it in), and ``close`` lets it go."""
+
+    def __init__(self, index_dir: Path):
+        self._path = Path(index_dir)
+        self._lock = threading.Lock()
+        self._stamp = _stamp(self._path)
+        self._db = _open_readonly(self._path)
+
+    def is_current(self) -> bool:
+        return _stamp(self._path) == self._stamp
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def word_readings(self, parsed: ParsedQuery) -> ParsedQuery:
         """For a query typed without diacritics, the indexed words its adjacent
@@ -116,113 +201,8 @@ class _Readings:
         scored = [(n, form) for form, n, _ in near.values()]
         return max(scored)[1] if scored else exact
 
-
-def _spelled_words(run: Iterable[Forms]) -> list[str]:
-    """The folded keys of every 2 to MAX_WORD adjacent syllables of a run, in reading order."""
-    folded = [f for _, f in run]
-    return [
-        "_".join(folded[i : i + n]) for n in range(2, MAX_WORD + 1) for i in range(len(folded) - n + 1)
-    ]
-
-
-def _best(rows: Iterable[tuple[str, str, int]]) -> dict[str, Reading]:
-    """(folded, form, count) rows → folded form → its reading; the larger count wins, then the smaller form."""
-    best: dict[str, Reading] = {}
-    for key, form, n in rows:
-        top = best.get(key)
-        if top is None:
-            best[key] = (form, n, n)
-        elif (n, top[0]) > (top[1], form):
-            best[key] = (form, n, top[2] + n)
-        else:
-            best[key] = (top[0], top[1], top[2] + n)
-    return best
-
-
-class Vocabulary(_Readings):
-    """Document frequencies of exact syllables and words, counted in memory: a batch's
-    at index time (added to the index's file with ``add_to``), or the whole file's (``load``)."""
-
-    def __init__(self, syllables: Counter | None = None, words: Counter | None = None):
-        self.syllables: Counter = syllables or Counter()
-        self.words: Counter = words or Counter()
-
-    def add_document(self, doc: dict) -> None:
-        """Count one analyzed document (the dict ``documents.to_document`` makes)."""
-        self.syllables.update(set((doc.get("title_x", "") + " " + doc.get("text_x", "")).split()))
-        self.words.update(set((doc.get("title_w", "") + " " + doc.get("text_w", "")).split()))
-
-    def add(self, other: "Vocabulary") -> None:
-        """Add another vocabulary's counts (a batch's) to these."""
-        self.syllables.update(other.syllables)
-        self.words.update(other.words)
-
-    def add_to(self, index_dir: Path) -> None:
-        """Add these counts to the index's vocabulary file, in one transaction (the caller
-        holds the index's write lock). A legacy JSON vocabulary is carried over first."""
-        path = Path(index_dir) / VOCABULARY_FILE
-        legacy = Path(index_dir) / LEGACY_FILE
-        try:
-            if not path.exists() and legacy.exists():
-                _write_new(path, _legacy_counts(legacy) or Vocabulary())
-            db = sqlite3.connect(path, timeout=30)
-            try:
-                db.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KB}")
-                with db:
-                    db.executescript(_SCHEMA)
-                    _upsert(db, self)
-            finally:
-                db.close()
-        except sqlite3.Error as e:  # a full disk, a read-only directory: as any other file write
-            raise OSError(errno.EIO, str(e), str(path)) from e
-        legacy.unlink(missing_ok=True)
-
-    @classmethod
-    def load(cls, index_dir: Path) -> "Vocabulary":
-        """All the counts of the index's vocabulary file (empty when there is none yet)."""
-        counts = cls()
-        db = _open_readonly(Path(index_dir))
-        if db is None:
-            return counts
-        try:
-            for kind in _KINDS:
-                getattr(counts, kind).update(dict(db.execute(f"SELECT form, n FROM {kind}")))
-        finally:
-            db.close()
-        return counts
-
     def readings(self, kind: str, keys: Iterable[str]) -> dict[str, Reading]:
-        wanted = set(keys)
-        counter = getattr(self, kind)
-        rows = ((fold_chars(form), form, n) for form, n in counter.items() if n)
-        return _best(row for row in rows if row[0] in wanted)
-
-    def syllable_count(self, exact: str) -> int:
-        return self.syllables.get(exact, 0)
-
-
-class IndexVocabulary(_Readings):
-    """An index's vocabulary file, read row by row at query time (safe across threads).
-
-    It reads the file it opened: ``is_current`` tells when the index's file is another
-    one (a rebuild swapped it in), and ``close`` lets it go."""
-
-    def __init__(self, index_dir: Path):
-        self._path = Path(index_dir)
-        self._lock = threading.Lock()
-        self._stamp = _stamp(self._path)
-        self._db = _open_readonly(self._path)
-
-    def is_current(self) -> bool:
-        return _stamp(self._path) == self._stamp
-
-    def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def readings(self, kind: str, keys: Iterable[str]) -> dict[str, Reading]:
+        """folded form → its reading, for the keys of ``kind`` (syllables or words) that have one."""
         keys = list(dict.fromkeys(keys))
         rows: list[tuple[str, str, int]] = []
         with self._lock, _quietly():
@@ -233,6 +213,7 @@ class IndexVocabulary(_Readings):
         return _best(rows)
 
     def syllable_count(self, exact: str) -> int:
+        """How many documents hold this exact syllable."""
         row = None
         with self._lock, _quietly():
             if self._db is not None:
