@@ -53,13 +53,15 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.matching import FilterMatcher
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader, TermNotFound
 from whoosh.searching import Searcher
+from whoosh.writing import SegmentWriter
 from whoosh.util.filelock import try_for
-from whoosh.system import pack_uint
+from whoosh.system import pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from . import ranking
 from .analysis import syllables
 from .errors import IndexLockedError, IndexMissingError, IndexVersionError, IndexWriteError
+from .inversion import FieldTokens, Inverted
 from .query import LONG_QUERY, ParsedQuery
 from .ranking import Matches
 from .vocabulary import IndexVocabulary
@@ -78,11 +80,11 @@ REBUILD_PREFIX = ".{}.rebuild-"
 ASIDE_PREFIX = ".{}.old-"  # the old index, where renameat2 cannot swap two directories
 SMALL_SEGMENT_DOCS = 1000
 # How much a writer holds in memory before Whoosh sorts postings out to temporary files,
-# by Whoosh's own reckoning (about 170 bytes a posting): a rebuild's 10,000-article batches
-# fit, at about 2 GB of RSS for its writer process (bench/speed.py at 100k). Those spills
-# are dear: at 256, put() took 9.2 ms an article on news-eval-20k; without them, 2-3 ms
-# (/tmp timings on 1,000 articles).
-WRITER_MEMORY_MB = 2048
+# by Whoosh's own reckoning (about 170 bytes a posting). Its pool only carries the fields
+# other than the text fields (_SegmentWriter), about 20 postings an article: 512 MB holds a
+# batch of 150,000 articles. Spills are dear (at 256 MB for every field, put() took 9.2 ms an
+# article on news-eval-20k; without them, 2-3 ms).
+WRITER_MEMORY_MB = 512
 
 # Query-time boosts. The text fields already hold the title, so a title syllable
 # counts there; the title fields add half as much again. A query's syllables that
@@ -179,11 +181,62 @@ def _little(a: array) -> array:
     return a
 
 
-def _packed(numbers: Sequence[int]) -> tuple[str, bytes]:
+def _packed(numbers: Sequence[int] | np.ndarray) -> tuple[str, bytes]:
     """Non-negative integers as (array typecode, little-endian bytes), in the narrowest type that holds them."""
-    top = max(numbers, default=0)
+    numbers = np.asarray(numbers, np.int64)
+    top = int(numbers.max()) if numbers.size else 0
     code = "B" if top < 1 << 8 else "H" if top < 1 << 16 else "I"
-    return code, _little(array(code, numbers)).tobytes()
+    return code, numbers.astype(_DTYPES[code]).tobytes()
+
+
+def _weights_part(weights: np.ndarray) -> tuple[str, bytes]:
+    """A block's weights: none when all are 1, as whole numbers when they are, else as float32."""
+    if np.all(weights == 1.0):
+        return "-", b""
+    whole = weights.astype(np.int64)
+    if np.array_equal(whole, weights):
+        return _packed(whole)
+    return "f", weights.astype(_DTYPES["f"]).tobytes()
+
+
+_NO_VALUES = (("-", b""), ("-", b""))
+_SIGNED_SIZE = struct.Struct("!i")  # W3's block length (StructFile.write_int)
+
+
+def _encoded_block(
+    ids: np.ndarray,
+    weights: np.ndarray,
+    values: tuple[tuple[str, bytes], tuple[str, bytes]],
+    *,
+    max_weight: float,
+    min_length: int | None,
+    max_length: int,
+    compression: int,
+    last: bool,
+) -> bytes:
+    """One block of postings as _Matcher reads it, after its size (negative: the term's last block).
+
+    ``ids``: ascending docnums (the first kept whole, the others as deltas); ``weights``: float32,
+    one a posting; ``values``: (lengths, values) as ``_packed`` gives them, or _NO_VALUES.
+    """
+    id_code, id_bytes = _packed(np.diff(ids.astype(np.int64), prepend=0))
+    weight_code, weight_bytes = _weights_part(weights)
+    (length_code, length_bytes), (value_code, value_bytes) = values
+    zipped_ids, ids_part = _squeezed(id_bytes + weight_bytes, compression, _ZIPPED_IDS)
+    zipped_values, values_part = _squeezed(length_bytes + value_bytes, compression, _ZIPPED_VALUES)
+    header = _BLOCK.pack(
+        len(ids),
+        int(ids[-1]),
+        max_weight,
+        length_to_byte(min_length),
+        length_to_byte(max_length),
+        zipped_ids | zipped_values,
+        (id_code + weight_code + length_code + value_code).encode("ascii"),
+        len(ids_part),
+        len(values_part),
+    )
+    size = len(header) + len(ids_part) + len(values_part)
+    return _SIGNED_SIZE.pack(-size if last else size) + header + ids_part + values_part
 
 
 def _squeezed(raw: bytes, level: int, flag: int) -> tuple[int, bytes]:
@@ -212,6 +265,15 @@ def _block_arrays(h: _Header, raw: bytes, at: int, values: bool) -> tuple:
 _TOKEN = re.compile(r"[^ \t\r\n]+")  # what Whoosh's SpaceSeparatedTokenizer splits on
 
 
+def _tokens(value: str) -> list[str]:
+    """A text field's tokens (its index forms), as the field's analyzer splits them, at str.split()'s speed."""
+    tokens = value.split()
+    separators = value.count(" ") + value.count("\t") + value.count("\r") + value.count("\n")
+    if len(value) - sum(map(len, tokens)) != separators:  # str.split() also split on other spaces
+        return _TOKEN.findall(value)
+    return tokens
+
+
 class _Frequency(formats.Frequency):
     """Frequencies, counted from the field's space-separated tokens without making a Whoosh token of each.
 
@@ -220,7 +282,7 @@ class _Frequency(formats.Frequency):
 
     def word_values(self, value, analyzer, **kwargs):
         boost = self.field_boost
-        return ((w, n, n * boost, pack_uint(n)) for w, n in Counter(_TOKEN.findall(value)).items())
+        return ((w, n, n * boost, pack_uint(n)) for w, n in Counter(_tokens(value)).items())
 
 
 class _Positions(formats.Positions):
@@ -228,7 +290,7 @@ class _Positions(formats.Positions):
 
     def word_values(self, value, analyzer, **kwargs):
         places: dict[str, list[int]] = {}
-        for i, w in enumerate(_TOKEN.findall(value)):
+        for i, w in enumerate(_tokens(value)):
             places.setdefault(w, []).append(i)
         boost = self.field_boost
         return ((w, len(p), len(p) * boost, self.encode(p)) for w, p in places.items())
@@ -252,47 +314,28 @@ class _PostingsWriter(W3PostingsWriter):
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        ids = self._ids.tolist()
-        id_code, id_bytes = _packed([b - a for a, b in zip([0, *ids], ids)])  # the first one whole
-        weight_code, weight_bytes = self._mini_weights()
-        (length_code, length_bytes), (value_code, value_bytes) = self._mini_values()
-        zipped_ids, ids_part = _squeezed(id_bytes + weight_bytes, self._compression, _ZIPPED_IDS)
-        zipped_values, values_part = _squeezed(length_bytes + value_bytes, self._compression, _ZIPPED_VALUES)
-        header = _BLOCK.pack(
-            len(ids),
-            ids[-1],
-            self._maxweight,
-            length_to_byte(self._minlength),
-            length_to_byte(self._maxlength),
-            zipped_ids | zipped_values,
-            (id_code + weight_code + length_code + value_code).encode("ascii"),
-            len(ids_part),
-            len(values_part),
+        block = _encoded_block(
+            np.asarray(self._ids),
+            np.asarray(self._weights),
+            self._mini_values(),
+            max_weight=self._maxweight,
+            min_length=self._minlength,
+            max_length=self._maxlength,
+            compression=self._compression,
+            last=last,
         )
-        size = len(header) + len(ids_part) + len(values_part)
-        self._postfile.write_int(-size if last else size)
-        self._postfile.write(header + ids_part + values_part)
+        self._postfile.write(block)
         self._blockcount += 1
         self._new_block()
-
-    def _mini_weights(self) -> tuple[str, bytes]:
-        weights = self._weights.tolist()
-        if all(w == 1.0 for w in weights):
-            return "-", b""
-        counts = [int(w) for w in weights]
-        if counts == weights:
-            return _packed(counts)
-        return "f", _little(array("f", weights)).tobytes()
 
     def _mini_values(self) -> tuple[tuple[str, bytes], tuple[str, bytes]]:
         """(lengths, values): positions (as counts, deltas) or any other format's value bytes."""
         values = self._values
         if isinstance(self._format, _Frequency) or not any(values):  # frequencies are the weights
-            return ("-", b""), ("-", b"")
+            return _NO_VALUES
         if isinstance(self._format, _Positions):
-            deltas = array("I")
-            deltas.frombytes(b"".join(values))
-            return _packed([len(v) // 4 for v in values]), _packed(_little(deltas).tolist())
+            deltas = np.frombuffer(b"".join(values), _DTYPES["I"])
+            return _packed([len(v) // 4 for v in values]), _packed(deltas)
         return _packed([len(v or b"") for v in values]), ("B", b"".join(v or b"" for v in values))
 
     def finish_postings(self):
@@ -373,6 +416,61 @@ class _FieldWriter(W3FieldWriter):
     def add_postings(self, schema, lengths, items):
         super().add_postings(schema, _Lengths(lengths) if lengths else lengths, items)
 
+    def add_inverted(self, fieldname: str, fieldobj, inverted: Inverted, lengths: np.ndarray) -> None:
+        """Write a field's posting lists from arrays, as add_postings would write them one by one.
+
+        ``lengths``: each document's length in this field, as Whoosh keeps it (a byte's worth).
+        """
+        self.start_field(fieldname, fieldobj)
+        postfile, table, prefix = self._postfile, self._tindex, pack_ushort(self._fieldid)
+        block_size, inline_limit, compression = self._codec._blocklimit, self._codec._inlinelimit, self._codec._compression
+        bounds, docs, freqs, deltas = inverted.bounds.tolist(), inverted.docs, inverted.freqs, inverted.deltas
+        weights = (freqs * fieldobj.format.field_boost).astype(np.float32)  # as W3 keeps them
+        # Each posting as Python numbers (most terms have one or two, kept in the term table).
+        doc_list, freq_list, weight_list = docs.tolist(), freqs.tolist(), weights.tolist()
+        length_list = lengths[docs].tolist()
+        ends = np.cumsum(freqs) if deltas is not None else None  # where each posting's position deltas end
+        for i, term in enumerate(inverted.terms):
+            a, b = bounds[i], bounds[i + 1]
+            term_weights = weight_list[a:b]
+            info = W3TermInfo(
+                weight=sum(term_weights),
+                df=b - a,
+                minlength=min(length_list[a:b]),
+                maxlength=max(length_list[a:b]),
+                maxweight=max(term_weights),
+                minid=doc_list[a],
+                maxid=doc_list[b - 1],
+            )
+            if b - a < inline_limit:
+                if deltas is None:
+                    values = [pack_uint(f) for f in freq_list[a:b]]
+                else:
+                    values = [deltas[e - f : e].astype(_DTYPES["I"]).tobytes() for e, f in zip(ends[a:b].tolist(), freq_list[a:b])]
+                info.set_inlined(doc_list[a:b], term_weights, values)
+            else:
+                start = postfile.tell()
+                postfile.write(WHOOSH3_HEADER_MAGIC)
+                for c in range(a, b, block_size):
+                    e = min(c + block_size, b)
+                    values = _NO_VALUES
+                    if deltas is not None:
+                        values = (_packed(freqs[c:e]), _packed(deltas[ends[c] - freqs[c] : ends[e - 1]]))
+                    block_lengths = length_list[c:e]
+                    postfile.write(
+                        _encoded_block(
+                            docs[c:e], weights[c:e], values,
+                            max_weight=max(weight_list[c:e]),
+                            min_length=min(block_lengths),
+                            max_length=max(block_lengths),
+                            compression=compression,
+                            last=e == b,
+                        )
+                    )
+                info.set_extent(start, postfile.tell() - start)
+            table.add(prefix + term.encode("utf-8"), info.to_bytes())
+        self.finish_field()
+
 
 class _Mapped(StructFile):
     """A read-only file as a memory map: a read is a slice, not a call through buffered I/O."""
@@ -416,6 +514,73 @@ class _Codec(W3Codec):
         terms = segment.make_filename(self.TERMS_EXT)
         postings = _open_mapped(storage, segment.make_filename(self.POSTS_EXT))
         return W3TermsReader(self, _open_mapped(storage, terms), storage.file_length(terms), postings)
+
+
+class _SegmentWriter(SegmentWriter):
+    """Whoosh's segment writer, with the text fields' posting lists made from arrays (indexer.inversion).
+
+    A document's text fields become term numbers as it is added, and so do those fields'
+    postings in the segments a commit merges; the commit then writes each field's posting
+    lists in one go, in the same format as Whoosh's path, which still carries the other fields.
+    """
+
+    def __init__(self, ix, **kwargs):
+        super().__init__(ix, **kwargs)
+        self._text = {
+            name: FieldTokens(positions=isinstance(field.format, _Positions))
+            for name, field in self.schema.items()
+            if isinstance(field.format, (_Frequency, _Positions))
+        }
+
+    def add_document(self, **fields):
+        text = {name: fields.pop(name) for name in self._text if fields.get(name) is not None}
+        for name, value in text.items():
+            if not isinstance(value, str):
+                raise ValueError(f"{name}: {value!r} is not a string")
+        super().add_document(**fields)
+        docnum = self.docnum - 1
+        for name, value in text.items():
+            tokens = _tokens(value)
+            self._text[name].add(docnum, tokens)
+            # The document is written but still the per-document writer's current one.
+            self.perdocwriter.add_field(name, self.schema[name], None, len(tokens))
+
+    def add_postings_to_pool(self, reader, startdoc, docmap):
+        add = self.pool.add
+        for posting in self._process_posts(reader.iter_postings(), startdoc, docmap):
+            fieldname, btext, docnum, _, value = posting
+            tokens = self._text.get(fieldname)
+            if tokens is None:
+                add(posting)
+                continue
+            fmt = self.schema[fieldname].format
+            if tokens.positions:
+                positions = fmt.decode_positions(value)
+                tokens.add_posting(btext.decode("utf-8"), docnum, len(positions), positions)
+            else:
+                tokens.add_posting(btext.decode("utf-8"), docnum, fmt.decode_frequency(value))
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        perdoc = self.per_document_reader()
+        try:
+            ours = sorted(name for name, tokens in self._text.items() if len(tokens))
+            fieldwriter = self.fieldwriter
+
+            def write_ours(before: str | None = None) -> None:
+                # The term table is ordered by field: Whoosh's fields and ours, in name order.
+                while ours and (before is None or ours[0] < before):
+                    name = ours.pop(0)
+                    lengths = _length_column(perdoc, name, self.docnum).astype(np.int64)
+                    fieldwriter.add_inverted(name, self.schema[name], self._text.pop(name).invert(), lengths)
+
+            for name, postings in itertools.groupby(self.pool.iter_postings(), key=lambda p: p[0]):
+                write_ours(before=name)
+                fieldwriter.add_postings(self.schema, perdoc, postings)
+            write_ours()
+            fieldwriter.close()
+        finally:
+            perdoc.close()
 
 
 @dataclass(frozen=True)
@@ -580,6 +745,16 @@ def _numbers(creader, size: int, dtype) -> np.ndarray:
     return np.array([creader[n] for n in range(size)], dtype)
 
 
+def _length_column(perdoc, field: str, size: int) -> np.ndarray:
+    """Each document's length in ``field`` as Whoosh keeps it (a byte's worth), read in one go."""
+    try:  # Whoosh 2.7's column of length bytes
+        creader = perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
+        codes = _numbers(creader, size, np.uint8) if creader else np.zeros(size, np.uint8)
+        return _FIELD_LENGTHS[codes]
+    except AttributeError:
+        return np.array([perdoc.doc_field_length(n, field, 0) or 0 for n in range(size)], np.float64)
+
+
 def _strings(creader, size: int) -> list[bytes]:
     """Every value of a Whoosh bytes column, read in one go."""
     if isinstance(creader, columns.VarBytesColumn.Reader) and size:
@@ -675,13 +850,7 @@ class _Segment:
 
     def lengths(self, field: str) -> np.ndarray:
         if field not in self._lengths:
-            try:  # Whoosh 2.7's column of length bytes
-                creader = self.reader._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
-                codes = _numbers(creader, self.size, np.uint8) if creader else np.zeros(self.size, np.uint8)
-                self._lengths[field] = _FIELD_LENGTHS[codes]
-            except AttributeError:
-                lengths = [self.reader.doc_field_length(n, field, 0) or 0 for n in range(self.size)]
-                self._lengths[field] = np.array(lengths, np.float64)
+            self._lengths[field] = _length_column(self.reader._perdoc, field, self.size)
         return self._lengths[field]
 
     def info(self, field: str, term: bytes):
@@ -1417,7 +1586,7 @@ class ArticleStore:
                 raise _locked_error(self.path, timeout)
         try:
             LockHolder.record(self.path)
-            w = self._ix.writer(_lk=False, limitmb=WRITER_MEMORY_MB, compound=False, codec=_Codec())
+            w = _SegmentWriter(self._ix, _lk=False, limitmb=WRITER_MEMORY_MB, compound=False, codec=_Codec())
         except BaseException:
             lock.release()  # the caller never gets this writer
             raise

@@ -603,3 +603,77 @@ def test_bytes_columns_read_in_one_go_as_whoosh_reads_them(tmp_path, cutoff):
         assert read.tolist() == values
         codes, names = store_module._factorized(read)
         assert (codes.tolist(), names.tolist()) == ([1, 0, 2, 1, 3], [b"", b"vietnews", "Thời sự".encode(), b"x" * 300])
+
+
+def segment_files(ix: Path) -> dict[str, bytes]:
+    """The one segment's files by extension (their names hold the segment's random id)."""
+    files = [f for f in ix.iterdir() if f.name.startswith("MAIN_") and f.name != "MAIN_WRITELOCK"]
+    assert len({f.name.split(".")[0] for f in files}) == 1
+    return {f.name.split(".", 1)[1]: f.read_bytes() for f in files}
+
+
+@pytest.fixture()
+def fixture_docs(corpus_dir) -> list[dict]:
+    from indexer.articles import load_articles
+
+    return [to_document(a) for _, a in load_articles([corpus_dir]) if isinstance(a, Article)]
+
+
+def whooshs_own(path: Path, docs: list[dict]) -> Path:
+    """``docs`` written by Whoosh's writer, a posting at a time, with this store's codec."""
+    with ArticleStore.create(path) as store:
+        w = store._ix.writer(compound=False, codec=store_module._Codec())
+        for doc in docs:
+            w.add_document(**doc)
+        w.commit(merge=False)
+    return path
+
+
+def test_the_writer_writes_the_files_whooshs_own_writer_writes(tmp_path, fixture_docs, monkeypatch):
+    """Posting lists made from arrays, byte for byte as W3's writer makes them one posting at a time:
+    inlined terms (one or two postings), lists of many blocks (two postings each here), positions."""
+    monkeypatch.setattr(store_module, "BLOCK_POSTINGS", 2)
+    ours = tmp_path / "ours"
+    with ArticleStore.create(ours) as store:
+        writer = store.writer()
+        for doc in fixture_docs:
+            writer.put(doc)
+        writer.commit(merge=False)
+    expected = segment_files(whooshs_own(tmp_path / "whoosh", fixture_docs))
+    found = segment_files(ours)
+    assert sorted(found) == sorted(expected) and "pst" in found and "trm" in found
+    assert [ext for ext in found if found[ext] != expected[ext]] == []
+
+
+def test_a_merge_writes_the_files_one_commit_of_the_same_documents_writes(tmp_path, fixture_docs, monkeypatch):
+    """A merge copies the segments' postings into arrays too, after Whoosh's reader decodes them."""
+    monkeypatch.setattr(store_module, "BLOCK_POSTINGS", 2)
+    merged = tmp_path / "merged"
+    with ArticleStore.create(merged) as store:
+        for part in (fixture_docs[:3], fixture_docs[3:4], fixture_docs[4:]):
+            writer = store.writer()
+            for doc in part:
+                writer.put(doc)
+            writer.commit(merge=False)
+        store.refresh()
+        assert store.segment_count() == 3
+        store.writer().commit(optimize=True)
+    whoosh = whooshs_own(tmp_path / "whoosh", fixture_docs)
+    expected, found = segment_files(whoosh), segment_files(merged)
+    # The stored fields are pickled again from what Whoosh's reader gives back: compared as read.
+    assert [ext for ext in found if found[ext] != expected[ext] and ext != "_stored.col"] == []
+    with ArticleStore.open(merged) as a, ArticleStore.open(whoosh) as b:
+        ids = [doc["id"] for doc in fixture_docs]
+        assert [a.get(i) for i in ids] == [b.get(i) for i in ids] and a.get(ids[0])["id"] == ids[0]
+
+
+def test_a_text_field_that_is_not_a_string_is_refused_before_anything_is_added(ix):
+    with ArticleStore.open(ix) as store:
+        writer = store.writer()
+        with pytest.raises(ValueError, match="text_x: 12 is not a string"):
+            writer.put({"id": "n1", "text_x": 12})
+        writer.put(to_document(article("v3", RICE)))
+        writer.commit()
+        store.refresh()
+        assert sorted(store.fingerprints()) == ["v1", "v2", "v3"]
+        assert [h.id for h in search(store, "lúa gạo").hits] == ["v3"]

@@ -1,0 +1,98 @@
+"""A batch's analyzed text turned into posting lists with numpy, for the segment writer.
+
+The index's text fields hold space-separated index forms (``indexer.documents``).
+Whoosh's own writer makes a Python tuple of every posting, sorts them and hands them
+over one at a time: at about 600 postings an article, most of an indexing run. Here a
+field keeps its tokens as numbers while documents are added; a commit sorts them once
+(``invert``) and the store writes each term's postings from the arrays.
+"""
+
+from __future__ import annotations
+
+import itertools
+from array import array
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+__all__ = ["FieldTokens", "Inverted"]
+
+
+class Inverted(NamedTuple):
+    """A field's posting lists: term ``terms[i]`` has postings ``bounds[i]`` to ``bounds[i + 1]``,
+    in document order; posting j is document ``docs[j]``, which holds the term ``freqs[j]``
+    times, at positions given (with ``positions``) as ``freqs[j]`` deltas in ``deltas``, each
+    document's first from 0, posting after posting."""
+
+    terms: list[str]
+    bounds: np.ndarray
+    docs: np.ndarray
+    freqs: np.ndarray
+    deltas: np.ndarray | None
+
+
+class FieldTokens:
+    """One field's tokens over a batch: documents added whole, or postings copied from a segment."""
+
+    def __init__(self, positions: bool):
+        self.positions = positions
+        self._numbers: dict[str, int] = {}  # term -> its number: the count of tokens seen before its first
+        self._seen = itertools.count()
+        self._tokens = array("I")  # the term number of each token of the documents, one after another
+        self._docs = array("I")  # those documents, with how many tokens each has
+        self._counts = array("I")
+        # Copied postings, a token each: term number, document, position.
+        self._copied = (array("I"), array("I"), array("I"))
+
+    def __len__(self) -> int:
+        return len(self._tokens) + len(self._copied[0])
+
+    def add(self, docnum: int, tokens: Sequence[str]) -> None:
+        """A document's tokens, in order (documents come in increasing ``docnum``)."""
+        self._tokens.extend(map(self._numbers.setdefault, tokens, self._seen))
+        self._docs.append(docnum)
+        self._counts.append(len(tokens))
+
+    def add_posting(self, term: str, docnum: int, freq: int, positions: Sequence[int] = ()) -> None:
+        """A posting as a segment holds it (after every document added whole, in document order per term)."""
+        terms, docs, places = self._copied
+        terms.extend([self._numbers.setdefault(term, next(self._seen))] * freq)
+        docs.extend([docnum] * freq)
+        places.extend(positions if self.positions else [0] * freq)
+
+    def invert(self) -> Inverted:
+        """The posting lists of everything added, terms in UTF-8 order."""
+        if not len(self):
+            return Inverted([], np.zeros(1, np.int64), *(np.empty(0, np.int64),) * 2, np.empty(0, np.int64) if self.positions else None)
+        terms = sorted(self._numbers)  # code point order is UTF-8 byte order
+        rank = np.empty(max(self._numbers.values()) + 1, np.int64)  # term number -> place in ``terms``
+        rank[np.fromiter(map(self._numbers.__getitem__, terms), np.int64, len(terms))] = np.arange(len(terms))
+        counts = np.frombuffer(self._counts, np.uint32).astype(np.int64)
+        firsts = np.cumsum(counts) - counts
+        copied_terms, copied_docs, copied_places = (np.frombuffer(a, np.uint32).astype(np.int64) for a in self._copied)
+        term = rank[np.concatenate([np.frombuffer(self._tokens, np.uint32), copied_terms]).astype(np.int64)]
+        doc = np.concatenate([np.repeat(np.frombuffer(self._docs, np.uint32).astype(np.int64), counts), copied_docs])
+        place = np.concatenate([np.arange(counts.sum()) - np.repeat(firsts, counts), copied_places])
+        order = np.argsort(term, kind="stable")  # each term's tokens stay in document, then position, order
+        term, doc, place = term[order], doc[order], place[order]
+        if not self._in_order(term, doc, place):  # postings copied out of order: sort them all
+            order = np.lexsort((place, doc, term))
+            term, doc, place = term[order], doc[order], place[order]
+        same_term = term[1:] == term[:-1]
+        new_posting = np.concatenate([[True], ~same_term | (doc[1:] != doc[:-1])])
+        starts = np.flatnonzero(new_posting)
+        freqs = np.diff(np.append(starts, len(term)))
+        new_term = np.concatenate([[True], ~same_term])[starts]
+        bounds = np.append(np.flatnonzero(new_term), len(starts))
+        assert len(bounds) == len(terms) + 1  # every term numbered has a token
+        deltas = None
+        if self.positions:
+            deltas = np.diff(place, prepend=0)
+            deltas[starts] = place[starts]
+        return Inverted(terms, bounds, doc[starts], freqs, deltas)
+
+    def _in_order(self, term: np.ndarray, doc: np.ndarray, place: np.ndarray) -> bool:
+        """Whether each term's tokens are in document order (and position order within one)."""
+        same_term, later, same_doc = term[1:] == term[:-1], doc[1:] > doc[:-1], doc[1:] == doc[:-1]
+        after = same_doc & (place[1:] > place[:-1]) if self.positions else same_doc
+        return bool(np.all(~same_term | later | after))
