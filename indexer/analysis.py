@@ -15,7 +15,7 @@ from typing import Sequence
 
 from .text import fold, index_form
 
-__all__ = ["Syllable", "syllables", "segment", "words"]
+__all__ = ["Syllable", "index_forms", "segment", "syllables", "words"]
 
 # ViTokenizer.sylabelize's pattern, unchanged (pyvi 0.1.1), so the token
 # sequence fed to the CRF is exactly pyvi's.
@@ -92,51 +92,53 @@ def _crf():
     return _pyvi
 
 
-def crf_features(words: Sequence[str], bi_grams: frozenset | set, tri_grams: frozenset | set) -> list[list[str]]:
+@lru_cache(maxsize=1 << 16)
+def _word_features(word: str) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(lowercase, own features, features as the word before, features as the word after)."""
+    low, title, upper = word.lower(), word.istitle(), word.isupper()
+    own = ("bias", "word.lower():" + low) + ("word.isupper()",) * upper + ("word.istitle()",) * title
+    own += ("word.isdigit()",) * word.isdigit()
+    before = ("-1:word.lower():" + low,) + ("-1:word.istitle()",) * title + ("-1:word.isupper()",) * upper
+    after = ("+1:word.lower():" + low,) + ("+1:word.istitle()",) * title + ("+1:word.isupper()",) * upper
+    return low, own, before, after
+
+
+def crf_features(words: Sequence[str], bi_grams: frozenset | set, tri_grams: frozenset | set) -> list[tuple[str, ...]]:
     """pyvi's CRF features for ``words``, as the attribute names CRFsuite sees.
 
     ``ViTokenizer.sent2features`` builds one dict per token; CRFsuite turns a
     string value into the attribute "key:value" (weight 1), True into "key"
     (weight 1) and False into "key" with weight 0, which adds nothing to any
-    score. Listing the same attributes directly, without the false ones, gives
-    the CRF exactly pyvi's input at a fraction of the cost (checked on whole
-    corpora by tests and bench/segmentation_check.py).
+    score. Listing the same attributes directly, in the same order, without the
+    false ones, gives the CRF exactly pyvi's input at a fraction of the cost
+    (checked on whole corpora by tests and bench/segmentation_check.py). A
+    word's own features are made once per spelling, and each pair and triple of
+    words is looked up once.
     """
-    low = [w.lower() for w in words]
-    title = [w.istitle() for w in words]
-    upper = [w.isupper() for w in words]
-    n = len(words)
-    out = []
-    for i in range(n):
-        f = ["bias", "word.lower():" + low[i]]
-        if upper[i]:
-            f.append("word.isupper()")
-        if title[i]:
-            f.append("word.istitle()")
-        if words[i].isdigit():
-            f.append("word.isdigit()")
-        if i > 0:
-            f.append("-1:word.lower():" + low[i - 1])
-            if title[i - 1]:
-                f.append("-1:word.istitle()")
-            if upper[i - 1]:
-                f.append("-1:word.isupper()")
-            if low[i - 1] + " " + low[i] in bi_grams:
-                f.append("-1:word.bi_gram()")
-            if i > 1 and low[i - 2] + " " + low[i - 1] + " " + low[i] in tri_grams:
-                f.append("-2:word.tri_gram()")
-        if i < n - 1:
-            f.append("+1:word.lower():" + low[i + 1])
-            if title[i + 1]:
-                f.append("+1:word.istitle()")
-            if upper[i + 1]:
-                f.append("+1:word.isupper()")
-            if low[i] + " " + low[i + 1] in bi_grams:
-                f.append("+1:word.bi_gram()")
-            if i < n - 2 and low[i] + " " + low[i + 1] + " " + low[i + 2] in tri_grams:
-                f.append("+2:word.tri_gram()")
-        out.append(f)
-    return out
+    features = [_word_features(w) for w in words]
+    low = [f[0] for f in features]
+    pairs = [a + " " + b in bi_grams for a, b in zip(low, low[1:])]  # pairs[i]: words i and i + 1
+    triples = [a + " " + b + " " + c in tri_grams for a, b, c in zip(low, low[1:], low[2:])]
+    # For word i, in pyvi's order: its own, word i - 1's, the pair and the triple ending at i,
+    # word i + 1's, the pair and the triple starting at i (each list is one entry a word).
+    own = [f[1] for f in features]
+    before = [(), *(f[2] for f in features[:-1])]
+    after = [*(f[3] for f in features[1:]), ()]
+    pair_before = [(), *(_PAIR_BEFORE[p] for p in pairs)]
+    triple_before = [(), (), *(_TRIPLE_BEFORE[t] for t in triples)]
+    pair_after = [*(_PAIR_AFTER[p] for p in pairs), ()]
+    triple_after = [*(_TRIPLE_AFTER[t] for t in triples), (), ()]
+    return [
+        a + b + c + d + e + f + g
+        for a, b, c, d, e, f, g in zip(own, before, pair_before, triple_before, after, pair_after, triple_after)
+    ]
+
+
+# The pair and triple attributes, by whether pyvi's lists hold the words (False: none).
+_PAIR_BEFORE = ((), ("-1:word.bi_gram()",))
+_TRIPLE_BEFORE = ((), ("-2:word.tri_gram()",))
+_PAIR_AFTER = ((), ("+1:word.bi_gram()",))
+_TRIPLE_AFTER = ((), ("+2:word.tri_gram()",))
 
 
 def segment(tokens: Sequence[Syllable]) -> list[tuple[int, int]]:
@@ -146,10 +148,13 @@ def segment(tokens: Sequence[Syllable]) -> list[tuple[int, int]]:
     when labelled I_W, neither is punctuation or starts with a digit, and a
     capitalised token does not follow a lowercase one.
     """
-    if not tokens:
+    return _segment([t.text for t in tokens])
+
+
+def _segment(texts: list[str]) -> list[tuple[int, int]]:
+    if not texts:
         return []
     vi, tagger = _crf()
-    texts = [t.text for t in tokens]
     labels = tagger.tag(crf_features(texts, vi.bi_grams, vi.tri_grams))
     ranges = [[0, 1]]
     for i in range(1, len(texts)):
@@ -171,14 +176,21 @@ def segment(tokens: Sequence[Syllable]) -> list[tuple[int, int]]:
 _PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
+def index_forms(text: str) -> tuple[list[str], list[str], list[str]]:
+    """What the index keeps of clean text: its syllables' exact forms, their folded forms, and
+    pyvi's multi-syllable words (exact forms joined by "_"). ``pyvi_tokens`` then ``segment``,
+    without the offsets."""
+    texts = [m.group() for m in _PYVI_PATTERN.finditer(text)]
+    forms = [_forms(t) for t in texts]
+    exact = [f[1] for f in forms if f[3]]
+    folded = [f[2] for f in forms if f[3]]
+    multi = ["_".join(f[1] for f in forms[a:b]) for a, b in _segment(texts) if b - a > 1]
+    return exact, folded, multi
+
+
 def words(text: str) -> list[str]:
     """pyvi's multi-syllable words in ``text``, as underscore-joined index forms.
 
     Single syllables are left out: they are already indexed as syllables.
     """
-    tokens = pyvi_tokens(text)
-    out = []
-    for a, b in segment(tokens):
-        if b - a > 1:
-            out.append("_".join(t.exact for t in tokens[a:b]))
-    return out
+    return index_forms(text)[2]

@@ -70,3 +70,25 @@ def test_segmentation_is_identical_to_pyvis_own(text):
 )
 def test_words_are_pyvis_multi_syllable_words(text, expected):
     assert words(text) == expected
+
+
+FEATURED = "Ông Trương Thị Mai dự hội nghị tại Đà Nẵng , TP. HCM ngày 28 - 12 - 2023 về hợp tác xã , NÓI TÓM LẠI"
+
+
+@pytest.mark.parametrize("text", [FEATURED, "Hà", "Hà Nội", "hợp tác xã", ""])
+def test_crf_features_are_pyvis_true_features_in_its_order(text):
+    from pyvi import ViTokenizer
+
+    from indexer.analysis import crf_features
+
+    vi = ViTokenizer.ViTokenizer
+    tokens = vi.sylabelize(text)[1]
+    expected = [
+        # CRFsuite's reading of a dict: a string value names the attribute "key:value", True and a
+        # number (the bias, 1.0) are the attribute "key" weighing 1, False weighs nothing
+        [f"{k}:{v}" if isinstance(v, str) else k for k, v in feats.items() if v is True or v == 1.0 or isinstance(v, str)]
+        for feats in vi.sent2features(tokens, False)
+    ]
+    assert [list(f) for f in crf_features(tokens, vi.bi_grams, vi.tri_grams)] == expected
+    if text == FEATURED:
+        assert any("+2:word.tri_gram()" in f for f in expected) and any("word.isdigit()" in f for f in expected)
