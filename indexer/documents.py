@@ -6,7 +6,7 @@ processes; the result is plain strings Whoosh only has to split on spaces.
 
 from __future__ import annotations
 
-from .analysis import pyvi_tokens, segment
+from .analysis import index_forms
 from .articles import Article
 from .duplicates import bands, fingerprint
 from .store import day_number
@@ -21,10 +21,8 @@ def article_text(sapo: str | None, body: str) -> str:
 
 def _analyzed(text: str) -> tuple[str, str, str]:
     """(exact syllables, folded syllables, multi-syllable words), space-separated."""
-    tokens = pyvi_tokens(text)
-    syl = [t for t in tokens if t.is_word]
-    words = ["_".join(t.exact for t in tokens[a:b]) for a, b in segment(tokens) if b - a > 1]
-    return " ".join(s.exact for s in syl), " ".join(s.folded for s in syl), " ".join(words)
+    exact, folded, words = index_forms(text)
+    return " ".join(exact), " ".join(folded), " ".join(words)
 
 
 def to_document(article: Article) -> dict:

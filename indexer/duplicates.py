@@ -16,7 +16,9 @@ a group to its best hit ("n similar articles").
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -37,13 +39,17 @@ _A = _rng.integers(1, 2**63, SIGNATURE_SIZE, dtype=np.uint64) * np.uint64(2) + n
 _B = _rng.integers(0, 2**63, SIGNATURE_SIZE, dtype=np.uint64)
 
 
+_HASH = functools.partial(hashlib.blake2b, digest_size=8)
+_DIGEST = operator.methodcaller("digest")
+
+
 def fingerprint(folded: str) -> bytes | None:
     """The MinHash signature of space-separated folded syllables, or None for a text too short to tell."""
     syllables = folded.split()
     if len(syllables) < MIN_SYLLABLES:
         return None
-    shingles = {" ".join(syllables[i : i + SHINGLE]) for i in range(len(syllables) - SHINGLE + 1)}
-    digests = b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles)
+    shingles = set(map(" ".join, zip(*(syllables[i:] for i in range(SHINGLE)))))
+    digests = b"".join(map(_DIGEST, map(_HASH, map(str.encode, shingles))))
     h = np.frombuffer(digests, dtype=np.uint64)
     with np.errstate(over="ignore"):
         mixed = np.outer(h, _A) + _B  # wraps around 2^64
