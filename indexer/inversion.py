@@ -41,11 +41,12 @@ class FieldTokens:
         self._tokens = array("I")  # the term number of each token of the documents, one after another
         self._docs = array("I")  # those documents, with how many tokens each has
         self._counts = array("I")
-        # Copied postings, a token each: term number, document, position.
-        self._copied = (array("I"), array("I"), array("I"))
+        # Copied postings, a token each (term number, document, position), in chunks.
+        self._copied: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._copied_count = 0
 
     def __len__(self) -> int:
-        return len(self._tokens) + len(self._copied[0])
+        return len(self._tokens) + self._copied_count
 
     def add(self, docnum: int, tokens: Sequence[str]) -> None:
         """A document's tokens, in order (documents come in increasing ``docnum``)."""
@@ -53,12 +54,18 @@ class FieldTokens:
         self._docs.append(docnum)
         self._counts.append(len(tokens))
 
-    def add_posting(self, term: str, docnum: int, freq: int, positions: Sequence[int] = ()) -> None:
-        """A posting as a segment holds it (after every document added whole, in document order per term)."""
-        terms, docs, places = self._copied
-        terms.extend([self._numbers.setdefault(term, next(self._seen))] * freq)
-        docs.extend([docnum] * freq)
-        places.extend(positions if self.positions else [0] * freq)
+    def add_postings(
+        self, terms: Sequence[str], sizes: np.ndarray, docs: np.ndarray, freqs: np.ndarray, positions: np.ndarray | None
+    ) -> None:
+        """Posting lists as a segment holds them, after every document added whole: term ``terms[i]``
+        has the next ``sizes[i]`` postings, posting j is ``docs[j]`` with ``freqs[j]`` positions,
+        one after another in ``positions`` (None: a field without them), each list in document order."""
+        numbers = np.fromiter(map(self._numbers.setdefault, terms, self._seen), np.int64, len(terms))
+        freqs = np.asarray(freqs, np.int64)
+        token_terms = np.repeat(np.repeat(numbers, sizes), freqs)
+        places = np.zeros(len(token_terms), np.int64) if positions is None or not self.positions else positions
+        self._copied.append((token_terms, np.repeat(docs, freqs), np.asarray(places, np.int64)))
+        self._copied_count += len(token_terms)
 
     def invert(self) -> Inverted:
         """The posting lists of everything added, terms in UTF-8 order."""
@@ -69,7 +76,10 @@ class FieldTokens:
         rank[np.fromiter(map(self._numbers.__getitem__, terms), np.int64, len(terms))] = np.arange(len(terms))
         counts = np.frombuffer(self._counts, np.uint32).astype(np.int64)
         firsts = np.cumsum(counts) - counts
-        copied_terms, copied_docs, copied_places = (np.frombuffer(a, np.uint32).astype(np.int64) for a in self._copied)
+        copied_terms, copied_docs, copied_places = (
+            np.concatenate([np.empty(0, np.int64), *(chunk[i] for chunk in self._copied)]).astype(np.int64) for i in range(3)
+        )
+        self._copied = []
         term = rank[np.concatenate([np.frombuffer(self._tokens, np.uint32), copied_terms]).astype(np.int64)]
         doc = np.concatenate([np.repeat(np.frombuffer(self._docs, np.uint32).astype(np.int64), counts), copied_docs])
         place = np.concatenate([np.arange(counts.sum()) - np.repeat(firsts, counts), copied_places])

@@ -516,6 +516,91 @@ class _Codec(W3Codec):
         return W3TermsReader(self, _open_mapped(storage, terms), storage.file_length(terms), postings)
 
 
+def _postings_of(reader, field: str) -> Iterator[tuple]:
+    """A field's postings as Whoosh's ``iter_postings`` gives them (deleted documents left out)."""
+    for btext in reader.lexicon(field):
+        m = reader.postings(field, btext)
+        while m.is_active():
+            yield field, btext, m.id(), m.weight(), m.value()
+            m.next()
+
+
+class _Copy:
+    """A segment's posting lists of one text field, gathered for ``FieldTokens.add_postings``."""
+
+    def __init__(self, renumbered: np.ndarray, positions: bool):
+        self.renumbered, self.positions = renumbered, positions
+        self._renumbered = renumbered.tolist()
+        self.terms: list[str] = []
+        self.sizes, self.docs, self.freqs, self.places = array("q"), array("q"), array("q"), array("q")
+
+    def add(self, btext: bytes, docs: np.ndarray, freqs: np.ndarray, places: np.ndarray | None) -> None:
+        new = self.renumbered[docs]  # -1: deleted, left out
+        keep = new >= 0
+        if not keep.all():
+            places = places[np.repeat(keep, freqs)] if places is not None else None
+            new, freqs = new[keep], freqs[keep]
+        if len(new):
+            self.terms.append(btext.decode("utf-8"))
+            self.sizes.append(len(new))
+            self.docs.frombytes(new.astype(np.int64).tobytes())
+            self.freqs.frombytes(np.asarray(freqs, np.int64).tobytes())
+            if places is not None:
+                self.places.frombytes(np.asarray(places, np.int64).tobytes())
+
+    def add_few(self, btext: bytes, docs: Sequence[int], freqs: Sequence[int], places: Sequence[int]) -> None:
+        """``add`` for a list of a few postings, in Python numbers."""
+        new = [self._renumbered[d] for d in docs]
+        if min(new) < 0:
+            return self.add(btext, np.array(docs), np.array(freqs, np.int64), np.array(places) if self.positions else None)
+        self.terms.append(btext.decode("utf-8"))
+        self.sizes.append(len(new))
+        self.docs.extend(new)
+        self.freqs.extend(freqs)
+        self.places.extend(places)
+
+    def lists(self) -> tuple:
+        """(terms, postings per term, documents, frequencies, positions or None)."""
+        sizes, docs, freqs, places = (np.frombuffer(a, np.int64) for a in (self.sizes, self.docs, self.freqs, self.places))
+        return self.terms, sizes, docs, freqs, places if self.positions else None
+
+
+def _copied(reader, field: str, fmt, renumbered: np.ndarray) -> tuple:
+    """A segment's posting lists of a text field, its documents ``renumbered``: whole blocks read
+    as arrays from the entries in its term table; with other internals, through Whoosh's matchers."""
+    positions = isinstance(fmt, _Positions)
+    with suppress(AttributeError, IndexError, TypeError, ValueError, struct.error, isal_zlib.error):
+        copy, table = _Copy(renumbered, positions), reader._terms
+        if not isinstance(reader.codec(), _Codec) or not isinstance(table, W3TermsReader):
+            raise TypeError("another codec")
+        for (name, btext), info in table.items_from(field, b""):
+            if name != field:
+                break
+            if info.is_inlined():  # a term of one or two postings, kept in its entry
+                ids, _, values = info.inlined_postings()
+                places = [p for v in values for p in fmt.decode_positions(v)] if positions else []
+                copy.add_few(btext, ids, [fmt.decode_frequency(v) for v in values], places)
+                continue
+            offset, length = info.extent()
+            if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length in unpack's tuple
+                (length,) = length
+            found = _blocks(table._postfile.get(offset, length), positions)
+            freqs = found.counts if positions else np.rint(found.tf / fmt.field_boost).astype(np.int64)
+            copy.add(btext, found.docs, freqs, found.positions if positions else None)
+        return copy.lists()
+    copy = _Copy(renumbered, positions)
+    for btext in reader.lexicon(field):
+        m, ids, freqs, places = reader.postings(field, btext), [], [], []
+        while m.is_active():
+            ids.append(m.id())
+            found = m.value_as("positions") if positions else []
+            freqs.append(len(found) if positions else m.value_as("frequency"))
+            places += found
+            m.next()
+        copy.add(btext, np.array(ids, np.int64), np.array(freqs, np.int64), np.array(places, np.int64) if positions else None)
+    return copy.lists()
+
+
 class _SegmentWriter(SegmentWriter):
     """Whoosh's segment writer, with the text fields' posting lists made from arrays (indexer.inversion).
 
@@ -546,19 +631,21 @@ class _SegmentWriter(SegmentWriter):
             self.perdocwriter.add_field(name, self.schema[name], None, len(tokens))
 
     def add_postings_to_pool(self, reader, startdoc, docmap):
-        add = self.pool.add
-        for posting in self._process_posts(reader.iter_postings(), startdoc, docmap):
-            fieldname, btext, docnum, _, value = posting
-            tokens = self._text.get(fieldname)
-            if tokens is None:
-                add(posting)
+        # A merge: the segment's text fields are read a term's list at a time into arrays, the
+        # other fields go a posting at a time to Whoosh's pool, as its own add_reader does.
+        renumbered = np.arange(startdoc, startdoc + reader.doc_count_all())
+        if docmap is not None:  # the segment has deletions: its live documents' new numbers
+            renumbered[:] = -1
+            renumbered[list(docmap)] = list(docmap.values())
+        for fieldname in reader.indexed_field_names():
+            if fieldname not in self.schema:
                 continue
-            fmt = self.schema[fieldname].format
-            if tokens.positions:
-                positions = fmt.decode_positions(value)
-                tokens.add_posting(btext.decode("utf-8"), docnum, len(positions), positions)
-            else:
-                tokens.add_posting(btext.decode("utf-8"), docnum, fmt.decode_frequency(value))
+            if fieldname in self._text:
+                self._text[fieldname].add_postings(*_copied(reader, fieldname, self.schema[fieldname].format, renumbered))
+                continue
+            add = self.pool.add
+            for posting in self._process_posts(_postings_of(reader, fieldname), startdoc, docmap):
+                add(posting)
 
     def _flush_segment(self):
         self.perdocwriter.close()

@@ -46,9 +46,7 @@ def test_without_positions_only_frequencies():
 def test_copied_postings_follow_the_documents_added_whole():
     tokens = FieldTokens(positions=True)
     tokens.add(0, ["vàng", "tăng"])
-    tokens.add_posting("giá", 1, 2, [3, 7])
-    tokens.add_posting("vàng", 1, 1, [0])
-    tokens.add_posting("vàng", 4, 1, [5])
+    tokens.add_postings(["giá", "vàng"], np.array([1, 2]), np.array([1, 1, 4]), np.array([2, 1, 1]), np.array([3, 7, 0, 5]))
     assert lists(tokens) == {
         "giá": [(1, 2, [3, 4])],
         "tăng": [(0, 1, [1])],
@@ -58,10 +56,10 @@ def test_copied_postings_follow_the_documents_added_whole():
 
 def test_postings_copied_out_of_document_order_are_sorted():
     tokens = FieldTokens(positions=False)
-    tokens.add_posting("a", 5, 1)
-    tokens.add_posting("a", 3, 2)
+    tokens.add_postings(["a"], np.array([1]), np.array([5]), np.array([1]), None)
+    tokens.add_postings(["a", "b"], np.array([1, 1]), np.array([3, 3]), np.array([2, 1]), None)
     tokens.add(1, ["a"])  # not after the copies, as the writer never does: still sorted
-    assert lists(tokens) == {"a": [(1, 1, None), (3, 2, None), (5, 1, None)]}
+    assert lists(tokens) == {"a": [(1, 1, None), (3, 2, None), (5, 1, None)], "b": [(3, 1, None)]}
 
 
 def test_nothing_added_inverts_to_nothing():

@@ -645,9 +645,18 @@ def test_the_writer_writes_the_files_whooshs_own_writer_writes(tmp_path, fixture
     assert [ext for ext in found if found[ext] != expected[ext]] == []
 
 
-def test_a_merge_writes_the_files_one_commit_of_the_same_documents_writes(tmp_path, fixture_docs, monkeypatch):
-    """A merge copies the segments' postings into arrays too, after Whoosh's reader decodes them."""
+@pytest.mark.parametrize("deleted", [None, 1], ids=["all kept", "one deleted"])
+@pytest.mark.parametrize("read", ["blocks", "matchers"])
+def test_a_merge_writes_the_files_one_commit_of_the_same_documents_writes(tmp_path, fixture_docs, monkeypatch, deleted, read):
+    """A merge copies the segments' text postings into arrays (read as blocks, or through Whoosh's
+    matchers with other internals), the documents renumbered past the deleted ones."""
     monkeypatch.setattr(store_module, "BLOCK_POSTINGS", 2)
+    if read == "matchers":
+
+        def changed_internals(*args, **kwargs):
+            raise AttributeError("a Whoosh with other internals")
+
+        monkeypatch.setattr(store_module, "_blocks", changed_internals)
     merged = tmp_path / "merged"
     with ArticleStore.create(merged) as store:
         for part in (fixture_docs[:3], fixture_docs[3:4], fixture_docs[4:]):
@@ -657,13 +666,17 @@ def test_a_merge_writes_the_files_one_commit_of_the_same_documents_writes(tmp_pa
             writer.commit(merge=False)
         store.refresh()
         assert store.segment_count() == 3
-        store.writer().commit(optimize=True)
-    whoosh = whooshs_own(tmp_path / "whoosh", fixture_docs)
+        writer = store.writer()
+        if deleted is not None:
+            assert writer.delete(fixture_docs[deleted]["id"]) == 1
+        writer.commit(optimize=True)
+    kept = [doc for i, doc in enumerate(fixture_docs) if i != deleted]
+    whoosh = whooshs_own(tmp_path / "whoosh", kept)
     expected, found = segment_files(whoosh), segment_files(merged)
     # The stored fields are pickled again from what Whoosh's reader gives back: compared as read.
     assert [ext for ext in found if found[ext] != expected[ext] and ext != "_stored.col"] == []
     with ArticleStore.open(merged) as a, ArticleStore.open(whoosh) as b:
-        ids = [doc["id"] for doc in fixture_docs]
+        ids = [doc["id"] for doc in kept]
         assert [a.get(i) for i in ids] == [b.get(i) for i in ids] and a.get(ids[0])["id"] == ids[0]
 
 
