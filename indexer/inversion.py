@@ -63,8 +63,9 @@ class FieldTokens:
         numbers = np.fromiter(map(self._numbers.setdefault, terms, self._seen), np.int64, len(terms))
         freqs = np.asarray(freqs, np.int64)
         token_terms = np.repeat(np.repeat(numbers, sizes), freqs)
-        places = np.zeros(len(token_terms), np.int64) if positions is None or not self.positions else positions
-        self._copied.append((token_terms, np.repeat(docs, freqs), np.asarray(places, np.int64)))
+        places = np.zeros(len(token_terms), np.uint32) if positions is None or not self.positions else positions
+        # Kept as uint32 (like the tokens of documents added whole): a merge holds every token.
+        self._copied.append(tuple(a.astype(np.uint32) for a in (token_terms, np.repeat(docs, freqs), np.asarray(places))))
         self._copied_count += len(token_terms)
 
     def invert(self) -> Inverted:
@@ -77,7 +78,7 @@ class FieldTokens:
         counts = np.frombuffer(self._counts, np.uint32).astype(np.int64)
         firsts = np.cumsum(counts) - counts
         copied_terms, copied_docs, copied_places = (
-            np.concatenate([np.empty(0, np.int64), *(chunk[i] for chunk in self._copied)]).astype(np.int64) for i in range(3)
+            np.concatenate([np.empty(0, np.uint32), *(chunk[i] for chunk in self._copied)]).astype(np.int64) for i in range(3)
         )
         self._copied = []
         term = rank[np.concatenate([np.frombuffer(self._tokens, np.uint32), copied_terms]).astype(np.int64)]
