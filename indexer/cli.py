@@ -221,7 +221,7 @@ def serve_cmd(host, port, threads, index_dir) -> None:
 
 @main.command("watch")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--interval", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True,
+@click.option("--interval", type=click.FloatRange(0.05, 3600), default=0.5, show_default=True,
               help="Seconds between scans; a file is indexed once unchanged for one interval.")
 @index_option
 def watch_cmd(directory, interval, index_dir) -> None:

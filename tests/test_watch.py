@@ -54,6 +54,26 @@ def setup(tmp_path):
         yield inbox, store, watcher, log
 
 
+def test_a_scan_sees_the_files_find_files_lists_with_their_stat(tmp_path):
+    root = tmp_path / "inbox"
+    for name in ["a.json", "b/2.txt", "c/d/e.jsonl.gz", "Y.TXT", "z.jsonl", "notes.md", ".hidden.txt",
+                 ".git/x.txt", "b/.draft/y.txt", "ix/seg.txt"]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(b"x" * len(name))
+    (root / "b" / "loop").symlink_to(root, target_is_directory=True)
+    (root / "link.txt").symlink_to(root / "b" / "2.txt")
+    (root / "broken.txt").symlink_to(root / "gone.txt")
+    watcher = Watcher(root, root / "ix")
+
+    files = dict(watcher._files())
+
+    assert sorted(os.path.relpath(p, root) for p in files) == [
+        "Y.TXT", "a.json", "b/2.txt", "c/d/e.jsonl.gz", "link.txt", "z.jsonl",
+    ]
+    linked = os.stat(root / "b" / "2.txt")
+    assert files[str(root / "link.txt")] == (len("b/2.txt"), linked.st_mtime_ns, linked.st_ino)
+
+
 def test_new_changed_and_deleted_files_are_applied(setup):
     inbox, store, watcher, _ = setup
     (inbox / "vang.txt").write_text(GOLD, "utf-8")
