@@ -7,7 +7,9 @@ runs `vnsearch watch` on an empty folder beside it, then writes one article file
 (articles of news-dantri-unc.jsonl.gz that the index does not hold, each given a marker
 word) and polls /api/search for the marker until each shows up. Meanwhile a client sends
 realistic queries (bench/http_search.py's) and its latency is compared with a quiet phase
-before. Not a test: see bench/README.md, "Watch latency".
+before. With ``--batch N``, N files land together each time (how soon a batch is found whole);
+with ``--via api`` the articles are POSTed to /api/articles instead (no watcher: the request
+returns once they are committed), a batch per request. Not a test: see bench/README.md, "Watch latency".
 """
 
 from __future__ import annotations
@@ -129,6 +131,17 @@ def present(conn: http.client.HTTPConnection, marker: str) -> set[str]:
     return {h["id"] for h in json.loads(body)["hits"]}
 
 
+def post_articles(conn: http.client.HTTPConnection, token: str, articles: list[dict]) -> None:
+    """POST /api/articles; returns once the server has committed them."""
+    body = json.dumps(articles, ensure_ascii=False).encode("utf-8")
+    conn.request("POST", "/api/articles", body=body,
+                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    r = conn.getresponse()
+    answer = r.read()
+    if r.status not in (200, 201):
+        raise RuntimeError(f"POST /api/articles answered {r.status}: {answer[:300]!r}")
+
+
 def summary(values: list[float], unit: str = "ms") -> str:
     if not values:
         return "no values"
@@ -148,13 +161,19 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=OUT / "watch-eval-20k", help="the copy written to")
     parser.add_argument("--fresh", action="store_true", help="copy (or build) the index again")
     parser.add_argument("--articles", type=int, default=50)
-    parser.add_argument("--every", type=float, default=1.0, help="seconds between arriving files")
-    parser.add_argument("--interval", type=float, default=1.0, help="vnsearch watch --interval")
+    parser.add_argument("--every", type=float, default=1.0, help="seconds between arrivals")
+    parser.add_argument("--batch", type=int, default=1, help="articles that land together at each arrival (default 1)")
+    parser.add_argument("--via", choices=("files", "api"), default="files",
+                        help="files in a folder `vnsearch watch` watches (default), or POST /api/articles")
+    parser.add_argument("--interval", type=float, default=0.5, help="vnsearch watch --interval (default 0.5, as vnsearch watch)")
     parser.add_argument("--poll", type=float, default=0.1, help="seconds between looks for the new articles")
     parser.add_argument("--pause", type=float, default=0.2, help="client think time between its queries")
     parser.add_argument("--baseline", type=int, default=60, help="client queries before any file arrives")
     parser.add_argument("--threads", type=int, default=4, help="vnsearch serve --threads")
     args = parser.parse_args()
+    if args.batch < 1 or args.articles % args.batch:
+        parser.error(f"--articles ({args.articles}) must be a multiple of --batch ({args.batch})")
+    arrivals = args.articles // args.batch
 
     bases = args.base_index or [OUT / "load-eval-20k-base", OUT / "http-eval-20k", OUT / "idx-20k-vnsearch"]
     prepare_index(bases, args.index, args.data, args.fresh)
@@ -169,6 +188,7 @@ def main() -> None:
 
     print(f"machine at start: {machine_line()}")
     port = free_port()
+    token = os.environ.setdefault("VNSEARCH_API_TOKEN", f"bench-{tag}")  # the server inherits it
     server = start_server(args.index, port, args.threads)
     watch_log = open(OUT / "watch-latency.watch.log", "w", encoding="utf-8")
     watcher = None
@@ -187,30 +207,42 @@ def main() -> None:
         quiet.stop.set()
         quiet.join()
 
-        watcher = subprocess.Popen(
-            [*vnsearch(), "watch", str(inbox), "--index", str(args.index), "--interval", str(args.interval)],
-            stdout=watch_log, stderr=subprocess.STDOUT,
-        )
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        (inbox / "warmup.json").write_text(json.dumps(warmup, ensure_ascii=False), "utf-8")
+        if args.via == "files":
+            watcher = subprocess.Popen(
+                [*vnsearch(), "watch", str(inbox), "--index", str(args.index), "--interval", str(args.interval)],
+                stdout=watch_log, stderr=subprocess.STDOUT,
+            )
+            (inbox / "warmup.json").write_text(json.dumps(warmup, ensure_ascii=False), "utf-8")
+        else:
+            post_articles(conn, token, [warmup])  # pyvi loaded in the server
         deadline = time.monotonic() + 300
         while warmup["id"] not in present(conn, tag):  # the watcher is up, pyvi loaded
-            if time.monotonic() > deadline or watcher.poll() is not None:
+            if time.monotonic() > deadline or (watcher is not None and watcher.poll() is not None):
                 raise SystemExit("the warm-up article never showed up: see bench/out/watch-latency.watch.log")
             time.sleep(args.poll)
 
         busy = Client(port, queries[20 + args.baseline :], args.pause)
-        cpu_before = cpu_seconds(server.pid), cpu_seconds(watcher.pid)
+        cpu_before = cpu_seconds(server.pid), cpu_seconds(watcher.pid) if watcher else 0.0
+        posted: list[float] = []
         busy.start()
         landed: dict[str, float] = {}
         seen: dict[str, float] = {}
         start = time.monotonic()
         pending = {a["id"] for a in articles}
         next_k = 0
-        deadline = start + args.every * len(articles) + 120
+        deadline = start + args.every * arrivals + 120
         while pending and time.monotonic() < deadline:
             now = time.monotonic()
-            while next_k < len(articles) and now >= start + next_k * args.every:
+            while next_k < len(articles) and now >= start + (next_k // args.batch) * args.every:
+                if args.via == "api":
+                    group = articles[next_k : next_k + args.batch]
+                    sent = time.monotonic()
+                    post_articles(conn, token, group)
+                    posted.append((time.monotonic() - sent) * 1000)
+                    landed.update((a["id"], sent) for a in group)
+                    next_k += len(group)
+                    continue
                 a = articles[next_k]
                 (inbox / f"a{next_k:03d}.json").write_text(json.dumps(a, ensure_ascii=False), "utf-8")
                 landed[a["id"]] = time.monotonic()
@@ -224,7 +256,7 @@ def main() -> None:
             time.sleep(args.poll)
         busy.stop.set()
         busy.join()
-        cpu_after = cpu_seconds(server.pid), cpu_seconds(watcher.pid)
+        cpu_after = cpu_seconds(server.pid), cpu_seconds(watcher.pid) if watcher else 0.0
         conn.close()
     finally:
         if watcher is not None:
@@ -235,27 +267,40 @@ def main() -> None:
         server.wait(timeout=30)
 
     delays = [(seen[i] - landed[i]) * 1000 for i in seen]
+    groups = [articles[k : k + args.batch] for k in range(0, len(articles), args.batch)]
+    whole = [  # from a batch's first file landing to its last article found
+        (max(seen[a["id"]] for a in g) - landed[g[0]["id"]]) * 1000
+        for g in groups if all(a["id"] in seen for a in g)
+    ]
     batches = [ln for ln in (OUT / "watch-latency.watch.log").read_text("utf-8").splitlines() if " added " in ln]
+    what = "file landed" if args.via == "files" else "POST sent"
     print(f"machine at end: {machine_line()}")
+    writer = f"vnsearch watch --interval {args.interval:g}" if args.via == "files" else "POST /api/articles"
+    print(f"index: {args.index} ({args.data.name}); vnsearch serve --threads {args.threads}; {writer}")
+    unit = "files" if args.via == "files" else "articles in one POST"
     print(
-        f"index: {args.index} ({args.data.name}); vnsearch serve --threads {args.threads}; "
-        f"vnsearch watch --interval {args.interval:g}"
+        f"arrivals: {len(articles)} articles of {args.source.name} not in the index, "
+        f"{args.batch} {unit} every {args.every:g} s"
+        f"{' (written in place, .json)' if args.via == 'files' else ''}; "
+        f"looked for every {args.poll:g} s with /api/search?q=<run marker>"
     )
-    print(
-        f"arrivals: {len(articles)} articles of {args.source.name} not in the index, one file every {args.every:g} s "
-        f"(written in place, .json); looked for every {args.poll:g} s with /api/search?q=<run marker>"
-    )
-    print(f"file landed → found by /api/search: {summary(delays)}; never found: {len(pending)}")
-    print(f"watcher: {len(batches)} batches (commits) for {len(articles) + 1} files")
+    print(f"{what} → found by /api/search: {summary(delays)}; never found: {len(pending)}")
+    if args.batch > 1:
+        print(f"batch of {args.batch}, first {what} → all found: {summary(whole)}; "
+              f"batches never found whole: {len(groups) - len(whole)}")
+    if args.via == "files":
+        print(f"watcher: {len(batches)} batches (commits) for {len(articles) + 1} files")
+    else:
+        print(f"POST /api/articles answered (committed): {summary(posted)}")
     print(
         f"client /api/search latency (sequential, {args.pause:g} s think time, {len(queries)} title-fragment queries): "
-        f"quiet {summary(quiet.latencies)}; while files arrive {summary(busy.latencies)}; "
+        f"quiet {summary(quiet.latencies)}; while articles arrive {summary(busy.latencies)}; "
         f"errors {len(quiet.errors) + len(busy.errors)}"
     )
     if None not in cpu_before + cpu_after:
-        span = len(articles) * args.every
+        span = arrivals * args.every
         print(
-            f"CPU while files arrive: server {(cpu_after[0] - cpu_before[0]) / span * 100:.0f}% of a core, "
+            f"CPU while articles arrive: server {(cpu_after[0] - cpu_before[0]) / span * 100:.0f}% of a core, "
             f"watcher {(cpu_after[1] - cpu_before[1]) / span * 100:.0f}%"
         )
     for e in (quiet.errors + busy.errors)[:5]:
