@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from .articles import Article, Failure, load_articles
 from .documents import to_document
+from .errors import VnsearchError
 from .duplicates import assign_groups
 from .store import ArticleStore, LockHolder
 from .vocabulary import Vocabulary
@@ -163,6 +164,7 @@ def apply_changes(
     on_lock_wait: OnLockWait | None = None,
     stop: threading.Event | None = None,
     defer_upkeep: bool = False,
+    merge_when_many: bool = True,
     batch_size: int | None = None,
 ) -> IngestReport:
     """Write ``articles`` (added or replaced by id) and delete ``deletions`` (ids); return the counts.
@@ -172,7 +174,9 @@ def apply_changes(
     Changes are committed every ``batch_size`` (BATCH_SIZE) articles, the deletions with the
     first batch; when ``stop`` is set, no further batch is started. With
     ``defer_upkeep`` (frequent small commits), a commit merges segments only past
-    MAX_SMALL_SEGMENTS small ones and saves the vocabulary only now and then.
+    MAX_SMALL_SEGMENTS small ones (in a commit of its own, unless ``merge_when_many``
+    is False: the caller merges, e.g. once it has answered) and saves the vocabulary
+    only now and then.
     """
     report = report if report is not None else IngestReport()
     batch_size = batch_size or BATCH_SIZE
@@ -200,7 +204,7 @@ def apply_changes(
                 on_lock_wait=on_lock_wait, merge=not defer_upkeep, defer_vocabulary=defer_upkeep,
             )
             store.refresh()
-            if defer_upkeep and store.small_segment_count() >= MAX_SMALL_SEGMENTS:
+            if defer_upkeep and merge_when_many and store.small_segment_count() >= MAX_SMALL_SEGMENTS:
                 _merge(store, timeout)
             deletions = []
             if len(batch) < batch_size or (stop is not None and stop.is_set()):
@@ -401,6 +405,9 @@ class CommitQueue:
     until ``max_articles`` are pending) for others to join, then analyzes and
     writes everything pending with one writer and one commit. Analysis runs in
     the leader only, one group at a time (pyvi's tagger is not thread-safe).
+    Once MAX_SMALL_SEGMENTS small segments exist, a thread merges them after the
+    group has been answered (seconds at 100,000 articles); the next group waits
+    for it, as for a commit under way.
     """
 
     def __init__(
@@ -431,17 +438,34 @@ class CommitQueue:
             if not work.done:
                 self._busy = True  # lead the next group
         if not work.done:
+            merge = False
             try:
-                self._lead()
+                merge = self._lead()
             finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
+                if merge:  # the group is answered; the next one waits for the merge
+                    threading.Thread(target=self._merge_small, name="vnsearch-merge", daemon=True).start()
+                else:
+                    self._release()
         if work.error is not None:
             raise work.error
         return work.outcome
 
-    def _lead(self) -> None:
+    def _release(self) -> None:
+        with self._cond:
+            self._busy = False
+            self._cond.notify_all()
+
+    def _merge_small(self) -> None:
+        try:
+            with ArticleStore.open(self.index_dir) as store:
+                _merge(store, self.lock_timeout)
+        except (VnsearchError, OSError):
+            pass  # another writer holds the index, or the disk is full: the next commit tries again
+        finally:
+            self._release()
+
+    def _lead(self) -> bool:
+        """Commit the pending group; returns whether its small segments are due a merge."""
         deadline = time.monotonic() + self.delay
         with self._cond:
             while sum(len(w.puts) for w in self._pending) < self.max_articles:
@@ -451,7 +475,7 @@ class CommitQueue:
                 self._cond.wait(left)
             group, self._pending = self._pending, []
         try:
-            self._commit(group)
+            return self._commit(group)
         except BaseException as e:  # every caller of the group hears of it
             for w in group:
                 w.error = e
@@ -460,7 +484,7 @@ class CommitQueue:
             for w in group:
                 w.done = True
 
-    def _commit(self, group: list[_Work]) -> None:
+    def _commit(self, group: list[_Work]) -> bool:
         # The last change to an id wins, as if the requests had been applied in turn.
         final: dict[str, Article | None] = {}
         for w in group:
@@ -476,8 +500,10 @@ class CommitQueue:
         with store:
             known = store.fingerprints(final)
             apply_changes(
-                store, puts, deletions, known=known, lock_timeout=self.lock_timeout, workers=1, defer_upkeep=True
+                store, puts, deletions, known=known, lock_timeout=self.lock_timeout, workers=1,
+                defer_upkeep=True, merge_when_many=False,
             )
+            merge = store.small_segment_count() >= MAX_SMALL_SEGMENTS
         for w in group:
             for a in w.puts:
                 if final.get(a.id) is not a:
@@ -488,3 +514,4 @@ class CommitQueue:
                     w.outcome[a.id] = "updated" if a.id in known else "added"
             for i in w.deletions:
                 w.outcome[i] = "deleted" if i in known else "missing"
+        return merge
