@@ -280,7 +280,8 @@ def main() -> None:
     unit = "files" if args.via == "files" else "articles in one POST"
     print(
         f"arrivals: {len(articles)} articles of {args.source.name} not in the index, "
-        f"{args.batch} {unit} every {args.every:g} s"
+        f"{f'{args.batch} {unit}' if args.batch > 1 else 'one file' if args.via == 'files' else 'one article a POST'} "
+        f"every {args.every:g} s"
         f"{' (written in place, .json)' if args.via == 'files' else ''}; "
         f"looked for every {args.poll:g} s with /api/search?q=<run marker>"
     )
