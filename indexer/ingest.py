@@ -33,7 +33,7 @@ __all__ = ["CommitQueue", "IngestReport", "apply_changes", "index_paths", "optim
 # pyvi's model) costs more than it saves.
 POOL_THRESHOLD = 200
 BATCH_SIZE = 1000
-REBUILD_BATCH_SIZE = 10_000  # a segment each; 100,000 articles make 10
+REBUILD_BATCH_SIZE = 25_000  # a segment each; 100,000 articles make 4
 LOCK_TIMEOUT = 10.0  # seconds a writer waits for another one to finish
 # Frequent small commits (watcher, HTTP) put off two costs that would delay every
 # article's appearance: merging (Whoosh re-encodes every posting in Python: seconds under
