@@ -22,8 +22,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from .articles import Article, Failure, load_articles
 from .documents import to_document
-from .errors import VnsearchError
 from .duplicates import assign_groups
+from .errors import VnsearchError
 from .store import ArticleStore, LockHolder
 from .vocabulary import Vocabulary
 

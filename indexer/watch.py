@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from .articles import ARTICLE_SUFFIXES, Article, Failure, find_files, read_file
+from .articles import Article, Failure, article_paths, read_file
 from .errors import IndexLockedError, IndexWriteError
 from .ingest import LOCK_TIMEOUT, IngestReport, OnLockWait, apply_changes, tidy
 from .store import ArticleStore
@@ -126,11 +126,7 @@ class Watcher:
         and one stat a file (a scan runs every interval, over the whole folder)."""
         index_root = os.path.abspath(self.index_dir) + os.sep
         root = os.path.abspath(self.root)
-        if not os.path.isdir(root):
-            paths = (os.path.abspath(p) for p in find_files(self.root))
-        else:
-            paths = _article_paths(root)
-        for origin in paths:
+        for origin in article_paths(root) if os.path.isdir(root) else [root]:
             if origin.startswith(index_root):
                 continue
             try:
@@ -185,29 +181,6 @@ class Watcher:
         report.failures.append(failure)
         if self.on_failure:
             self.on_failure(failure)
-
-
-def _article_paths(folder: str) -> Iterator[str]:
-    """``find_files``'s choice under a folder, as absolute paths: article suffixes, hidden
-    names skipped, symlinked folders not followed, an unlistable folder yielded itself."""
-    try:
-        with os.scandir(folder) as it:
-            entries = list(it)
-    except OSError:
-        yield folder  # read_file reports why it cannot be listed
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
-            continue
-        if is_dir:
-            if not entry.is_symlink():
-                yield from _article_paths(entry.path)
-        elif entry.name.lower().endswith(ARTICLE_SUFFIXES):
-            yield entry.path
 
 
 @contextmanager

@@ -334,7 +334,7 @@ def test_unlistable_directory_is_reported(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "corpus" / "a.txt", "Tiêu đề\nNội dung.")
     write(tmp_path / "corpus" / "locked" / "b.txt", "Tiêu đề\nNội dung.")
-    real_listdir, real_iterdir = os.listdir, Path.iterdir
+    real_listdir, real_iterdir, real_scandir = os.listdir, Path.iterdir, os.scandir
 
     def deny(path):
         if Path(path).name == "locked":
@@ -342,6 +342,7 @@ def test_unlistable_directory_is_reported(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "listdir", lambda path: deny(path) or real_listdir(path))
     monkeypatch.setattr(Path, "iterdir", lambda self: deny(self) or real_iterdir(self))
+    monkeypatch.setattr(os, "scandir", lambda path: deny(path) or real_scandir(path))
     assert loaded("corpus") == ["article a.txt", "corpus/locked: cannot read: Permission denied"]
 
 
