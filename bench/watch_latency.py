@@ -273,16 +273,17 @@ def main() -> None:
         for g in groups if all(a["id"] in seen for a in g)
     ]
     batches = [ln for ln in (OUT / "watch-latency.watch.log").read_text("utf-8").splitlines() if " added " in ln]
-    what = "file landed" if args.via == "files" else "POST sent"
+    if args.via == "files":
+        what, writer = "file landed", f"vnsearch watch --interval {args.interval:g}"
+        arrival = f"{args.batch} files" if args.batch > 1 else "one file"
+        arrival += f" every {args.every:g} s (written in place, .json)"
+    else:
+        what, writer = "POST sent", "POST /api/articles"
+        arrival = f"{args.batch} articles in one POST every {args.every:g} s"
     print(f"machine at end: {machine_line()}")
-    writer = f"vnsearch watch --interval {args.interval:g}" if args.via == "files" else "POST /api/articles"
     print(f"index: {args.index} ({args.data.name}); vnsearch serve --threads {args.threads}; {writer}")
-    unit = "files" if args.via == "files" else "articles in one POST"
     print(
-        f"arrivals: {len(articles)} articles of {args.source.name} not in the index, "
-        f"{f'{args.batch} {unit}' if args.batch > 1 else 'one file' if args.via == 'files' else 'one article a POST'} "
-        f"every {args.every:g} s"
-        f"{' (written in place, .json)' if args.via == 'files' else ''}; "
+        f"arrivals: {len(articles)} articles of {args.source.name} not in the index, {arrival}; "
         f"looked for every {args.poll:g} s with /api/search?q=<run marker>"
     )
     print(f"{what} → found by /api/search: {summary(delays)}; never found: {len(pending)}")
@@ -300,10 +301,10 @@ def main() -> None:
     )
     if None not in cpu_before + cpu_after:
         span = arrivals * args.every
-        print(
-            f"CPU while articles arrive: server {(cpu_after[0] - cpu_before[0]) / span * 100:.0f}% of a core, "
-            f"watcher {(cpu_after[1] - cpu_before[1]) / span * 100:.0f}%"
-        )
+        cpu = f"CPU while articles arrive: server {(cpu_after[0] - cpu_before[0]) / span * 100:.0f}% of a core"
+        if watcher is not None:
+            cpu += f", watcher {(cpu_after[1] - cpu_before[1]) / span * 100:.0f}%"
+        print(cpu)
     for e in (quiet.errors + busy.errors)[:5]:
         print(f"  error: {e}")
 

@@ -204,7 +204,7 @@ def apply_changes(
                 on_lock_wait=on_lock_wait, merge=not defer_upkeep, defer_vocabulary=defer_upkeep,
             )
             store.refresh()
-            if defer_upkeep and merge_when_many and store.small_segment_count() >= MAX_SMALL_SEGMENTS:
+            if defer_upkeep and merge_when_many and _merge_due(store):
                 _merge(store, timeout)
             deletions = []
             if len(batch) < batch_size or (stop is not None and stop.is_set()):
@@ -304,6 +304,11 @@ def write_batch(
             report.updated += 1
         else:
             report.added += 1
+
+
+def _merge_due(store: ArticleStore) -> bool:
+    """Frequent small commits have left enough small segments to merge them now."""
+    return store.small_segment_count() >= MAX_SMALL_SEGMENTS
 
 
 def _merge(store: ArticleStore, timeout: float, optimize: bool = False, on_lock_wait: OnLockWait | None = None) -> None:
@@ -503,7 +508,7 @@ class CommitQueue:
                 store, puts, deletions, known=known, lock_timeout=self.lock_timeout, workers=1,
                 defer_upkeep=True, merge_when_many=False,
             )
-            merge = store.small_segment_count() >= MAX_SMALL_SEGMENTS
+            merge = _merge_due(store)
         for w in group:
             for a in w.puts:
                 if final.get(a.id) is not a:
