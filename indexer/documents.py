@@ -9,14 +9,12 @@ from __future__ import annotations
 from .analysis import index_forms
 from .articles import Article
 from .duplicates import bands, fingerprint
-from .store import day_number
+from .fields import (
+    AUTHOR, BODY, CATEGORY, DATE, DAY, DUP_BANDS, HASH, ID, MINHASH, ORIGIN, SAPO, SOURCE,
+    TEXT_F, TEXT_W, TEXT_X, TITLE_F, TITLE_W, TITLE, TITLE_X, URL, article_text, day_number,
+)
 
 __all__ = ["article_text", "to_document"]
-
-
-def article_text(sapo: str | None, body: str) -> str:
-    """The searchable running text: sapo then body (snippets point into it)."""
-    return f"{sapo}\n\n{body}" if sapo else body
 
 
 def _analyzed(text: str) -> tuple[str, str, str]:
@@ -31,32 +29,32 @@ def to_document(article: Article) -> dict:
     title_x, title_f, title_w = _analyzed(title)
     text_x, text_f, text_w = _analyzed(article_text(article.sapo, article.body))
     doc = {
-        "id": article.id,
-        "hash": article.content_hash(),
-        "origin": article.origin,
-        "title": article.title,
-        "sapo": article.sapo,
-        "body": article.body,
-        "url": article.url,
-        "author": article.author,
-        "date": article.published.isoformat() if article.published else None,
-        "source": article.source,
-        "category": article.category,
-        "title_x": title_x,
-        "title_f": title_f,
-        "title_w": title_w,
+        ID: article.id,
+        HASH: article.content_hash(),
+        ORIGIN: article.origin,
+        TITLE: article.title,
+        SAPO: article.sapo,
+        BODY: article.body,
+        URL: article.url,
+        AUTHOR: article.author,
+        DATE: article.published.isoformat() if article.published else None,
+        SOURCE: article.source,
+        CATEGORY: article.category,
+        TITLE_X: title_x,
+        TITLE_F: title_f,
+        TITLE_W: title_w,
         # The text fields hold the title too, so that matching a syllable is one
         # posting list (fast intersections); the title fields only add to the score.
-        "text_x": f"{title_x} {text_x}",
-        "text_f": f"{title_f} {text_f}",
-        "text_w": f"{title_w} {text_w}",
-        "day": day_number(article.published),
+        TEXT_X: f"{title_x} {text_x}",
+        TEXT_F: f"{title_f} {text_f}",
+        TEXT_W: f"{title_w} {text_w}",
+        DAY: day_number(article.published),
     }
     # Near-duplicate detection: the signature and its bands (the group key is
     # assigned at write time, against what the index already holds).
     signature = fingerprint(text_f)
     if signature is not None:
-        doc["minhash"] = signature
-        doc["dup_bands"] = " ".join(bands(signature))
+        doc[MINHASH] = signature
+        doc[DUP_BANDS] = " ".join(bands(signature))
     # Whoosh rejects None for indexed fields; an absent key means "no value".
     return {k: v for k, v in doc.items() if v is not None and v != ""}

@@ -23,6 +23,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from .fields import DUP, ID, MINHASH
+
 __all__ = ["MIN_SIMILARITY", "MIN_SYLLABLES", "assign_groups", "bands", "fingerprint", "similarity"]
 
 SHINGLE = 3
@@ -86,15 +88,15 @@ def assign_groups(docs: Sequence[dict], indexed: Callable[[list[str]], Iterable[
     """
     seen: dict[str, list[Candidate]] = {}  # band → this batch's documents holding it
     for doc in docs:
-        signature = doc.get("minhash")
+        signature = doc.get(MINHASH)
         if signature is None:
             continue
         keys = bands(signature)
         batch = (c for key in keys for c in seen.get(key, ()))
-        group = _first_near(doc["id"], signature, batch) or _first_near(doc["id"], signature, indexed(keys))
-        doc["dup"] = group or doc["id"]
+        group = _first_near(doc[ID], signature, batch) or _first_near(doc[ID], signature, indexed(keys))
+        doc[DUP] = group or doc[ID]
         for key in keys:
-            seen.setdefault(key, []).append((doc["id"], signature, doc["dup"]))
+            seen.setdefault(key, []).append((doc[ID], signature, doc[DUP]))
 
 
 def _first_near(own_id: str, signature: bytes, candidates: Iterable[Candidate]) -> str | None:

@@ -15,6 +15,10 @@ class IndexVersionError(VnsearchError):
     """The index was written by another format version."""
 
 
+class IndexUnreadableError(VnsearchError):
+    """The index directory exists but its files could not be read."""
+
+
 class IndexLockedError(VnsearchError):
     """Another process holds the index's write lock; ``holder`` names it when it is known."""
 

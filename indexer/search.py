@@ -7,7 +7,7 @@ import html
 import time
 from dataclasses import asdict, dataclass
 
-from .documents import article_text
+from .fields import article_text
 from .errors import ArticleNotFoundError, QueryError
 from .query import parse_query
 from .snippets import highlight, make_snippet

@@ -60,6 +60,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from . import ranking
 from .analysis import syllables
+from .fields import COLUMNS, SCORED_FIELDS, day_number, from_day_number
 from .errors import IndexLockedError, IndexMissingError, IndexVersionError, IndexWriteError
 from .inversion import FieldTokens, Inverted
 from .query import LONG_QUERY, ParsedQuery
@@ -137,8 +138,6 @@ def _schema() -> Schema:
     )
 
 
-SCORED_FIELDS = ("title_x", "title_f", "text_x", "text_f", "title_w", "text_w")
-COLUMNS = ("day", "source", "category", "dup")  # what ranking reads of every article
 
 # -- the postings format ------------------------------------------------------
 # Whoosh's W3 codec with its files and term table as they are; what changes is what a
@@ -760,15 +759,6 @@ def _is_accented(forms: Sequence[tuple[str, str]]) -> bool:
     return any(exact != folded for exact, folded in forms)
 
 
-def day_number(date: dt.date | None) -> int:
-    """The ``day`` field's value: YYYYMMDD, or 0 for an undated article."""
-    return date.year * 10000 + date.month * 100 + date.day if date else 0
-
-
-def _from_day_number(n: int) -> dt.date:
-    return dt.date(n // 10000, n // 100 % 100, n % 100)
-
-
 # Recency: an article published on the newest day the index holds scores up to
 # RECENCY_BOOST more, halving every RECENCY_HALF_LIFE days older; undated ones get
 # nothing. Relative to the newest article, so an archive's latest news counts as recent.
@@ -781,7 +771,7 @@ def recency_factor(day: int, newest: int) -> float:
     """The score multiplier of an article published on ``day`` (YYYYMMDD, 0 if unknown)."""
     if not day or not newest:
         return 1.0
-    age = max((_from_day_number(newest) - _from_day_number(day)).days, 0)
+    age = max((from_day_number(newest) - from_day_number(day)).days, 0)
     return 1.0 + RECENCY_BOOST * 0.5 ** (age / RECENCY_HALF_LIFE)
 
 
@@ -1566,8 +1556,8 @@ class ArticleStore:
         return {
             "articles": self._searcher.doc_count(),
             "sources": {k: n for k, n in sorted(sources.items(), key=lambda kv: (-kv[1], kv[0])) if k},
-            "first_published": _from_day_number(int(days.min())) if len(days) else None,
-            "last_published": _from_day_number(int(days.max())) if len(days) else None,
+            "first_published": from_day_number(int(days.min())) if len(days) else None,
+            "last_published": from_day_number(int(days.max())) if len(days) else None,
             "size_bytes": sum(f.stat().st_size for f in self.path.iterdir() if f.is_file()),
         }
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from indexer.errors import ArticleNotFoundError, IndexMissingError, IndexVersionError, QueryError
+from indexer.errors import (
+    ArticleNotFoundError, IndexMissingError, IndexUnreadableError, IndexVersionError, QueryError,
+)
 
 from .params import SearchParams
-from .stores import IndexUnreadableError
 
 bp = Blueprint("errors", __name__)
 

@@ -8,15 +8,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Iterator
 
-from indexer.errors import VnsearchError
+from indexer.errors import IndexUnreadableError, VnsearchError
 from indexer.store import META_FILE, ArticleStore
 
-__all__ = ["IndexUnreadableError", "StorePool"]
-
-
-class IndexUnreadableError(VnsearchError):
-    """The index directory exists but its files could not be read."""
-
+__all__ = ["StorePool"]
 
 Stamp = tuple[int, int, int]  # (inode, mtime_ns, size) of the index's meta file
 
