@@ -18,16 +18,18 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections import Counter
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
+from .fields import TEXT_W, TEXT_X, TITLE_W, TITLE_X
 from .query import Forms, ParsedQuery
 from .text import fold_chars
 
-__all__ = ["IndexVocabulary", "Vocabulary", "VOCABULARY_FILE"]
+__all__ = ["IndexVocabulary", "Vocabulary", "VOCABULARY_FILE", "add_batch", "has_deferred", "save_deferred"]
 
 VOCABULARY_FILE = "vocabulary.sqlite"
 LEGACY_FILE = "vocabulary.json"  # format 5 indexes written before the SQLite file
@@ -45,6 +47,9 @@ _SCHEMA = "".join(
 _CHUNK = 500  # keys per look-up: far below SQLite's limit on parameters
 READ_TIMEOUT = 0.5  # seconds a look-up waits for a writer's commit; then the query goes without suggestions
 WRITE_CACHE_KB = 256 * 1024  # a batch's rows stay in memory until its commit: readers wait only for that
+# Frequent small commits save their counts at most this often (seconds): every searching
+# process reads the file, and a save makes its readers wait.
+SAVE_DELAY = 30.0
 
 Reading = tuple[str, int, int]  # the most frequent exact form, its count, the count of all forms
 
@@ -81,8 +86,8 @@ class Vocabulary:
 
     def add_document(self, doc: dict) -> None:
         """Count one analyzed document (the dict ``documents.to_document`` makes)."""
-        self.syllables.update(set((doc.get("title_x", "") + " " + doc.get("text_x", "")).split()))
-        self.words.update(set((doc.get("title_w", "") + " " + doc.get("text_w", "")).split()))
+        self.syllables.update(set((doc.get(TITLE_X, "") + " " + doc.get(TEXT_X, "")).split()))
+        self.words.update(set((doc.get(TITLE_W, "") + " " + doc.get(TEXT_W, "")).split()))
 
     def add(self, other: "Vocabulary") -> None:
         """Add another vocabulary's counts (a batch's) to these."""
@@ -122,6 +127,41 @@ class Vocabulary:
         finally:
             db.close()
         return counts
+
+
+# Counts of committed batches this process has not added to an index's vocabulary file
+# yet (deferred saves), per index, and since when. Lost if the process dies first: the
+# counts only feed suggestions, and are a little stale by design.
+_deferred: dict[str, tuple[Vocabulary, float]] = {}
+_deferred_lock = threading.Lock()
+
+
+def add_batch(index_dir: Path, batch: Vocabulary, *, defer: bool = False) -> None:
+    """Add a committed batch's counts to the index's vocabulary (the caller holds the write
+    lock); with ``defer``, only once SAVE_DELAY seconds have passed since the first unsaved one."""
+    key = os.path.abspath(index_dir)
+    now = time.monotonic()
+    with _deferred_lock:
+        pending, since = _deferred.pop(key, (Vocabulary(), now))
+        pending.add(batch)
+        if defer and now - since < SAVE_DELAY:
+            _deferred[key] = (pending, since)
+            return
+    pending.add_to(index_dir)
+
+
+def save_deferred(index_dir: Path) -> None:
+    """Add the counts put off so far to the index's vocabulary file (under the write lock)."""
+    with _deferred_lock:
+        pending, _ = _deferred.pop(os.path.abspath(index_dir), (None, None))
+    if pending is not None:
+        pending.add_to(index_dir)
+
+
+def has_deferred(index_dir: Path) -> bool:
+    """Whether this process holds counts for the index that are not saved yet."""
+    with _deferred_lock:
+        return os.path.abspath(index_dir) in _deferred
 
 
 class IndexVocabulary:
