@@ -28,8 +28,8 @@ __all__ = [
 
 ARTICLE_SUFFIXES = (".txt", ".json", ".jsonl", ".jsonl.gz")
 MB = 1024 * 1024
-# pyvi segments an article in one piece: 1 MB of text takes ~12 s and ~350 MB. The longest real
-# news article seen is 50 KB, so anything larger is not an article and is refused unread.
+# pyvi segments an article in one piece, in time and memory that grow with its length. Real
+# news articles run to tens of KB, so anything larger is not an article and is refused unread.
 MAX_ARTICLE_BYTES = 1 * MB
 MAX_LINE_BYTES = 4 * MAX_ARTICLE_BYTES  # a JSON line: escapes (\uXXXX) take room
 MAX_JSON_FILE_BYTES = 64 * MB  # a .json file is parsed whole; larger collections go in .jsonl
@@ -233,11 +233,9 @@ def _loads(text: str):
 
 
 def articles_from_json(data: object, origin: str) -> list[Article | Failure]:
-    """The articles of a parsed JSON value sent on its own (one object or a list of them).
-
-    With no file to fall back on, each needs an ``id`` or a ``url``; a list's
-    items are located as ``item N`` (from 1).
-    """
+    """The articles of a parsed JSON value sent on its own (one object or a list of them): with
+    no file to fall back on, each needs an ``id`` or a ``url``; a list's items are located as
+    ``item N`` (from 1)."""
     if isinstance(data, list):
         items = [(obj, f"item {n}") for n, obj in enumerate(data, 1)]
     else:

@@ -32,17 +32,9 @@ class _Work:
 
 
 class CommitQueue:
-    """Changes from concurrent callers (HTTP requests), written together.
-
-    ``submit`` returns once its changes are committed. The caller that finds no
-    commit under way leads the next one: it waits up to ``delay`` seconds (or
-    until ``max_articles`` are pending) for others to join, then analyzes and
-    writes everything pending with one writer and one commit. Analysis runs in
-    the leader only, one group at a time (pyvi's tagger is not thread-safe).
-    Once ``ingest.MAX_SMALL_SEGMENTS`` small segments exist, a thread merges them
-    after the group has been answered; the next group waits for it, as for a
-    commit under way.
-    """
+    """Changes from concurrent callers (HTTP requests), written together: a group gathers for
+    up to ``delay`` seconds (or ``max_articles``), then goes in one commit. Past
+    ``ingest.MAX_SMALL_SEGMENTS`` small segments, a merge follows once the group is answered."""
 
     def __init__(
         self,
@@ -63,6 +55,9 @@ class CommitQueue:
     def submit(self, puts: Sequence[Article] = (), deletions: Sequence[str] = ()) -> dict[str, str]:
         """Write ``puts`` and delete ``deletions``; returns id → "added", "updated",
         "unchanged", "deleted" or "missing". Raises what the commit raised."""
+        # The caller that finds no commit under way leads the next group, analysis included:
+        # one group at a time, as pyvi's tagger is not thread-safe. A merge under way counts
+        # as a commit under way.
         work = _Work(list(puts), list(deletions))
         with self._cond:
             self._pending.append(work)

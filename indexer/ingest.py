@@ -81,15 +81,9 @@ def index_paths(
     lock_timeout: float | None = None,
     on_lock_wait: OnLockWait | None = None,
 ) -> IngestReport:
-    """Index the articles under ``paths`` into ``index_dir``; return the counts.
-
-    Unchanged articles (same content hash) are skipped before any analysis; a
-    bad file or article is reported and skipped; with ``prune``, articles whose
-    file under ``paths`` no longer holds them are deleted. Work is committed in
-    batches, so an interrupted run keeps every finished batch. With ``rebuild``, a new
-    index is built beside ``index_dir`` and takes its place once complete: a failed or
-    interrupted rebuild leaves the old index as it was.
-    """
+    """Index the articles under ``paths`` into ``index_dir`` in batches (an interrupted run keeps
+    the finished ones); return the counts. ``prune`` deletes articles their file no longer holds;
+    ``rebuild`` builds a new index beside ``index_dir`` that replaces it only once complete."""
     paths = [Path(p) for p in paths]
     timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     report = IngestReport()
@@ -161,22 +155,17 @@ def apply_changes(
     workers: int | None = None,
     lock_timeout: float | None = None,
     on_lock_wait: OnLockWait | None = None,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None,  # once set, no further batch is started
+    # Frequent small commits: merge only past MAX_SMALL_SEGMENTS small segments, in a commit of
+    # its own (unless not ``merge_when_many``: the caller merges once it has answered), and save
+    # the vocabulary only now and then.
     defer_upkeep: bool = False,
     merge_when_many: bool = True,
     batch_size: int | None = None,
 ) -> IngestReport:
-    """Write ``articles`` (added or replaced by id) and delete ``deletions`` (ids); return the counts.
-
-    ``known`` holds the fingerprints of the indexed articles (looked up when not
-    given): an article with the same content hash and origin is left alone.
-    Changes are committed every ``batch_size`` (BATCH_SIZE) articles, the deletions with the
-    first batch; when ``stop`` is set, no further batch is started. With
-    ``defer_upkeep`` (frequent small commits), a commit merges segments only past
-    MAX_SMALL_SEGMENTS small ones (in a commit of its own, unless ``merge_when_many``
-    is False: the caller merges, e.g. once it has answered) and saves the vocabulary
-    only now and then.
-    """
+    """Write ``articles`` (added or replaced by id) and delete ``deletions`` (ids), a commit every
+    ``batch_size`` (BATCH_SIZE) articles; return the counts. An article whose content hash and
+    origin ``known`` (the indexed fingerprints, looked up when not given) holds is left alone."""
     report = report if report is not None else IngestReport()
     batch_size = batch_size or BATCH_SIZE
     articles = iter(articles)
@@ -272,13 +261,11 @@ def write_batch(
     merge: bool = True,
     defer_vocabulary: bool = False,
 ) -> None:
-    """Put ``docs`` and delete ``deletions`` in one writer and one commit (all or nothing).
-
-    ``merge`` is StoreWriter.commit's. The vocabulary counts the docs once the commit is
-    made, still under the lock: a process dying in between leaves a batch uncounted (the
-    counts only feed suggestions), never counted twice by the run that adds it again. With
-    ``defer_vocabulary``, it is saved at most every ``vocabulary.SAVE_DELAY`` seconds (and by ``tidy``).
-    """
+    """Put ``docs`` and delete ``deletions`` in one writer and one commit (all or nothing);
+    ``merge`` is StoreWriter.commit's, ``defer_vocabulary`` is ``vocabulary.add_batch``'s ``defer``."""
+    # The vocabulary counts the docs once the commit is made, still under the lock: a process
+    # dying in between leaves a batch uncounted (the counts only feed suggestions), never
+    # counted twice by the run that adds it again.
     batch = Vocabulary()
 
     def count() -> None:
@@ -324,12 +311,9 @@ def merge_segments(
 
 
 def optimize(store: ArticleStore, *, timeout: float = LOCK_TIMEOUT, on_lock_wait: OnLockWait | None = None) -> int:
-    """Merge every segment into one, deleted articles dropped; returns how many there were.
-
-    A query then looks each term up once, not once a segment. Whoosh re-encodes every
-    posting in Python, which takes long on a big index; searches go on meanwhile, on the
-    segments as they were.
-    """
+    """Merge every segment into one, deleted articles dropped (a query then looks each term up
+    once, not once a segment); returns how many there were. Long on a big index (Whoosh re-encodes
+    every posting in Python); searches go on meanwhile, on the segments as they were."""
     store.refresh()
     before = store.segment_count()
     if before > 1 or store.deleted_count():

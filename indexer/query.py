@@ -147,11 +147,9 @@ def _abbreviations() -> dict[str, list[tuple[tuple[str, ...], tuple[tuple[Forms,
 
 
 def _expand_abbreviations(run: list[Forms]):
-    """Yield ("term", syllable) or ("alt", variants) for a run of plain syllables.
-
-    A span of the run that spells an abbreviation or its long form becomes one
-    clause: the span as typed, or any other variant of the group.
-    """
+    """Yield ("term", syllable) or ("alt", variants) for a run of plain syllables: a span
+    that spells an abbreviation or its long form becomes one clause, the span as typed or
+    any other variant of its group."""
     table = _abbreviations()
     i = 0
     while i < len(run):
@@ -169,13 +167,10 @@ def _expand_abbreviations(run: list[Forms]):
 
 
 def _word_candidates(runs: list[list[Forms]]) -> tuple[str, ...]:
-    """Every run of 2–4 adjacent query syllables, joined as pyvi words are indexed.
-
-    The index's word vocabulary decides which are words: a candidate that pyvi
-    never produced matches nothing. This avoids running pyvi on queries, where
-    it is unreliable (lowercase or all-caps names stay unjoined) and costs a
-    second of model loading per process.
-    """
+    """Every run of 2–4 adjacent query syllables, joined as pyvi words are indexed."""
+    # The index's word vocabulary decides which are words: a candidate that pyvi never
+    # produced matches nothing. pyvi is not run on queries: it is unreliable there
+    # (lowercase or all-caps names stay unjoined), and a searching process need not load it.
     out: dict[str, None] = {}
     for run in runs:
         exact = [e for e, _ in run]

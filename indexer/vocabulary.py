@@ -5,8 +5,7 @@ Counted at index time from the analyzed documents (document frequencies; deletio
 are not subtracted, which only makes the counts a little stale) and added, batch by
 batch, to an SQLite file beside the Whoosh index, keyed by the exact form and looked
 up by the folded one. Query time reads only the rows a query asks for, so a server
-answers its first query without loading the whole vocabulary (290,000 forms at 100k
-articles). Used at query time to give queries without diacritics the pyvi-word signal
+answers its first query without loading the whole vocabulary. Used at query time to give queries without diacritics the pyvi-word signal
 ("truong thi mai" → trương_thị_mai) and to suggest a reading with diacritics or a
 correction for a likely typo.
 """
@@ -165,10 +164,9 @@ def has_deferred(index_dir: Path) -> bool:
 
 
 class IndexVocabulary:
-    """An index's vocabulary file, read row by row at query time (safe across threads).
-
-    It reads the file it opened: ``is_current`` tells when the index's file is another
-    one (a rebuild swapped it in), and ``close`` lets it go."""
+    """An index's vocabulary file, read row by row at query time (safe across threads). It reads
+    the file it opened: ``is_current`` tells when the index's file is another one (a rebuild
+    swapped it in), and ``close`` lets it go."""
 
     def __init__(self, index_dir: Path):
         self._path = Path(index_dir)
@@ -196,13 +194,9 @@ class IndexVocabulary:
         return replace(parsed, words=tuple(dict.fromkeys(found))) if found else parsed
 
     def suggest(self, parsed: ParsedQuery) -> str | None:
-        """A better way to type the query, or None.
-
-        Without diacritics: the clear accented reading, word by word
-        ("truong thi mai" → "trương thị mai"). With or without: a syllable the
-        index has never seen is replaced by the most frequent one a single edit
-        away. Only for queries of plain words.
-        """
+        """A better way to type a query of plain words, or None: without diacritics, the clear
+        accented reading word by word ("truong thi mai" → "trương thị mai"); a syllable the
+        index has never seen, replaced by the most frequent one a single edit away."""
         if parsed.phrases or parsed.excluded or len(parsed.runs) != 1:
             return None
         terms = list(parsed.runs[0])

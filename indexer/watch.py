@@ -79,12 +79,9 @@ class Watcher:
                 self._tidy(store, merge=False, timeout=self.lock_timeout)
 
     def poll(self, store: ArticleStore, stop: threading.Event | None = None) -> Batch | None:
-        """Scan once and apply the files that are ready; None when there was nothing to do.
-
-        When the index stays locked longer than ``lock_timeout``, or cannot be
-        written (a full disk), says so through ``on_retry`` and leaves the files
-        for the next scan.
-        """
+        """Scan once and apply the files that are ready; None when there was nothing to do. An index
+        locked past ``lock_timeout`` or unwritable (a full disk) is reported through ``on_retry``,
+        and the files are left for the next scan."""
         ready, gone = self._scan()
         if not self._synced:
             gone += self._vanished(store)
