@@ -22,8 +22,8 @@ from .errors import ArticleError
 from .text import clean
 
 __all__ = [
-    "ARTICLE_SUFFIXES", "Article", "Failure", "article_paths", "articles_from_json", "find_files", "is_caption",
-    "load_articles", "parse_text_article", "read_file",
+    "ARTICLE_SUFFIXES", "Article", "Failure", "article_paths", "articles_from_json", "duplicate_id", "find_files",
+    "is_caption", "load_articles", "parse_text_article", "read_file",
 ]
 
 ARTICLE_SUFFIXES = (".txt", ".json", ".jsonl", ".jsonl.gz")
@@ -69,6 +69,11 @@ class Failure:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.reason}"
+
+
+def duplicate_id(article: Article, first_origin: str) -> Failure:
+    """The failure of an article whose id an earlier one of the same run already had."""
+    return Failure(article.origin, f"duplicate id {article.id!r} (already read from {first_origin})")
 
 
 # --- plain text -------------------------------------------------------------

@@ -19,7 +19,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .articles import Article, Failure, load_articles
+from .articles import Article, Failure, duplicate_id, load_articles
 from .documents import to_document
 from .duplicates import assign_groups
 from .store import ArticleStore, LockHolder
@@ -112,7 +112,7 @@ def index_paths(
                     fail(item, file_path)
                     continue
                 if item.id in seen:
-                    fail(Failure(item.origin, f"duplicate id {item.id!r} (already read from {seen[item.id]})"), file_path)
+                    fail(duplicate_id(item, seen[item.id]), file_path)
                     continue
                 seen[item.id] = item.origin
                 if on_article:
