@@ -15,7 +15,7 @@ from pathlib import Path
 from .analysis import syllables
 from .text import clean
 
-__all__ = ["ParsedQuery", "parse_query"]
+__all__ = ["MAX_WORD_SYLLABLES", "ParsedQuery", "parse_query", "word_spans"]
 
 Forms = tuple[str, str]  # (exact index form, folded form) of one syllable
 
@@ -171,13 +171,16 @@ def _word_candidates(runs: list[list[Forms]]) -> tuple[str, ...]:
     # The index's word vocabulary decides which are words: a candidate that pyvi never
     # produced matches nothing. pyvi is not run on queries: it is unreliable there
     # (lowercase or all-caps names stay unjoined), and a searching process need not load it.
-    out: dict[str, None] = {}
-    for run in runs:
-        exact = [e for e, _ in run]
-        for n in range(2, MAX_WORD_SYLLABLES + 1):
-            for i in range(len(exact) - n + 1):
-                out["_".join(exact[i : i + n])] = None
-    return tuple(out)
+    return tuple(dict.fromkeys(span for run in runs for span in word_spans([e for e, _ in run])))
 
 
-MAX_WORD_SYLLABLES = 4
+MAX_WORD_SYLLABLES = 4  # the longest pyvi word a query's syllables are looked up as
+
+
+def word_spans(syllables: list[str]) -> list[str]:
+    """Every 2 to MAX_WORD_SYLLABLES adjacent syllables joined by "_", shortest first, in reading order."""
+    return [
+        "_".join(syllables[i : i + n])
+        for n in range(2, MAX_WORD_SYLLABLES + 1)
+        for i in range(len(syllables) - n + 1)
+    ]

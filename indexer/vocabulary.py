@@ -25,14 +25,13 @@ from pathlib import Path
 from typing import Iterable
 
 from .fields import TEXT_W, TEXT_X, TITLE_W, TITLE_X
-from .query import Forms, ParsedQuery
+from .query import MAX_WORD_SYLLABLES, Forms, ParsedQuery, word_spans
 from .text import fold_chars
 
 __all__ = ["IndexVocabulary", "Vocabulary", "VOCABULARY_FILE", "add_batch", "has_deferred", "save_deferred"]
 
 VOCABULARY_FILE = "vocabulary.sqlite"
 LEGACY_FILE = "vocabulary.json"  # format 5 indexes written before the SQLite file
-MAX_WORD = 4
 # An accented reading is "clear" when it holds at least this share of the
 # documents of every reading with the same letters.
 CLEAR_SHARE = 0.6
@@ -54,11 +53,8 @@ Reading = tuple[str, int, int]  # the most frequent exact form, its count, the c
 
 
 def _spelled_words(run: Iterable[Forms]) -> list[str]:
-    """The folded keys of every 2 to MAX_WORD adjacent syllables of a run, in reading order."""
-    folded = [f for _, f in run]
-    return [
-        "_".join(folded[i : i + n]) for n in range(2, MAX_WORD + 1) for i in range(len(folded) - n + 1)
-    ]
+    """The folded keys of the words a run of syllables may spell (``query.word_spans``)."""
+    return word_spans([f for _, f in run])
 
 
 def _best(rows: Iterable[tuple[str, str, int]]) -> dict[str, Reading]:
@@ -207,7 +203,7 @@ class IndexVocabulary:
         while i < len(terms):
             step, reading = 1, None
             if not parsed.accented:
-                for n in range(min(MAX_WORD, len(terms) - i), 1, -1):
+                for n in range(min(MAX_WORD_SYLLABLES, len(terms) - i), 1, -1):
                     hit = words.get("_".join(f for _, f in terms[i : i + n]))
                     if hit and hit[1] >= CLEAR_SHARE * hit[2]:
                         step, reading = n, hit[0].replace("_", " ")
