@@ -1,7 +1,7 @@
 """Vietnamese analysis: syllables with exact offsets, and pyvi words over them.
 
-This is the only module that imports pyvi, lazily (its CRF model takes about a
-second to load). Syllables come from pyvi's own tokenizer pattern, run with
+This is the only module that imports pyvi, lazily (its CRF model is slow to
+load). Syllables come from pyvi's own tokenizer pattern, run with
 ``re.finditer`` on the same clean text, so pyvi's labels line up with spans we
 can point into the stored article.
 """
@@ -82,7 +82,7 @@ _pyvi = None
 
 
 def _crf():
-    """pyvi's tokenizer class and its CRF tagger, loaded once (about a second)."""
+    """pyvi's tokenizer class and its CRF tagger, loaded once."""
     global _pyvi
     if _pyvi is None:
         from pyvi import ViTokenizer  # noqa: PLC0415 - lazy: the model load is slow
@@ -104,17 +104,13 @@ def _word_features(word: str) -> tuple[str, tuple[str, ...], tuple[str, ...], tu
 
 
 def crf_features(words: Sequence[str], bi_grams: frozenset | set, tri_grams: frozenset | set) -> list[tuple[str, ...]]:
-    """pyvi's CRF features for ``words``, as the attribute names CRFsuite sees.
-
-    ``ViTokenizer.sent2features`` builds one dict per token; CRFsuite turns a
-    string value into the attribute "key:value" (weight 1), True into "key"
-    (weight 1) and False into "key" with weight 0, which adds nothing to any
-    score. Listing the same attributes directly, in the same order, without the
-    false ones, gives the CRF exactly pyvi's input at a fraction of the cost
-    (checked on whole corpora by tests and bench/segmentation_check.py). A
-    word's own features are made once per spelling, and each pair and triple of
-    words is looked up once.
-    """
+    """pyvi's CRF features for ``words``, as the attribute names CRFsuite sees: exactly
+    ``ViTokenizer.sent2features``'s input to the CRF, without building a dict per token."""
+    # CRFsuite turns a string value into the attribute "key:value" (weight 1), True into
+    # "key" (weight 1) and False into "key" with weight 0, which adds nothing to any score:
+    # the same attributes listed directly, in the same order, without the false ones, are
+    # the same input (checked on whole corpora by tests and bench/segmentation_check.py).
+    # A word's own features are made once per spelling; each pair and triple is looked up once.
     features = [_word_features(w) for w in words]
     low = [f[0] for f in features]
     pairs = [a + " " + b in bi_grams for a, b in zip(low, low[1:])]  # pairs[i]: words i and i + 1
@@ -142,12 +138,9 @@ _TRIPLE_AFTER = ((), ("+2:word.tri_gram()",))
 
 
 def segment(tokens: Sequence[Syllable]) -> list[tuple[int, int]]:
-    """pyvi's word segmentation of ``tokens`` as (first, last+1) index ranges.
-
-    Same decision as ``ViTokenizer.tokenize``: a token joins the previous one
-    when labelled I_W, neither is punctuation or starts with a digit, and a
-    capitalised token does not follow a lowercase one.
-    """
+    """pyvi's word segmentation of ``tokens`` as (first, last+1) index ranges, decided as
+    ``ViTokenizer.tokenize`` does: a token joins the previous one when labelled I_W, neither
+    is punctuation or starts with a digit, and a capitalised one does not follow a lowercase one."""
     return _segment([t.text for t in tokens])
 
 
@@ -189,8 +182,6 @@ def index_forms(text: str) -> tuple[list[str], list[str], list[str]]:
 
 
 def words(text: str) -> list[str]:
-    """pyvi's multi-syllable words in ``text``, as underscore-joined index forms.
-
-    Single syllables are left out: they are already indexed as syllables.
-    """
+    """pyvi's multi-syllable words in ``text``, as underscore-joined index forms (single
+    syllables are left out: they are already indexed as syllables)."""
     return index_forms(text)[2]

@@ -22,14 +22,14 @@ from .errors import ArticleError
 from .text import clean
 
 __all__ = [
-    "ARTICLE_SUFFIXES", "Article", "Failure", "article_paths", "articles_from_json", "find_files", "is_caption",
-    "load_articles", "parse_text_article", "read_file",
+    "ARTICLE_SUFFIXES", "Article", "Failure", "article_paths", "articles_from_json", "duplicate_id", "find_files",
+    "is_caption", "load_articles", "parse_text_article", "read_file",
 ]
 
 ARTICLE_SUFFIXES = (".txt", ".json", ".jsonl", ".jsonl.gz")
 MB = 1024 * 1024
-# pyvi segments an article in one piece: 1 MB of text takes ~12 s and ~350 MB. The longest real
-# news article seen is 50 KB, so anything larger is not an article and is refused unread.
+# pyvi segments an article in one piece, in time and memory that grow with its length. Real
+# news articles run to tens of KB, so anything larger is not an article and is refused unread.
 MAX_ARTICLE_BYTES = 1 * MB
 MAX_LINE_BYTES = 4 * MAX_ARTICLE_BYTES  # a JSON line: escapes (\uXXXX) take room
 MAX_JSON_FILE_BYTES = 64 * MB  # a .json file is parsed whole; larger collections go in .jsonl
@@ -69,6 +69,11 @@ class Failure:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.reason}"
+
+
+def duplicate_id(article: Article, first_origin: str) -> Failure:
+    """The failure of an article whose id an earlier one of the same run already had."""
+    return Failure(article.origin, f"duplicate id {article.id!r} (already read from {first_origin})")
 
 
 # --- plain text -------------------------------------------------------------
@@ -233,11 +238,9 @@ def _loads(text: str):
 
 
 def articles_from_json(data: object, origin: str) -> list[Article | Failure]:
-    """The articles of a parsed JSON value sent on its own (one object or a list of them).
-
-    With no file to fall back on, each needs an ``id`` or a ``url``; a list's
-    items are located as ``item N`` (from 1).
-    """
+    """The articles of a parsed JSON value sent on its own (one object or a list of them): with
+    no file to fall back on, each needs an ``id`` or a ``url``; a list's items are located as
+    ``item N`` (from 1)."""
     if isinstance(data, list):
         items = [(obj, f"item {n}") for n, obj in enumerate(data, 1)]
     else:

@@ -78,14 +78,9 @@ Candidate = tuple[str, bytes, str]
 
 
 def assign_groups(docs: Sequence[dict], indexed: Callable[[list[str]], Iterable[Candidate]]) -> None:
-    """Set each fingerprinted document's ``dup`` group key, in order.
-
-    A document joins the group of the first near duplicate found among the
-    documents before it in ``docs``, else among the indexed articles (``indexed``
-    gives those sharing any of the bands it is given), else its own id starts a
-    group. An article is never its own duplicate: an update does not match the
-    version it replaces.
-    """
+    """Set each fingerprinted document's group key (DUP), in order: the group of its first near
+    duplicate among the documents before it, else among the indexed ones (``indexed`` gives those
+    sharing a band), else its own id. An update never matches the version it replaces."""
     seen: dict[str, list[Candidate]] = {}  # band → this batch's documents holding it
     for doc in docs:
         signature = doc.get(MINHASH)

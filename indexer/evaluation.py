@@ -48,8 +48,8 @@ __all__ = [
 ]
 
 Qrels = dict[str, dict[str, int]]  # query id → doc id → grade
-Ranking = list[tuple[str, float]]  # (doc id, score), best first
-Run = dict[str, Ranking]  # query id → ranking
+RankedIds = list[tuple[str, float]]  # (doc id, score), best first
+Run = dict[str, RankedIds]  # query id → its ranked ids
 
 METRICS = ("nDCG@10", "MRR@10", "S@1", "S@10", "R@100")
 RUN_DEPTH = 100
@@ -135,11 +135,8 @@ def load_queries(path: Path | str) -> list[EvalQuery]:
 
 
 def load_qrels(path: Path | str) -> Qrels:
-    """Read judgments: ``query_id<TAB>doc_id<TAB>grade`` lines, no header.
-
-    TREC's four-column form (``query_id 0 doc_id grade``, any whitespace) is
-    accepted too, so trec_eval's own qrels files can be used.
-    """
+    """Read judgments: ``query_id<TAB>doc_id<TAB>grade`` lines, no header, or TREC's four-column
+    form (``query_id 0 doc_id grade``, any whitespace), so trec_eval's own qrels files can be used."""
     path = Path(path)
     qrels: Qrels = {}
     for n, line in _lines(path):
@@ -290,7 +287,7 @@ def _mean(per_query: dict[str, dict[str, float]], ids: list[str], name: str) -> 
     return Summary(name, n, metrics)
 
 
-def evaluate(queries: Sequence[EvalQuery], qrels: Qrels, run: Mapping[str, Ranking]) -> EvaluationReport:
+def evaluate(queries: Sequence[EvalQuery], qrels: Qrels, run: Mapping[str, RankedIds]) -> EvaluationReport:
     """Score ``run`` against ``qrels`` for every query with a relevant judgment."""
     judged = [q for q in queries if any(g > 0 for g in qrels.get(q.id, {}).values())]
     judged_ids = {q.id for q in judged}
@@ -305,7 +302,7 @@ def evaluate(queries: Sequence[EvalQuery], qrels: Qrels, run: Mapping[str, Ranki
 # -- TREC run files ----------------------------------------------------------------
 
 
-def write_run(out: TextIO, run: Mapping[str, Ranking], tag: str = "vnsearch") -> None:
+def write_run(out: TextIO, run: Mapping[str, RankedIds], tag: str = "vnsearch") -> None:
     """Write ``run`` in TREC format: ``qid Q0 docid rank score tag``, ranks from 1."""
     if not tag or any(c.isspace() for c in tag):
         raise EvaluationError(f"run tag {tag!r} must be one word")

@@ -1,8 +1,8 @@
 """Writing articles into the index: `vnsearch index`, the folder watcher and the HTTP ingest.
 
 All three go through ``apply_changes``: skip articles whose content did not change,
-analyze the rest (in worker processes when there are many), and write them with
-any deletions in batches, each under the index's write lock and in one commit.
+analyze the rest (in worker processes when there are many), and write them with any
+deletions in batches, each under the index's write lock and in one commit.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -20,14 +19,16 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .articles import Article, Failure, load_articles
+from .articles import Article, Failure, duplicate_id, load_articles
 from .documents import to_document
 from .duplicates import assign_groups
-from .errors import VnsearchError
 from .store import ArticleStore, LockHolder
-from .vocabulary import Vocabulary
+from .vocabulary import Vocabulary, add_batch, has_deferred, save_deferred
 
-__all__ = ["CommitQueue", "IngestReport", "apply_changes", "index_paths", "optimize", "tidy"]
+__all__ = [
+    "IngestReport", "apply_changes", "index_paths", "merge_due", "merge_segments", "optimize", "tidy",
+    "write_batch",
+]
 
 # Below this many changed articles, starting worker processes (each loading
 # pyvi's model) costs more than it saves.
@@ -36,14 +37,12 @@ BATCH_SIZE = 1000
 REBUILD_BATCH_SIZE = 25_000  # a segment each; 100,000 articles make 4
 LOCK_TIMEOUT = 10.0  # seconds a writer waits for another one to finish
 # Frequent small commits (watcher, HTTP) put off two costs that would delay every
-# article's appearance: merging (Whoosh re-encodes every posting in Python: seconds under
-# load) and rewriting the vocabulary file (which every searching process then reloads).
-# Once this many small segments exist, a merge follows the commit (in a commit of its
-# own: the articles are visible first); the vocabulary is saved at most this often; both
-# are done when the watcher is idle (``tidy``).
+# article's appearance: merging (Whoosh re-encodes every posting in Python) and saving
+# the vocabulary (``vocabulary.add_batch`` with ``defer``). Once this many small segments
+# exist, a merge follows the commit (in a commit of its own: the articles are visible
+# first); both are done when the watcher is idle (``tidy``).
 MAX_SMALL_SEGMENTS = 8
 MERGE_MIN_SEGMENTS = 5  # Whoosh's MERGE_SMALL merges nothing below five segments
-VOCABULARY_SAVE_DELAY = 30.0  # seconds
 
 Known = Mapping[str, tuple[str, str]]  # id → (content hash, origin), as ArticleStore.fingerprints
 OnLockWait = Callable[[LockHolder | None], None]
@@ -82,15 +81,9 @@ def index_paths(
     lock_timeout: float | None = None,
     on_lock_wait: OnLockWait | None = None,
 ) -> IngestReport:
-    """Index the articles under ``paths`` into ``index_dir``; return the counts.
-
-    Unchanged articles (same content hash) are skipped before any analysis; a
-    bad file or article is reported and skipped; with ``prune``, articles whose
-    file under ``paths`` no longer holds them are deleted. Work is committed in
-    batches, so an interrupted run keeps every finished batch. With ``rebuild``, a new
-    index is built beside ``index_dir`` and takes its place once complete: a failed or
-    interrupted rebuild leaves the old index as it was.
-    """
+    """Index the articles under ``paths`` into ``index_dir`` in batches (an interrupted run keeps
+    the finished ones); return the counts. ``prune`` deletes articles their file no longer holds;
+    ``rebuild`` builds a new index beside ``index_dir`` that replaces it only once complete."""
     paths = [Path(p) for p in paths]
     timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     report = IngestReport()
@@ -119,7 +112,7 @@ def index_paths(
                     fail(item, file_path)
                     continue
                 if item.id in seen:
-                    fail(Failure(item.origin, f"duplicate id {item.id!r} (already read from {seen[item.id]})"), file_path)
+                    fail(duplicate_id(item, seen[item.id]), file_path)
                     continue
                 seen[item.id] = item.origin
                 if on_article:
@@ -162,22 +155,17 @@ def apply_changes(
     workers: int | None = None,
     lock_timeout: float | None = None,
     on_lock_wait: OnLockWait | None = None,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None,  # once set, no further batch is started
+    # Frequent small commits: merge only past MAX_SMALL_SEGMENTS small segments, in a commit of
+    # its own (unless not ``merge_when_many``: the caller merges once it has answered), and save
+    # the vocabulary only now and then.
     defer_upkeep: bool = False,
     merge_when_many: bool = True,
     batch_size: int | None = None,
 ) -> IngestReport:
-    """Write ``articles`` (added or replaced by id) and delete ``deletions`` (ids); return the counts.
-
-    ``known`` holds the fingerprints of the indexed articles (looked up when not
-    given): an article with the same content hash and origin is left alone.
-    Changes are committed every ``batch_size`` (BATCH_SIZE) articles, the deletions with the
-    first batch; when ``stop`` is set, no further batch is started. With
-    ``defer_upkeep`` (frequent small commits), a commit merges segments only past
-    MAX_SMALL_SEGMENTS small ones (in a commit of its own, unless ``merge_when_many``
-    is False: the caller merges, e.g. once it has answered) and saves the vocabulary
-    only now and then.
-    """
+    """Write ``articles`` (added or replaced by id) and delete ``deletions`` (ids), a commit every
+    ``batch_size`` (BATCH_SIZE) articles; return the counts. An article whose content hash and
+    origin ``known`` (the indexed fingerprints, looked up when not given) holds is left alone."""
     report = report if report is not None else IngestReport()
     batch_size = batch_size or BATCH_SIZE
     articles = iter(articles)
@@ -204,8 +192,8 @@ def apply_changes(
                 on_lock_wait=on_lock_wait, merge=not defer_upkeep, defer_vocabulary=defer_upkeep,
             )
             store.refresh()
-            if defer_upkeep and merge_when_many and _merge_due(store):
-                _merge(store, timeout)
+            if defer_upkeep and merge_when_many and merge_due(store):
+                merge_segments(store, timeout)
             deletions = []
             if len(batch) < batch_size or (stop is not None and stop.is_set()):
                 return report
@@ -273,17 +261,15 @@ def write_batch(
     merge: bool = True,
     defer_vocabulary: bool = False,
 ) -> None:
-    """Put ``docs`` and delete ``deletions`` in one writer and one commit (all or nothing).
-
-    ``merge`` is StoreWriter.commit's. The vocabulary counts the docs once the commit is
-    made, still under the lock: a process dying in between leaves a batch uncounted (the
-    counts only feed suggestions), never counted twice by the run that adds it again. With
-    ``defer_vocabulary``, it is saved at most every VOCABULARY_SAVE_DELAY seconds (and by ``tidy``).
-    """
+    """Put ``docs`` and delete ``deletions`` in one writer and one commit (all or nothing);
+    ``merge`` is StoreWriter.commit's, ``defer_vocabulary`` is ``vocabulary.add_batch``'s ``defer``."""
+    # The vocabulary counts the docs once the commit is made, still under the lock: a process
+    # dying in between leaves a batch uncounted (the counts only feed suggestions), never
+    # counted twice by the run that adds it again.
     batch = Vocabulary()
 
     def count() -> None:
-        _count(store.path, batch, defer=defer_vocabulary)
+        add_batch(store.path, batch, defer=defer_vocabulary)
 
     writer = store.writer(timeout=timeout, on_wait=on_lock_wait)
     try:
@@ -306,12 +292,14 @@ def write_batch(
             report.added += 1
 
 
-def _merge_due(store: ArticleStore) -> bool:
+def merge_due(store: ArticleStore) -> bool:
     """Frequent small commits have left enough small segments to merge them now."""
     return store.small_segment_count() >= MAX_SMALL_SEGMENTS
 
 
-def _merge(store: ArticleStore, timeout: float, optimize: bool = False, on_lock_wait: OnLockWait | None = None) -> None:
+def merge_segments(
+    store: ArticleStore, timeout: float, *, optimize: bool = False, on_lock_wait: OnLockWait | None = None
+) -> None:
     """Merge small segments (Whoosh's tiered policy), or all of them, in a commit of its own."""
     writer = store.writer(timeout=timeout, on_wait=on_lock_wait)
     try:
@@ -323,16 +311,13 @@ def _merge(store: ArticleStore, timeout: float, optimize: bool = False, on_lock_
 
 
 def optimize(store: ArticleStore, *, timeout: float = LOCK_TIMEOUT, on_lock_wait: OnLockWait | None = None) -> int:
-    """Merge every segment into one, deleted articles dropped; returns how many there were.
-
-    A query then looks each term up once, not once a segment. Whoosh re-encodes every
-    posting in Python: 21 minutes and 2.6 GB at 100,000 articles. Searches go on
-    meanwhile, on the segments as they were.
-    """
+    """Merge every segment into one, deleted articles dropped (a query then looks each term up
+    once, not once a segment); returns how many there were. Long on a big index (Whoosh re-encodes
+    every posting in Python); searches go on meanwhile, on the segments as they were."""
     store.refresh()
     before = store.segment_count()
     if before > 1 or store.deleted_count():
-        _merge(store, timeout, optimize=True, on_lock_wait=on_lock_wait)
+        merge_segments(store, timeout, optimize=True, on_lock_wait=on_lock_wait)
     return before
 
 
@@ -341,11 +326,11 @@ def tidy(store: ArticleStore, *, merge: bool = True, timeout: float = 0.0) -> bo
     and, with ``merge``, merge the small segments they left. Returns whether it wrote."""
     store.refresh()
     merging = merge and store.small_segment_count() >= MERGE_MIN_SEGMENTS
-    if not merging and not _vocabulary_unsaved(store.path):
+    if not merging and not has_deferred(store.path):
         return False
     writer = store.writer(timeout=timeout)
     try:
-        _save_vocabulary(store.path)
+        save_deferred(store.path)
         if merging:
             writer.commit(merge=True)
         else:
@@ -357,166 +342,10 @@ def tidy(store: ArticleStore, *, merge: bool = True, timeout: float = 0.0) -> bo
     return True
 
 
-# Counts of committed batches this process has not added to an index's vocabulary file
-# yet (deferred saves), per index, and since when. Lost if the process dies first: the
-# counts only feed suggestions, and are a little stale by design.
-_unsaved: dict[str, tuple[Vocabulary, float]] = {}
-_unsaved_lock = threading.Lock()
+def __getattr__(name: str):
+    # search_ui.ingest_api imports CommitQueue from here; commit_queue imports this module.
+    if name == "CommitQueue":
+        from .commit_queue import CommitQueue  # noqa: PLC0415
 
-
-def _count(index_dir: Path, batch: Vocabulary, defer: bool) -> None:
-    """Add a committed batch's counts to the index's vocabulary (called under the write lock)."""
-    key = os.path.abspath(index_dir)
-    now = time.monotonic()
-    with _unsaved_lock:
-        pending, since = _unsaved.pop(key, (Vocabulary(), now))
-        pending.add(batch)
-        if defer and now - since < VOCABULARY_SAVE_DELAY:
-            _unsaved[key] = (pending, since)
-            return
-    pending.add_to(index_dir)
-
-
-def _save_vocabulary(index_dir: Path) -> None:
-    """Add the counts put off so far to the index's vocabulary file (under the write lock)."""
-    with _unsaved_lock:
-        pending, _ = _unsaved.pop(os.path.abspath(index_dir), (None, None))
-    if pending is not None:
-        pending.add_to(index_dir)
-
-
-def _vocabulary_unsaved(index_dir: Path) -> bool:
-    with _unsaved_lock:
-        return os.path.abspath(index_dir) in _unsaved
-
-
-# --- group commit ---------------------------------------------------------------
-
-
-@dataclass
-class _Work:
-    puts: list[Article]
-    deletions: list[str]
-    done: bool = False
-    error: BaseException | None = None
-    outcome: dict[str, str] = field(default_factory=dict)
-
-
-class CommitQueue:
-    """Changes from concurrent callers (HTTP requests), written together.
-
-    ``submit`` returns once its changes are committed. The caller that finds no
-    commit under way leads the next one: it waits up to ``delay`` seconds (or
-    until ``max_articles`` are pending) for others to join, then analyzes and
-    writes everything pending with one writer and one commit. Analysis runs in
-    the leader only, one group at a time (pyvi's tagger is not thread-safe).
-    Once MAX_SMALL_SEGMENTS small segments exist, a thread merges them after the
-    group has been answered (seconds at 100,000 articles); the next group waits
-    for it, as for a commit under way.
-    """
-
-    def __init__(
-        self,
-        index_dir: Path | str,
-        *,
-        delay: float = 0.2,
-        max_articles: int = 500,
-        lock_timeout: float | None = None,
-    ):
-        self.index_dir = Path(index_dir)
-        self.delay = delay
-        self.max_articles = max_articles
-        self.lock_timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
-        self._cond = threading.Condition()
-        self._pending: list[_Work] = []
-        self._busy = False
-
-    def submit(self, puts: Sequence[Article] = (), deletions: Sequence[str] = ()) -> dict[str, str]:
-        """Write ``puts`` and delete ``deletions``; returns id → "added", "updated",
-        "unchanged", "deleted" or "missing". Raises what the commit raised."""
-        work = _Work(list(puts), list(deletions))
-        with self._cond:
-            self._pending.append(work)
-            self._cond.notify_all()  # a leader gathering changes counts this one
-            while self._busy and not work.done:
-                self._cond.wait()
-            if not work.done:
-                self._busy = True  # lead the next group
-        if not work.done:
-            merge = False
-            try:
-                merge = self._lead()
-            finally:
-                if merge:  # the group is answered; the next one waits for the merge
-                    threading.Thread(target=self._merge_small, name="vnsearch-merge", daemon=True).start()
-                else:
-                    self._release()
-        if work.error is not None:
-            raise work.error
-        return work.outcome
-
-    def _release(self) -> None:
-        with self._cond:
-            self._busy = False
-            self._cond.notify_all()
-
-    def _merge_small(self) -> None:
-        try:
-            with ArticleStore.open(self.index_dir) as store:
-                _merge(store, self.lock_timeout)
-        except (VnsearchError, OSError):
-            pass  # another writer holds the index, or the disk is full: the next commit tries again
-        finally:
-            self._release()
-
-    def _lead(self) -> bool:
-        """Commit the pending group; returns whether its small segments are due a merge."""
-        deadline = time.monotonic() + self.delay
-        with self._cond:
-            while sum(len(w.puts) for w in self._pending) < self.max_articles:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-            group, self._pending = self._pending, []
-        try:
-            return self._commit(group)
-        except BaseException as e:  # every caller of the group hears of it
-            for w in group:
-                w.error = e
-            raise
-        finally:
-            for w in group:
-                w.done = True
-
-    def _commit(self, group: list[_Work]) -> bool:
-        # The last change to an id wins, as if the requests had been applied in turn.
-        final: dict[str, Article | None] = {}
-        for w in group:
-            for i in w.deletions:
-                final.pop(i, None)
-                final[i] = None
-            for a in w.puts:
-                final.pop(a.id, None)
-                final[a.id] = a
-        puts = [a for a in final.values() if a is not None]
-        deletions = [i for i, a in final.items() if a is None]
-        store = ArticleStore.open_or_create(self.index_dir)
-        with store:
-            known = store.fingerprints(final)
-            apply_changes(
-                store, puts, deletions, known=known, lock_timeout=self.lock_timeout, workers=1,
-                defer_upkeep=True, merge_when_many=False,
-            )
-            merge = _merge_due(store)
-        for w in group:
-            for a in w.puts:
-                if final.get(a.id) is not a:
-                    w.outcome[a.id] = "updated"  # replaced by a later change in the same group
-                elif known.get(a.id) == (a.content_hash(), a.origin):
-                    w.outcome[a.id] = "unchanged"
-                else:
-                    w.outcome[a.id] = "updated" if a.id in known else "added"
-            for i in w.deletions:
-                w.outcome[i] = "deleted" if i in known else "missing"
-        return merge
+        return CommitQueue
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

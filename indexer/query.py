@@ -15,7 +15,7 @@ from pathlib import Path
 from .analysis import syllables
 from .text import clean
 
-__all__ = ["ParsedQuery", "parse_query"]
+__all__ = ["MAX_WORD_SYLLABLES", "ParsedQuery", "parse_query", "word_spans"]
 
 Forms = tuple[str, str]  # (exact index form, folded form) of one syllable
 
@@ -147,11 +147,9 @@ def _abbreviations() -> dict[str, list[tuple[tuple[str, ...], tuple[tuple[Forms,
 
 
 def _expand_abbreviations(run: list[Forms]):
-    """Yield ("term", syllable) or ("alt", variants) for a run of plain syllables.
-
-    A span of the run that spells an abbreviation or its long form becomes one
-    clause: the span as typed, or any other variant of the group.
-    """
+    """Yield ("term", syllable) or ("alt", variants) for a run of plain syllables: a span
+    that spells an abbreviation or its long form becomes one clause, the span as typed or
+    any other variant of its group."""
     table = _abbreviations()
     i = 0
     while i < len(run):
@@ -169,20 +167,20 @@ def _expand_abbreviations(run: list[Forms]):
 
 
 def _word_candidates(runs: list[list[Forms]]) -> tuple[str, ...]:
-    """Every run of 2–4 adjacent query syllables, joined as pyvi words are indexed.
-
-    The index's word vocabulary decides which are words: a candidate that pyvi
-    never produced matches nothing. This avoids running pyvi on queries, where
-    it is unreliable (lowercase or all-caps names stay unjoined) and costs a
-    second of model loading per process.
-    """
-    out: dict[str, None] = {}
-    for run in runs:
-        exact = [e for e, _ in run]
-        for n in range(2, MAX_WORD_SYLLABLES + 1):
-            for i in range(len(exact) - n + 1):
-                out["_".join(exact[i : i + n])] = None
-    return tuple(out)
+    """Every run of 2–4 adjacent query syllables, joined as pyvi words are indexed."""
+    # The index's word vocabulary decides which are words: a candidate that pyvi never
+    # produced matches nothing. pyvi is not run on queries: it is unreliable there
+    # (lowercase or all-caps names stay unjoined), and a searching process need not load it.
+    return tuple(dict.fromkeys(span for run in runs for span in word_spans([e for e, _ in run])))
 
 
-MAX_WORD_SYLLABLES = 4
+MAX_WORD_SYLLABLES = 4  # the longest pyvi word a query's syllables are looked up as
+
+
+def word_spans(syllables: list[str]) -> list[str]:
+    """Every 2 to MAX_WORD_SYLLABLES adjacent syllables joined by "_", shortest first, in reading order."""
+    return [
+        "_".join(syllables[i : i + n])
+        for n in range(2, MAX_WORD_SYLLABLES + 1)
+        for i in range(len(syllables) - n + 1)
+    ]

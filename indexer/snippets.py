@@ -24,12 +24,9 @@ _GAP_BETWEEN_MARKS = re.compile(r"[ \t]*")
 
 
 def _matches(text: str, wanted: frozenset[tuple[str, str]]) -> list[tuple[int, int, str]]:
-    """(start, end, form) of every syllable of ``text`` the query wants.
-
-    A query typed with diacritics marks its exact forms when the text has any
-    ("bóng đá" does not light up "đã"); otherwise, as for a query typed without
-    them, every folded match is marked.
-    """
+    """(start, end, form) of every syllable of ``text`` the query wants: the exact forms of
+    a query typed with diacritics when the text has any ("bóng đá" does not light up "đã"),
+    else every folded match."""
     folded_wanted = {f for _, f in wanted}
     found = _folded_matches(text, folded_wanted)
     exact = {e for e, f in wanted if e != f}
@@ -68,13 +65,11 @@ _WORD_NOT_DIGIT = re.compile(r"[^\W\d]")
 
 @functools.lru_cache(maxsize=256)
 def _wanted_pattern(forms: frozenset[str]) -> re.Pattern | None:
-    """A regex for the _TOKEN tokens that are one of ``forms``, when all are letters only (else None).
-
-    A letters-only token is a whole \\w+ run: not preceded by a letter or "_" (which the caller
-    checks: a look-behind first in the pattern makes the scan 2-3 times slower), not followed by a
-    word character. One right after a digit ("2,5km") is a token only when a number token ended
-    there: the caller checks those with ``_is_token``.
-    """
+    """A regex for the _TOKEN tokens that are one of ``forms``, when all are letters only (else None)."""
+    # A letters-only token is a whole \w+ run: not followed by a word character (the pattern),
+    # not preceded by a letter or "_" (the caller checks: a look-behind first in the pattern
+    # slows the whole scan down). One right after a digit ("2,5km") is a token only when a
+    # number token ended there: the caller checks those with ``_is_token``.
     if not forms or not all(_LETTERS.fullmatch(f) for f in forms):
         return None
     alternatives = "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)))
@@ -148,11 +143,8 @@ def _window(text: str, anchor: int, length: int) -> tuple[int, int]:
 
 
 def make_snippet(text: str, wanted: frozenset[tuple[str, str]], length: int = SNIPPET_CHARS) -> str:
-    """The passage of ``text`` showing the most distinct query syllables, as HTML.
-
-    Without any match, the article's lead (its first paragraph that is not a
-    photo caption).
-    """
+    """The passage of ``text`` showing the most distinct query syllables, as HTML; without
+    any match, the article's lead (its first paragraph that is not a photo caption)."""
     matches = _matches(text, wanted)
     spans = _merge(text, matches)
     paragraphs = _paragraphs(text)

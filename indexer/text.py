@@ -37,11 +37,9 @@ def clean(text: str) -> str:
 
 @lru_cache(maxsize=1 << 17)  # a language's syllables are few; articles repeat them
 def index_form(syllable: str) -> str:
-    """The canonical indexed form: lowercase, Ð→đ, tone mark in the new-style place.
-
-    Only the open syllables ending in oa / oe / uy differ between the two styles
-    (old hoà, khoẻ, thuỷ; new hòa, khỏe, thủy); "quý" has no variant.
-    """
+    """The canonical indexed form: lowercase, Ð→đ, tone mark in the new-style place."""
+    # Only the open syllables ending in oa / oe / uy differ between the two styles
+    # (old hoà, khoẻ, thuỷ; new hòa, khỏe, thủy); "quý" has no variant.
     s = syllable.lower().replace("ð", "đ")
     if len(s) < 2 or s[-1] not in _OPEN_ENDINGS_LAST:
         return s
@@ -83,15 +81,15 @@ _FOLD_TABLE = _FoldTable()
 
 
 def fold_chars(text: str) -> str:
-    """``fold_text`` one character at a time, in C: the same on Vietnamese, several times faster on a whole article.
+    """``fold_text`` one character at a time, in C: the same result on Vietnamese, for long texts.
 
     Lowercasing character by character ignores context rules (a Greek final sigma).
     """
     if len(text) < _ARRAY_FOLD_MIN:
         return text.translate(_FOLD_TABLE)
-    # A whole article: its code points looked up in an array, about 7 times faster than
-    # translate's call per character. Text with a character the array does not cover, or
-    # one that folds to other than one character (a combining mark), goes the slow way.
+    # A whole article: its code points looked up in an array at once, rather than translate's
+    # call per character. Text with a character the array does not cover, or one that folds
+    # to other than one character (a combining mark), goes the slow way.
     table = _fold_array()
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)  # a lone surrogate: past the array
     if codes.max() >= len(table):
@@ -109,7 +107,7 @@ _fold_codes: np.ndarray | None = None
 
 
 def _fold_array() -> np.ndarray:
-    """Each code point below _ARRAY_FOLD_CHARS → the code point it folds to (worked out once, about 15 ms)."""
+    """Each code point below _ARRAY_FOLD_CHARS → the code point it folds to (worked out once, on first use)."""
     global _fold_codes
     if _fold_codes is None:
         folded = [fold_text(chr(c)) for c in range(_ARRAY_FOLD_CHARS)]

@@ -5,8 +5,7 @@ Counted at index time from the analyzed documents (document frequencies; deletio
 are not subtracted, which only makes the counts a little stale) and added, batch by
 batch, to an SQLite file beside the Whoosh index, keyed by the exact form and looked
 up by the folded one. Query time reads only the rows a query asks for, so a server
-answers its first query without loading the whole vocabulary (290,000 forms at 100k
-articles). Used at query time to give queries without diacritics the pyvi-word signal
+answers its first query without loading the whole vocabulary. Used at query time to give queries without diacritics the pyvi-word signal
 ("truong thi mai" → trương_thị_mai) and to suggest a reading with diacritics or a
 correction for a likely typo.
 """
@@ -18,20 +17,21 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections import Counter
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
-from .query import Forms, ParsedQuery
+from .fields import TEXT_W, TEXT_X, TITLE_W, TITLE_X
+from .query import MAX_WORD_SYLLABLES, Forms, ParsedQuery, word_spans
 from .text import fold_chars
 
-__all__ = ["IndexVocabulary", "Vocabulary", "VOCABULARY_FILE"]
+__all__ = ["IndexVocabulary", "Vocabulary", "VOCABULARY_FILE", "add_batch", "has_deferred", "save_deferred"]
 
 VOCABULARY_FILE = "vocabulary.sqlite"
 LEGACY_FILE = "vocabulary.json"  # format 5 indexes written before the SQLite file
-MAX_WORD = 4
 # An accented reading is "clear" when it holds at least this share of the
 # documents of every reading with the same letters.
 CLEAR_SHARE = 0.6
@@ -45,16 +45,16 @@ _SCHEMA = "".join(
 _CHUNK = 500  # keys per look-up: far below SQLite's limit on parameters
 READ_TIMEOUT = 0.5  # seconds a look-up waits for a writer's commit; then the query goes without suggestions
 WRITE_CACHE_KB = 256 * 1024  # a batch's rows stay in memory until its commit: readers wait only for that
+# Frequent small commits save their counts at most this often (seconds): every searching
+# process reads the file, and a save makes its readers wait.
+SAVE_DELAY = 30.0
 
 Reading = tuple[str, int, int]  # the most frequent exact form, its count, the count of all forms
 
 
 def _spelled_words(run: Iterable[Forms]) -> list[str]:
-    """The folded keys of every 2 to MAX_WORD adjacent syllables of a run, in reading order."""
-    folded = [f for _, f in run]
-    return [
-        "_".join(folded[i : i + n]) for n in range(2, MAX_WORD + 1) for i in range(len(folded) - n + 1)
-    ]
+    """The folded keys of the words a run of syllables may spell (``query.word_spans``)."""
+    return word_spans([f for _, f in run])
 
 
 def _best(rows: Iterable[tuple[str, str, int]]) -> dict[str, Reading]:
@@ -81,8 +81,8 @@ class Vocabulary:
 
     def add_document(self, doc: dict) -> None:
         """Count one analyzed document (the dict ``documents.to_document`` makes)."""
-        self.syllables.update(set((doc.get("title_x", "") + " " + doc.get("text_x", "")).split()))
-        self.words.update(set((doc.get("title_w", "") + " " + doc.get("text_w", "")).split()))
+        self.syllables.update(set((doc.get(TITLE_X, "") + " " + doc.get(TEXT_X, "")).split()))
+        self.words.update(set((doc.get(TITLE_W, "") + " " + doc.get(TEXT_W, "")).split()))
 
     def add(self, other: "Vocabulary") -> None:
         """Add another vocabulary's counts (a batch's) to these."""
@@ -124,11 +124,45 @@ class Vocabulary:
         return counts
 
 
-class IndexVocabulary:
-    """An index's vocabulary file, read row by row at query time (safe across threads).
+# Counts of committed batches this process has not added to an index's vocabulary file
+# yet (deferred saves), per index, and since when. Lost if the process dies first: the
+# counts only feed suggestions, and are a little stale by design.
+_deferred: dict[str, tuple[Vocabulary, float]] = {}
+_deferred_lock = threading.Lock()
 
-    It reads the file it opened: ``is_current`` tells when the index's file is another
-    one (a rebuild swapped it in), and ``close`` lets it go."""
+
+def add_batch(index_dir: Path, batch: Vocabulary, *, defer: bool = False) -> None:
+    """Add a committed batch's counts to the index's vocabulary (the caller holds the write
+    lock); with ``defer``, only once SAVE_DELAY seconds have passed since the first unsaved one."""
+    key = os.path.abspath(index_dir)
+    now = time.monotonic()
+    with _deferred_lock:
+        pending, since = _deferred.pop(key, (Vocabulary(), now))
+        pending.add(batch)
+        if defer and now - since < SAVE_DELAY:
+            _deferred[key] = (pending, since)
+            return
+    pending.add_to(index_dir)
+
+
+def save_deferred(index_dir: Path) -> None:
+    """Add the counts put off so far to the index's vocabulary file (under the write lock)."""
+    with _deferred_lock:
+        pending, _ = _deferred.pop(os.path.abspath(index_dir), (None, None))
+    if pending is not None:
+        pending.add_to(index_dir)
+
+
+def has_deferred(index_dir: Path) -> bool:
+    """Whether this process holds counts for the index that are not saved yet."""
+    with _deferred_lock:
+        return os.path.abspath(index_dir) in _deferred
+
+
+class IndexVocabulary:
+    """An index's vocabulary file, read row by row at query time (safe across threads). It reads
+    the file it opened: ``is_current`` tells when the index's file is another one (a rebuild
+    swapped it in), and ``close`` lets it go."""
 
     def __init__(self, index_dir: Path):
         self._path = Path(index_dir)
@@ -156,13 +190,9 @@ class IndexVocabulary:
         return replace(parsed, words=tuple(dict.fromkeys(found))) if found else parsed
 
     def suggest(self, parsed: ParsedQuery) -> str | None:
-        """A better way to type the query, or None.
-
-        Without diacritics: the clear accented reading, word by word
-        ("truong thi mai" → "trương thị mai"). With or without: a syllable the
-        index has never seen is replaced by the most frequent one a single edit
-        away. Only for queries of plain words.
-        """
+        """A better way to type a query of plain words, or None: without diacritics, the clear
+        accented reading word by word ("truong thi mai" → "trương thị mai"); a syllable the
+        index has never seen, replaced by the most frequent one a single edit away."""
         if parsed.phrases or parsed.excluded or len(parsed.runs) != 1:
             return None
         terms = list(parsed.runs[0])
@@ -173,7 +203,7 @@ class IndexVocabulary:
         while i < len(terms):
             step, reading = 1, None
             if not parsed.accented:
-                for n in range(min(MAX_WORD, len(terms) - i), 1, -1):
+                for n in range(min(MAX_WORD_SYLLABLES, len(terms) - i), 1, -1):
                     hit = words.get("_".join(f for _, f in terms[i : i + n]))
                     if hit and hit[1] >= CLEAR_SHARE * hit[2]:
                         step, reading = n, hit[0].replace("_", " ")

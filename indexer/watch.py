@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from .articles import Article, Failure, article_paths, read_file
+from .articles import Article, Failure, article_paths, duplicate_id, read_file
 from .errors import IndexLockedError, IndexWriteError
 from .ingest import LOCK_TIMEOUT, IngestReport, OnLockWait, apply_changes, tidy
 from .store import ArticleStore
@@ -79,12 +79,9 @@ class Watcher:
                 self._tidy(store, merge=False, timeout=self.lock_timeout)
 
     def poll(self, store: ArticleStore, stop: threading.Event | None = None) -> Batch | None:
-        """Scan once and apply the files that are ready; None when there was nothing to do.
-
-        When the index stays locked longer than ``lock_timeout``, or cannot be
-        written (a full disk), says so through ``on_retry`` and leaves the files
-        for the next scan.
-        """
+        """Scan once and apply the files that are ready; None when there was nothing to do. An index
+        locked past ``lock_timeout`` or unwritable (a full disk) is reported through ``on_retry``,
+        and the files are left for the next scan."""
         ready, gone = self._scan()
         if not self._synced:
             gone += self._vanished(store)
@@ -112,7 +109,6 @@ class Watcher:
         except (IndexLockedError, IndexWriteError, OSError):
             pass  # another writer is busy, or the disk is full: next time
 
-    # -- scanning ---------------------------------------------------------------
     def _scan(self) -> tuple[dict[str, Stat], list[str]]:
         """Files complete and not applied as they are (path → stat), and applied files now gone."""
         now = dict(self._files())
@@ -142,10 +138,11 @@ class Watcher:
         origins = {origin for _, origin in store.fingerprints().values() if origin.startswith(root)}
         return sorted(o for o in origins if o not in self._seen)
 
-    # -- applying -----------------------------------------------------------------
     def _apply(
         self, store: ArticleStore, ready: dict[str, Stat], gone: list[str], stop: threading.Event | None
     ) -> Batch:
+        """Apply the ready files' articles and drop those of the ids they no longer hold, and of
+        the files gone; a file that could not be read whole keeps its indexed articles."""
         store.refresh()
         report = IngestReport()
         articles: list[Article] = []
@@ -159,7 +156,7 @@ class Watcher:
                     self._fail(report, item)
                 elif item.id in origin_of:
                     failed = True
-                    self._fail(report, Failure(item.origin, f"duplicate id {item.id!r} (already read from {origin_of[item.id]})"))
+                    self._fail(report, duplicate_id(item, origin_of[item.id]))
                 else:
                     origin_of[item.id] = item.origin
                     articles.append(replace(item, origin=path))

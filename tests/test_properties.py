@@ -101,10 +101,10 @@ def test_any_text_parses_and_builds_a_query_or_none(text):
     count("parse_query/build_query")
     parsed = parse_query(text)
     q = build_query(parsed)
-    if parsed.is_empty:
-        assert q is None or parsed.excluded  # nothing to match
-    if q is not None:
-        assert str(q)  # a whole Whoosh query tree
+    assert (q is None) == parsed.is_empty  # a query exactly when there is something to match
+    if q is not None:  # a whole Whoosh query tree, holding every required syllable
+        in_tree = {term for _, term in q.all_terms()}
+        assert all(exact in in_tree or folded in in_tree for exact, folded in parsed.terms), (text, q)
 
 
 # -- search() -------------------------------------------------------------------

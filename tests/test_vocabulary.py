@@ -7,7 +7,10 @@ from collections import Counter
 import pytest
 
 from indexer.query import parse_query
-from indexer.vocabulary import LEGACY_FILE, VOCABULARY_FILE, IndexVocabulary, Vocabulary, _edits
+from indexer import vocabulary as vocabulary_module
+from indexer.vocabulary import (
+    LEGACY_FILE, VOCABULARY_FILE, IndexVocabulary, Vocabulary, _edits, add_batch, has_deferred, save_deferred,
+)
 
 VOCAB = Vocabulary(
     syllables=Counter(
@@ -116,6 +119,24 @@ def test_a_file_that_cannot_be_written_is_an_os_error_naming_it(tmp_path):
         Vocabulary(syllables=Counter({"gạo": 1})).add_to(tmp_path)
     assert failed.value.filename == str(tmp_path / VOCABULARY_FILE)
     assert failed.value.strerror == "unable to open database file"
+
+
+def test_deferred_batches_are_saved_once_the_delay_has_passed_or_when_asked(tmp_path, monkeypatch):
+    batch = Vocabulary(syllables=Counter({"gạo": 1}))
+    add_batch(tmp_path, batch, defer=True)
+    add_batch(tmp_path, batch, defer=True)
+    assert has_deferred(tmp_path) and not (tmp_path / VOCABULARY_FILE).exists()
+    save_deferred(tmp_path)
+    assert not has_deferred(tmp_path) and Vocabulary.load(tmp_path).syllables == Counter({"gạo": 2})
+    save_deferred(tmp_path)  # nothing left to save
+    assert Vocabulary.load(tmp_path).syllables == Counter({"gạo": 2})
+
+    add_batch(tmp_path, batch, defer=True)
+    monkeypatch.setattr(vocabulary_module, "SAVE_DELAY", 0.0)
+    add_batch(tmp_path, batch, defer=True)  # the delay has passed: saved with the one put off
+    assert not has_deferred(tmp_path) and Vocabulary.load(tmp_path).syllables == Counter({"gạo": 4})
+    add_batch(tmp_path, batch)  # not deferred: saved at once
+    assert Vocabulary.load(tmp_path).syllables == Counter({"gạo": 5})
 
 
 def test_a_damaged_file_costs_suggestions_not_the_query(tmp_path):

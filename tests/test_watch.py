@@ -148,6 +148,18 @@ def test_a_bad_file_is_reported_and_skipped_and_watching_goes_on(setup):
     assert ids(store, "cà phê") == ["hong.txt"]
 
 
+def test_a_duplicate_id_is_reported_and_its_file_keeps_its_indexed_articles(setup):
+    inbox, store, watcher, log = setup
+    (inbox / "a.jsonl").write_text(line(1, "Giá vàng tăng.") + line(2, "Giá lúa ổn định."), "utf-8")
+    watcher.poll(store), watcher.poll(store)
+    (inbox / "a.jsonl").write_text(line(1, "Giá cà phê tăng.") + line(1, "Giá hồ tiêu giảm."), "utf-8")
+    watcher.poll(store)
+    report = watcher.poll(store).report
+    assert [str(f) for f in log] == [f"{inbox / 'a.jsonl'}: duplicate id 'j1' (already read from {inbox / 'a.jsonl'})"]
+    assert (report.updated, report.deleted, report.failed) == (1, 0, 1)  # the first j1 is applied, j2 kept
+    assert ids(store, "cà phê") == ["j1"] and ids(store, "lúa") == ["j2"] and ids(store, "hồ tiêu") == []
+
+
 def test_an_article_moved_to_another_file_is_kept(setup):
     inbox, store, watcher, _ = setup
     (inbox / "a.jsonl").write_text(line(1, "Giá vàng tăng.") + line(2, "Giá lúa ổn định."), "utf-8")
