@@ -1,0 +1,104 @@
+"""The on-disk format: an index written before the store became a package opens, answers and
+takes writes, and the same documents indexed now give the same files byte for byte."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from indexer.articles import Article
+from indexer.documents import to_document
+from indexer.search import search
+from indexer.store import FORMAT_VERSION, ArticleStore
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+OLD_INDEX = FIXTURES / "index_v5"
+BUILDER = FIXTURES / "build_index_v5.py"
+
+PINNED = {
+    "vàng": [("vang-dai", 6.220598), ("gia-vang-trong-nuoc", 4.707579), ("gia-vang-the-gioi", 4.702345), ("khong-ngay", 2.786379)],
+    "gia vang": [("gia-vang-trong-nuoc", 9.584181), ("gia-vang-the-gioi", 9.573525), ("vang-dai", 8.475892), ("khong-ngay", 5.572758)],
+    '"vàng tăng"': [("vang-dai", 15.546936)],
+    "Đà Nẵng": [("dn-du-lich", 19.822377)],
+    "hoa binh vang": [
+        ("hoa-binh-moi", 17.572353), ("thuy-dien-cu", 16.099598), ("vang-dai", 6.220598),
+        ("gia-vang-trong-nuoc", 4.707579), ("gia-vang-the-gioi", 4.702345), ("khong-ngay", 2.786379),
+    ],
+}
+ARTICLES = [
+    "000_5a0c9058e2d22930.txt", "dai-hoi-eth", "dn-du-lich", "gia-vang-the-gioi", "gia-vang-trong-nuoc",
+    "hoa-binh-moi", "khong-ngay", "lai-suat", "thuy-dien-cu", "truong-hoc-nfd", "vang-dai",
+]
+
+
+def answers(store: ArticleStore) -> dict[str, list[tuple[str, float]]]:
+    return {q: [(h.id, round(h.score, 6)) for h in search(store, q).hits] for q in PINNED}
+
+
+@pytest.fixture()
+def old_copy(tmp_path) -> Path:
+    return Path(shutil.copytree(OLD_INDEX, tmp_path / "ix"))
+
+
+def test_the_format_version_is_the_fixtures(old_copy):
+    assert FORMAT_VERSION == 5 and (OLD_INDEX / "vnsearch.json").read_text("utf-8") == '{"format": 5}\n'
+
+
+def test_an_old_index_opens_and_answers_as_it_did(old_copy):
+    with ArticleStore.open(old_copy) as store:
+        assert (len(store), store.segment_count(), store.deleted_count()) == (11, 2, 1)
+        assert sorted(store.fingerprints()) == ARTICLES
+        assert answers(store) == PINNED
+        assert store.stats()["sources"] == {
+            "baomoi.com": 3, "dantri.com.vn": 2, "vnexpress.net": 2, "TCCS": 1, "example.vn": 1, "vietnews": 1,
+        }
+
+
+def test_an_old_index_takes_writes_and_a_merge(old_copy):
+    gold = Article("moi", "Giá vàng lại tăng", None, "Hôm nay giá vàng tăng thêm.", None, None, None, None, None, "t")
+    with ArticleStore.open(old_copy) as store:
+        writer = store.writer()
+        writer.put(to_document(gold))
+        writer.delete("khong-ngay")
+        writer.commit(merge=False)
+        store.refresh()
+        assert store.segment_count() == 3
+        found = [h.id for h in search(store, "giá vàng").hits]
+        assert found == ["moi", "gia-vang-trong-nuoc", "gia-vang-the-gioi", "vang-dai"]  # khong-ngay deleted
+        writer = store.writer()
+        writer.commit(optimize=True)
+        store.refresh()
+        assert store.segment_count() == 1 and store.deleted_count() == 0
+        assert sorted(store.fingerprints()) == sorted({*ARTICLES, "moi"} - {"khong-ngay"})
+        assert [h.id for h in search(store, "giá vàng").hits] == found
+        assert [h.id for h in search(store, '"vàng tăng"').hits] == ["moi", "vang-dai"]
+
+
+def normalized(index_dir: Path) -> dict[str, bytes]:
+    """The index's files by name, Whoosh's random segment ids replaced by their place in the TOC."""
+    (toc,) = index_dir.glob("_MAIN_*.toc")
+    toc_bytes = toc.read_bytes()
+    ids = {m.group(1) for f in index_dir.iterdir() if (m := re.match(r"MAIN_([0-9a-z]{16})\.", f.name))}
+    order = sorted(ids, key=lambda s: toc_bytes.index(s.encode()))
+    files = {}
+    for f in index_dir.iterdir():
+        name, data = f.name, f.read_bytes()
+        for i, segment in enumerate(order):
+            name = name.replace(segment, f"segment{i:09d}")
+            data = data.replace(segment.encode(), f"segment{i:09d}".encode())
+        files[name] = data
+    return files
+
+
+def test_the_same_documents_indexed_now_give_the_same_files(tmp_path):
+    env = {**os.environ, "PYTHONHASHSEED": "0"}  # the vocabulary file's row order follows str hashing
+    subprocess.run([sys.executable, str(BUILDER), str(tmp_path / "ix")], check=True, env=env)
+    expected, found = normalized(OLD_INDEX), normalized(tmp_path / "ix")
+    assert sorted(found) == sorted(expected)
+    assert [name for name in found if found[name] != expected[name]] == []
