@@ -5,8 +5,8 @@ same queries through the path it replaced, Whoosh's ``Searcher.search`` with the
 query, facets, filter and near-duplicate collapsing, in the same process, one query after
 the other, and prints how often the two agree and how long each took.
 
-    .venv/bin/python bench/engine_check.py bench/out/idx-20k-vnsearch
-    .venv/bin/python bench/engine_check.py INDEX --queries bench/out/queries-20k.json --limit 150
+    .venv/bin/python -m bench.engine_check bench/out/idx-20k-vnsearch
+    .venv/bin/python -m bench.engine_check INDEX --queries bench/out/queries-20k.json --limit 150
 
 Queries: the speed benchmark's (``bench/out/queries-<size>.json``, written by
 ``bench/speed.py``), or any JSON list of strings. Timing covers ``store.search`` only (no
@@ -20,48 +20,46 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 from whoosh import sorting
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo: `indexer`
-
-from indexer import store as S  # noqa: E402
-from indexer.query import parse_query  # noqa: E402
+from indexer import store as S
+from indexer.fields import CATEGORY, DAY, DUP, ID, SOURCE
+from indexer.query import parse_query
 
 FACETS = {
-    "source": sorting.FieldFacet("source"),
-    "category": sorting.FieldFacet("category"),
-    "year": sorting.TranslateFacet(lambda day: day // 10000, sorting.FieldFacet("day")),
+    SOURCE: sorting.FieldFacet(SOURCE),
+    CATEGORY: sorting.FieldFacet(CATEGORY),
+    "year": sorting.TranslateFacet(lambda day: day // 10000, sorting.FieldFacet(DAY)),
 }
 
 
 def whoosh_search(store: S.ArticleStore, parsed, offset: int = 0, limit: int = 10) -> S.StoredResults:
     """store.search as it was before the arrays: Whoosh's collectors do the work."""
     kwargs = {"limit": offset + limit, "groupedby": FACETS, "maptype": sorting.Count,
-              "collapse": sorting.FieldFacet("dup")}
+              "collapse": sorting.FieldFacet(DUP)}
     results, level = None, S.EXACT
     for level in S.levels(parsed):
         q = S.build_query(parsed, level)
         if q is None:
             return S.StoredResults(0, True, [], {name: {} for name in FACETS})
-        results = store._searcher.search(q, **kwargs)
+        results = store.reference_search(q, **kwargs)
         if not results.is_empty():
             break
     collapsed = getattr(results, "collapsed_counts", {})
     hits = []
     for hit in results[offset : offset + limit]:
         fields = hit.fields()
-        hits.append(S.StoredHit(fields, hit.score or 0.0, collapsed.get(fields.get("dup"), 0)))
+        hits.append(S.StoredHit(fields, hit.score or 0.0, collapsed.get(fields.get(DUP), 0)))
     groups = {name: results.groups(name) for name in FACETS}
     total = sum(groups["year"].values())
-    return S.StoredResults(total, level != S.ANY, hits, {k: S._counts(v) for k, v in groups.items()})
+    return S.StoredResults(total, level != S.ANY, hits, {k: S.facet_counts(v) for k, v in groups.items()})
 
 
 def page(results: S.StoredResults) -> list[tuple[str, float]]:
-    return [(h.fields["id"], round(h.score, 6)) for h in results.hits]
+    return [(h.fields[ID], round(h.score, 6)) for h in results.hits]
 
 
 def main() -> None:

@@ -1,0 +1,192 @@
+"""The byte layout of a block of postings, with numpy and struct only.
+
+A block is a fixed header (_BLOCK) and two parts, each compressed on its own: the ids (deltas)
+with their weights, then the values (for text_f, each posting's positions, as deltas from 0).
+Each is a little-endian array of the narrowest unsigned type that holds it, read in one call.
+A search that needs no positions never decompresses them.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+import zlib
+from array import array
+from typing import NamedTuple, Sequence
+
+import numpy as np
+from isal import isal_zlib
+
+from .. import ranking
+
+# The mark at the start of a term's list of blocks: Whoosh 2.7's W3 codec writes it too
+# (whoosh_internals checks that the two agree).
+POSTINGS_MAGIC = b"W3Bl"
+_DTYPES = {"B": np.dtype("<u1"), "H": np.dtype("<u2"), "I": np.dtype("<u4"), "f": np.dtype("<f4")}
+assert array("I").itemsize == 4 and array("f").itemsize == 4
+# After W3's signed block length (negative for the last block): postings, last id, largest
+# weight, shortest and longest field length (as bytes), which parts are compressed, the
+# array codes of ids, weights, value lengths and values ("-": none), the two parts' sizes.
+_BLOCK = struct.Struct("<IIfBBB4sII")
+_ZIPPED_IDS, _ZIPPED_VALUES = 1, 2
+_NO_VALUES = (("-", b""), ("-", b""))
+_SIGNED_SIZE = struct.Struct("!i")  # W3's block length (StructFile.write_int)
+# What a damaged block raises while it is decoded.
+DECODING_ERRORS = (struct.error, zlib.error, isal_zlib.error, ValueError, IndexError, KeyError)
+
+
+class _Header(NamedTuple):
+    count: int
+    last: int
+    max_weight: float
+    min_length: int
+    max_length: int
+    zipped: int
+    codes: bytes
+    ids_size: int
+    values_size: int
+
+
+def _little(a: array) -> array:
+    if sys.byteorder == "big":
+        a.byteswap()
+    return a
+
+
+def _packed(numbers: Sequence[int] | np.ndarray) -> tuple[str, bytes]:
+    """Non-negative integers as (array typecode, little-endian bytes), in the narrowest type that holds them."""
+    numbers = np.asarray(numbers, np.int64)
+    top = int(numbers.max()) if numbers.size else 0
+    code = "B" if top < 1 << 8 else "H" if top < 1 << 16 else "I"
+    return code, numbers.astype(_DTYPES[code]).tobytes()
+
+
+def _weights_part(weights: np.ndarray) -> tuple[str, bytes]:
+    """A block's weights: none when all are 1, as whole numbers when they are, else as float32."""
+    if np.all(weights == 1.0):
+        return "-", b""
+    whole = weights.astype(np.int64)
+    if np.array_equal(whole, weights):
+        return _packed(whole)
+    return "f", weights.astype(_DTYPES["f"]).tobytes()
+
+
+def _encoded_block(
+    ids: np.ndarray,
+    weights: np.ndarray,
+    values: tuple[tuple[str, bytes], tuple[str, bytes]],
+    *,
+    max_weight: float,
+    min_length: int,
+    max_length: int,
+    compression: int,
+    last: bool,
+) -> bytes:
+    """One block of postings, after its size (negative: the term's last block).
+
+    ``ids``: ascending docnums; ``weights``: float32; ``values``: (lengths, values) as ``_packed``
+    gives them, or _NO_VALUES; ``min_length``/``max_length``: Whoosh's length bytes.
+    """
+    id_code, id_bytes = _packed(np.diff(ids.astype(np.int64), prepend=0))
+    weight_code, weight_bytes = _weights_part(weights)
+    (length_code, length_bytes), (value_code, value_bytes) = values
+    zipped_ids, ids_part = _squeezed(id_bytes + weight_bytes, compression, _ZIPPED_IDS)
+    zipped_values, values_part = _squeezed(length_bytes + value_bytes, compression, _ZIPPED_VALUES)
+    header = _BLOCK.pack(
+        len(ids),
+        int(ids[-1]),
+        max_weight,
+        min_length,
+        max_length,
+        zipped_ids | zipped_values,
+        (id_code + weight_code + length_code + value_code).encode("ascii"),
+        len(ids_part),
+        len(values_part),
+    )
+    size = len(header) + len(ids_part) + len(values_part)
+    return _SIGNED_SIZE.pack(-size if last else size) + header + ids_part + values_part
+
+
+def _squeezed(raw: bytes, level: int, flag: int) -> tuple[int, bytes]:
+    """``raw`` compressed (with ``flag``), or as it is when compressing would not make it smaller."""
+    packed = zlib.compress(raw, level) if raw else raw
+    return (flag, packed) if len(packed) < len(raw) else (0, raw)
+
+
+def _block_arrays(h: _Header, raw: bytes, at: int, values: bool) -> tuple:
+    """A block's id deltas, weights (None: all 1) and, if asked and kept, (value lengths, values) as arrays."""
+    codes = h.codes.decode("ascii")
+    part = raw[at : at + h.ids_size]
+    if h.zipped & _ZIPPED_IDS:
+        part = isal_zlib.decompress(part)  # ISA-L's inflate gives zlib's output, faster
+    ids = np.frombuffer(part, _DTYPES[codes[0]], h.count)
+    weights = None if codes[1] == "-" else np.frombuffer(part, _DTYPES[codes[1]], h.count, ids.nbytes)
+    if not values or codes[2] == "-":
+        return ids, weights, None
+    part = raw[at + h.ids_size : at + h.ids_size + h.values_size]
+    if h.zipped & _ZIPPED_VALUES:
+        part = isal_zlib.decompress(part)
+    lengths = np.frombuffer(part, _DTYPES[codes[2]], h.count)
+    return ids, weights, (lengths, np.frombuffer(part, _DTYPES[codes[3]], offset=lengths.nbytes))
+
+
+class _Postings(NamedTuple):
+    """A posting list as arrays: each document's frequency and, when read, its positions
+    (``counts[i]`` of them for ``docs[i]``, one after another in ``positions``)."""
+
+    docs: np.ndarray = np.empty(0, np.int64)
+    tf: np.ndarray = np.empty(0)
+    counts: np.ndarray = np.empty(0, np.int64)
+    positions: np.ndarray = np.empty(0, np.int64)
+
+
+def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Postings:
+    """A term's postings from its blocks (``raw``: all of them, as written), with positions if asked.
+
+    A block's first id is whole and the rest deltas: made a delta from the last id of
+    the block before, the list is one cumulative sum. Positions too are deltas, each
+    document's first one from 0. With ``within`` (sorted docnums), only the postings of
+    those documents, from the blocks that hold one of them (the only ones decoded).
+    """
+    if raw[: len(POSTINGS_MAGIC)] != POSTINGS_MAGIC:
+        raise ValueError("not a list of postings")
+    blocks = []  # (where its arrays start, its header)
+    at = len(POSTINGS_MAGIC)
+    while True:
+        size = int.from_bytes(raw[at : at + 4], "big", signed=True)
+        blocks.append((at + 4 + _BLOCK.size, _Header._make(_BLOCK.unpack_from(raw, at + 4))))
+        if size < 0:
+            break
+        at += 4 + abs(size)
+    if within is not None:  # the blocks whose ids (after the last one's last) reach one of ``within``
+        lasts = np.array([h.last for _, h in blocks])
+        reached = np.searchsorted(within, lasts, "right")
+        blocks = [b for b, keep in zip(blocks, np.diff(reached, prepend=0) > 0) if keep]
+    ids, weights, counts, deltas = [], [], [], []
+    last = 0
+    for start, h in blocks:
+        block_ids, block_weights, block_values = _block_arrays(h, raw, start, values)
+        block = block_ids.astype(np.int64)
+        block[0] -= last
+        last = h.last
+        ids.append(block)
+        weights.append(np.ones(h.count) if block_weights is None else block_weights)
+        if values:
+            lengths, found = block_values or (np.zeros(h.count, np.uint8), np.empty(0, np.uint8))
+            counts.append(lengths)
+            deltas.append(found)
+    if not ids:
+        return _Postings()
+    found = _Postings(np.cumsum(np.concatenate(ids)), np.concatenate(weights).astype(np.float64))
+    keep = None if within is None else ranking.among(within, found.docs)
+    if keep is not None:
+        found = _Postings(found.docs[keep], found.tf[keep])
+    if not values:
+        return found
+    n = np.concatenate(counts).astype(np.int64)
+    deltas = np.concatenate(deltas)
+    if keep is not None:  # each document's deltas start from 0: the others' can go before adding up
+        deltas, n = deltas[np.repeat(keep, n)], n[keep]
+    running = np.cumsum(deltas, dtype=np.int64)
+    before = np.concatenate(([0], running[np.cumsum(n)[:-1] - 1]))  # the running sum before each document's first
+    return found._replace(counts=n, positions=running - np.repeat(before, n))

@@ -1,0 +1,300 @@
+"""Whoosh's W3 codec with this store's posting blocks (``blocks``), and the two text formats.
+
+The files and the term table are W3's as they are; what changes is what a block of postings
+holds. W3's own matcher reads the same blocks through ``_Matcher``, so Whoosh's search,
+merging and public API keep working. The subclasses override W3's private hooks
+(listed in docs/index-format.md).
+"""
+
+from __future__ import annotations
+
+import itertools
+import mmap
+import os
+import re
+from array import array
+from collections import Counter
+
+import numpy as np
+from whoosh import formats
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter, W3TermInfo, W3TermsReader
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
+from whoosh.system import pack_uint, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from ..inversion import Inverted
+from . import whoosh_internals  # noqa: F401  (its import checks the Whoosh version first)
+from .blocks import (
+    _BLOCK,
+    _DTYPES,
+    _NO_VALUES,
+    POSTINGS_MAGIC,
+    _block_arrays,
+    _encoded_block,
+    _Header,
+    _little,
+    _packed,
+)
+
+BLOCK_POSTINGS = 1024  # W3 writes 128 per block; ranking reads whole lists, so bigger blocks cost less
+_TOKEN = re.compile(r"[^ \t\r\n]+")  # what Whoosh's SpaceSeparatedTokenizer splits on
+
+
+def _tokens(value: str) -> list[str]:
+    """A text field's tokens (its index forms), as the field's analyzer splits them, at str.split()'s speed."""
+    tokens = value.split()
+    separators = value.count(" ") + value.count("\t") + value.count("\r") + value.count("\n")
+    if len(value) - sum(map(len, tokens)) != separators:  # str.split() also split on other spaces
+        return _TOKEN.findall(value)
+    return tokens
+
+
+class _Frequency(formats.Frequency):
+    """Frequencies, counted from the field's space-separated tokens without making a Whoosh token of each.
+
+    A block keeps them once, as weights (W3 keeps them twice: as weights, and as values).
+    """
+
+    __module__ = "indexer.store"  # part of the on-disk format: every index's TOC pickles this path
+
+    def word_values(self, value, analyzer, **kwargs):
+        boost = self.field_boost
+        return ((w, n, n * boost, pack_uint(n)) for w, n in Counter(_tokens(value)).items())
+
+
+class _Positions(formats.Positions):
+    """A term's positions in one document as a little-endian uint32 array of deltas (W3's format pickles them)."""
+
+    __module__ = "indexer.store"  # part of the on-disk format: every index's TOC pickles this path
+
+    def word_values(self, value, analyzer, **kwargs):
+        places: dict[str, list[int]] = {}
+        for i, w in enumerate(_tokens(value)):
+            places.setdefault(w, []).append(i)
+        boost = self.field_boost
+        return ((w, len(p), len(p) * boost, self.encode(p)) for w, p in places.items())
+
+    def encode(self, poslist) -> bytes:
+        return _little(array("I", [b - a for a, b in zip([0, *poslist], poslist)])).tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        deltas = array("I")
+        deltas.frombytes(valuestring)
+        return list(itertools.accumulate(_little(deltas)))
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 4
+
+
+class _PostingsWriter(W3PostingsWriter):
+    """Writes this format's blocks (a term vector's, none in this schema, are W3's own)."""
+
+    def _write_block(self, last=False):
+        if not self._blockcount:
+            self._postfile.write(POSTINGS_MAGIC)
+        self._terminfo.add_block(self)
+        block = _encoded_block(
+            np.asarray(self._ids),
+            np.asarray(self._weights),
+            self._mini_values(),
+            max_weight=self._maxweight,
+            min_length=length_to_byte(self._minlength),
+            max_length=length_to_byte(self._maxlength),
+            compression=self._compression,
+            last=last,
+        )
+        self._postfile.write(block)
+        self._blockcount += 1
+        self._new_block()
+
+    def _mini_values(self) -> tuple[tuple[str, bytes], tuple[str, bytes]]:
+        """(lengths, values): positions (as counts, deltas) or any other format's value bytes."""
+        values = self._values
+        if isinstance(self._format, _Frequency) or not any(values):  # frequencies are the weights
+            return _NO_VALUES
+        if isinstance(self._format, _Positions):
+            deltas = np.frombuffer(b"".join(values), _DTYPES["I"])
+            return _packed([len(v) // 4 for v in values]), _packed(deltas)
+        return _packed([len(v or b"") for v in values]), ("B", b"".join(v or b"" for v in values))
+
+    def finish_postings(self):
+        if self.written() or len(self) >= self._inlinelimit:
+            return super().finish_postings()
+        terminfo, self._terminfo = self._terminfo, None
+        terminfo.add_block(self)
+        # b"" where the format keeps no values: merging copies each posting's value as bytes.
+        terminfo.set_inlined(self._ids, self._weights, self._values or [b""] * len(self._ids))
+        return terminfo
+
+
+class _Matcher(W3LeafMatcher):
+    """W3's matcher over this format's blocks: Whoosh's own search, and the public-API reads."""
+
+    def _goto(self, position):
+        self._data = self._ids = self._weights = self._values = None
+        self._i = 0
+        postfile = self._postfile
+        postfile.seek(position)
+        size = postfile.read_int()
+        self._lastblock = size < 0
+        self._nextoffset = position + 4 + abs(size)
+        self._header = h = _Header._make(_BLOCK.unpack(postfile.read(_BLOCK.size)))
+        self._dataoffset = position + 4 + _BLOCK.size
+        self._blocklength, self._maxid, self._maxweight = h.count, h.last, h.max_weight
+        self._compression = h.zipped
+        self._minlength, self._maxlength = byte_to_length(h.min_length), byte_to_length(h.max_length)
+
+    def _read_data(self):
+        h = self._header
+        self._data = _block_arrays(h, self._postfile.get(self._dataoffset, h.ids_size + h.values_size), 0, True)
+
+    def _read_ids(self):
+        if self._data is None:
+            self._read_data()
+        self._ids = tuple(itertools.accumulate(self._data[0].tolist()))
+
+    def _read_weights(self):
+        if self._data is None:
+            self._read_data()
+        weights = self._data[1]
+        self._weights = array("f", [1.0] * self._blocklength if weights is None else weights.tolist())
+
+    def _read_values(self):
+        if isinstance(self.format, _Frequency):
+            self._read_weights()
+            self._values = tuple(pack_uint(round(w / self.format.field_boost)) for w in self._weights)
+            return
+        if self._data is None:
+            self._read_data()
+        if self._data[2] is None:
+            self._values = (b"",) * self._blocklength
+            return
+        lengths, values = self._data[2]
+        if isinstance(self.format, _Positions):
+            values, lengths = values.astype("<u4"), lengths.astype(np.int64) * 4  # bytes (a uint8 count * 4 wraps)
+        raw = values.tobytes()
+        ends = itertools.accumulate(lengths.tolist())
+        self._values = tuple(raw[end - n : end] for n, end in zip(lengths.tolist(), ends))
+
+
+class _Lengths:
+    """A new segment's field lengths, each field's read once (W3 reads them once per posting)."""
+
+    def __init__(self, perdoc):
+        self._perdoc = perdoc
+        self._fields: dict[str, list[int]] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str) -> int:
+        if fieldname not in self._fields:
+            count = self._perdoc.doc_count_all()
+            self._fields[fieldname] = [self._perdoc.doc_field_length(n, fieldname) for n in range(count)]
+        return self._fields[fieldname][docnum]
+
+
+class _FieldWriter(W3FieldWriter):
+    def add_postings(self, schema, lengths, items):
+        super().add_postings(schema, _Lengths(lengths) if lengths else lengths, items)
+
+    def add_inverted(self, fieldname: str, fieldobj, inverted: Inverted, lengths: np.ndarray) -> None:
+        """Write a field's posting lists from arrays, as add_postings would write them one by one.
+
+        ``lengths``: each document's length in this field, as Whoosh keeps it (a byte's worth).
+        """
+        self.start_field(fieldname, fieldobj)
+        postfile, table, prefix = self._postfile, self._tindex, pack_ushort(self._fieldid)
+        block_size, inline_limit, compression = self._codec._blocklimit, self._codec._inlinelimit, self._codec._compression
+        bounds, docs, freqs, deltas = inverted.bounds.tolist(), inverted.docs, inverted.freqs, inverted.deltas
+        weights = (freqs * fieldobj.format.field_boost).astype(np.float32)  # as W3 keeps them
+        # Each posting as Python numbers (most terms have one or two, kept in the term table).
+        doc_list, freq_list, weight_list = docs.tolist(), freqs.tolist(), weights.tolist()
+        length_list = lengths[docs].tolist()
+        ends = np.cumsum(freqs) if deltas is not None else None  # where each posting's position deltas end
+        for i, term in enumerate(inverted.terms):
+            a, b = bounds[i], bounds[i + 1]
+            term_weights = weight_list[a:b]
+            info = W3TermInfo(
+                weight=sum(term_weights),
+                df=b - a,
+                minlength=min(length_list[a:b]),
+                maxlength=max(length_list[a:b]),
+                maxweight=max(term_weights),
+                minid=doc_list[a],
+                maxid=doc_list[b - 1],
+            )
+            if b - a < inline_limit:
+                if deltas is None:
+                    values = [pack_uint(f) for f in freq_list[a:b]]
+                else:
+                    values = [deltas[e - f : e].astype(_DTYPES["I"]).tobytes() for e, f in zip(ends[a:b].tolist(), freq_list[a:b])]
+                info.set_inlined(doc_list[a:b], term_weights, values)
+            else:
+                start = postfile.tell()
+                postfile.write(POSTINGS_MAGIC)
+                for c in range(a, b, block_size):
+                    e = min(c + block_size, b)
+                    values = _NO_VALUES
+                    if deltas is not None:
+                        values = (_packed(freqs[c:e]), _packed(deltas[ends[c] - freqs[c] : ends[e - 1]]))
+                    block_lengths = length_list[c:e]
+                    postfile.write(
+                        _encoded_block(
+                            docs[c:e], weights[c:e], values,
+                            max_weight=max(weight_list[c:e]),
+                            min_length=length_to_byte(min(block_lengths)),
+                            max_length=length_to_byte(max(block_lengths)),
+                            compression=compression,
+                            last=e == b,
+                        )
+                    )
+                info.set_extent(start, postfile.tell() - start)
+            table.add(prefix + term.encode("utf-8"), info.to_bytes())
+        self.finish_field()
+
+
+class _Mapped(StructFile):
+    """A read-only file as a memory map: a read is a slice, not a call through buffered I/O."""
+
+    def __init__(self, path: str, name: str):
+        with open(path, "rb") as f:
+            super().__init__(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), name=name)
+        self.is_real = False  # no fileno: StructFile reads arrays through read()
+
+    def get(self, position, length):
+        return self.file[position : position + length]
+
+
+def _open_mapped(storage, name: str):
+    """``name`` memory-mapped where the storage is a directory (an empty file cannot be mapped)."""
+    if isinstance(storage, FileStorage) and storage.file_length(name):
+        return _Mapped(os.path.join(storage.folder, name), name)
+    return storage.open_file(name)
+
+
+class _Codec(W3Codec):
+    """W3 with this store's blocks, bigger blocks, and terms of one or two postings inlined."""
+
+    __module__ = "indexer.store"  # part of the on-disk format: every index's TOC pickles this path
+
+    def __init__(self):
+        super().__init__(blocklimit=BLOCK_POSTINGS, compression=3, inlinelimit=3)
+
+    def field_writer(self, storage, segment):
+        return _FieldWriter(self, storage, segment)
+
+    def postings_writer(self, dbfile, byteids=False):
+        if byteids:
+            return W3PostingsWriter(dbfile, self._blocklimit, byteids, self._compression, self._inlinelimit)
+        return _PostingsWriter(dbfile, self._blocklimit, byteids, self._compression, self._inlinelimit)
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term, scorer)
+        offset, length = terminfo.extent()
+        return _Matcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+    def terms_reader(self, storage, segment):
+        # The term table and the postings are read at random places, a few bytes at a time.
+        terms = segment.make_filename(self.TERMS_EXT)
+        postings = _open_mapped(storage, segment.make_filename(self.POSTS_EXT))
+        return W3TermsReader(self, _open_mapped(storage, terms), storage.file_length(terms), postings)

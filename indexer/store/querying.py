@@ -1,0 +1,114 @@
+"""Query building: a parsed query and a matching level in, a Whoosh query out (a pure function).
+
+Matching levels are tried in order until one finds articles. A query typed with diacritics
+first matches exact forms only ("Đà Nẵng" finds the city, not "đã nâng"); then folded forms
+(a mis-typed mark still finds the article), ranked with the exact forms as a bonus; then any
+of its syllables (OR), exact forms again when it was typed with diacritics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Sequence
+
+from whoosh import query as Q
+
+from ..fields import TEXT_F, TEXT_W, TEXT_X, TITLE_F, TITLE_W, TITLE_X
+from ..query import LONG_QUERY, ParsedQuery
+
+# Query-time boosts. The text fields already hold the title, so a title syllable
+# counts there; the title fields add half as much again. A query's syllables that
+# form an indexed pyvi word raise the score as much as one more syllable would.
+# Tuned with bench/relevance.py: a heavier title boost let news titles outweigh
+# the passages that answer a question.
+TITLE_BOOST = 0.5
+WORD_BOOST = {TITLE_W: 0.5, TEXT_W: 1.0}
+EXACT, FOLDED, ANY = "exact", "folded", "any"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied to a search, all optional."""
+
+    source: str | None = None
+    category: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    group: str | None = None  # one group of near duplicates (indexer.duplicates)
+
+
+def _syllable(forms: tuple[str, str], exact: bool) -> Q.Query:
+    """One syllable of the article (title included), by its exact or folded form."""
+    return Q.Term(TEXT_X, forms[0]) if exact else Q.Term(TEXT_F, forms[1])
+
+
+def _in_title(forms: tuple[str, str], exact: bool) -> Q.Query:
+    return Q.Term(TITLE_X if exact else TITLE_F, forms[0] if exact else forms[1], boost=TITLE_BOOST)
+
+
+def _sequence(forms: Sequence[tuple[str, str]], exact: bool) -> Q.Query:
+    """Syllables side by side (a quoted phrase, an abbreviation's long form).
+
+    Positions are kept for folded forms only: an exact phrase is the folded
+    phrase in an article that has each exact syllable.
+    """
+    if len(forms) == 1:
+        return _syllable(forms[0], exact)
+    phrase = Q.Phrase(TEXT_F, [f for _, f in forms])
+    return Q.And([phrase] + [_syllable(f, True) for f in dict.fromkeys(forms)]) if exact else phrase
+
+
+def levels(parsed: ParsedQuery) -> tuple[str, ...]:
+    """The matching levels to try for this query, strictest first.
+
+    A long query typed with diacritics skips the folded level: ranking articles by how many
+    of its syllables they hold beats requiring them all with the marks ignored.
+    """
+    clauses = len(parsed.terms) + len(parsed.alternatives)
+    if not parsed.accented:
+        first: tuple[str, ...] = (FOLDED,)
+    elif clauses + len(parsed.optional) >= LONG_QUERY:
+        first = (EXACT,)
+    else:
+        first = (EXACT, FOLDED)
+    return first + ((ANY,) if clauses > 1 else ())
+
+
+def build_query(parsed: ParsedQuery, level: str = EXACT) -> Q.Query | None:
+    """The Whoosh query for a parsed query at one matching level; None when it has nothing to match.
+
+    At EXACT and FOLDED every plain syllable is required (AND); at ANY one will do (OR).
+    Phrases are always required, exclusions always excluded; pyvi words and a long query's
+    function syllables only raise the score.
+    """
+    exact = parsed.accented and level != FOLDED
+    terms = [_syllable(t, exact) for t in parsed.terms]
+    for typed, *others in parsed.alternatives:
+        # An abbreviation: as typed, or any other variant of its group (folded).
+        variants = [_sequence(typed, exact)] + [_sequence(v, False) for v in others]
+        terms.append(Q.Or(variants))
+    phrases = [_sequence(p, exact) for p in parsed.phrases]
+    if not terms and not phrases:
+        return None
+    if level == ANY and len(terms) > 1:
+        terms = [Q.Or(terms)]
+    required = Q.And(terms + phrases) if len(terms) + len(phrases) > 1 else (terms + phrases)[0]
+
+    # Only the text fields are required (one posting list per syllable); the
+    # title, a long query's function syllables and pyvi words add to the score.
+    boosts: list[Q.Query] = [_in_title(t, exact) for t in parsed.terms + tuple(s for p in parsed.phrases for s in p)]
+    boosts += [_syllable(t, exact) for t in parsed.optional]
+    if parsed.accented and not exact:
+        # Matched on folded forms: the exact ones typed still rank first.
+        boosts += [_syllable(t, True) for t in parsed.terms]
+    boosts += [Q.Term(f, word, boost=b) for word in parsed.words for f, b in WORD_BOOST.items()]
+    q = Q.AndMaybe(required, Q.Or(boosts)) if boosts else required
+
+    if parsed.excluded:
+        q = Q.AndNot(q, Q.Or([_sequence(e, _is_accented(e)) for e in parsed.excluded]))
+    return q
+
+
+def _is_accented(forms: Sequence[tuple[str, str]]) -> bool:
+    return any(exact != folded for exact, folded in forms)

@@ -1,0 +1,114 @@
+"""The block byte format: postings decoded whole as arrays, positions only from the blocks asked for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+
+import indexer.store.blocks as blocks_module
+import indexer.store.codec as codec_module
+import indexer.store.segments as segments_module
+from indexer.fields import SCORED_FIELDS, TEXT_F
+from indexer.ingest import index_paths
+from indexer.search import search
+from indexer.store import ArticleStore
+from indexer.store.segments import _Segment
+
+
+@pytest.fixture(scope="module")
+def small_blocks(tmp_path_factory, corpus_dir) -> Path:
+    """The fixture corpus indexed with two postings per block: its lists span many blocks."""
+    d = tmp_path_factory.mktemp("small-blocks") / "ix"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(codec_module, "BLOCK_POSTINGS", 2)
+        assert index_paths(d, [corpus_dir]).added == 9
+    return d
+
+
+@pytest.fixture()
+def segment(small_blocks):
+    """The small-block index's one segment, as ranking reads it."""
+    ix = whoosh_index.open_dir(str(small_blocks))
+    with ix.reader() as reader:
+        yield _Segment(reader)
+    ix.close()
+
+
+def test_postings_read_whole_are_what_whooshs_matcher_reads(segment, monkeypatch):
+    """Every list of the scored fields, decoded as arrays, against W3's matcher over the same blocks."""
+    decoded = []
+    blocks = blocks_module._blocks
+
+    def counted(raw, values, within=None):
+        decoded.append(raw)
+        return blocks(raw, values, within)
+
+    monkeypatch.setattr(segments_module, "_blocks", counted)
+    shapes, listed = set(), []
+    seg = segment
+    for field in SCORED_FIELDS:
+        positions = field == TEXT_F  # the one field with positions
+        for term in seg.reader.lexicon(field):
+            found = seg.positions(field, term) if positions else seg.postings(field, term)
+            m = seg.reader.postings(field, term)
+            shapes.add((type(m).__name__, min(len(found.docs), 5)))
+            listed.append((type(m).__name__, term))
+            docs, tf, places = [], [], []
+            while m.is_active():
+                docs.append(m.id())
+                tf.append(m.weight())
+                places.append(m.value_as("positions") if positions else [])
+                m.next()
+            assert found.docs.tolist() == docs, (field, term)
+            assert found.tf.tolist() == tf, (field, term)
+            if positions:
+                assert found.counts.tolist() == [len(p) for p in places], term
+                assert found.positions.tolist() == [p for doc in places for p in doc], term
+    # Lists of one or two postings are kept in the term table; longer ones span two blocks or more,
+    # and are decoded as arrays (not through the matcher, as the fallback does).
+    assert shapes == {("ListMatcher", 1), ("ListMatcher", 2), ("_Matcher", 3), ("_Matcher", 4), ("_Matcher", 5)}
+    assert len(decoded) == sum(1 for name, _ in listed if name == "_Matcher") > 0
+
+
+def test_a_phrase_decodes_positions_only_from_the_blocks_holding_its_candidates(segment, monkeypatch):
+    decoded = []
+    block_arrays = blocks_module._block_arrays
+
+    def counted(h, raw, at, values):
+        decoded.append(h.last)
+        return block_arrays(h, raw, at, values)
+
+    monkeypatch.setattr(blocks_module, "_block_arrays", counted)
+    seg = segment
+    term = next(t for t in seg.reader.lexicon(TEXT_F) if len(seg.postings(TEXT_F, t).docs) >= 5)
+    whole = seg.positions(TEXT_F, term)
+    decoded.clear()
+    last = whole.docs[-1:]
+    part = seg.positions(TEXT_F, term, within=last)
+    assert decoded == [last[0]]  # two postings a block: the last block only
+    assert part.docs.tolist() == last.tolist() and part.tf.tolist() == whole.tf[-1:].tolist()
+    assert places(part) == {last[0]: places(whole)[last[0]]} and places(part)[last[0]]
+    # Documents of several blocks, and one that holds no such word: theirs only, in order.
+    within = np.array(sorted({*whole.docs[::2].tolist(), seg.size + 3}))
+    some = seg.positions(TEXT_F, term, within=within)
+    assert some.docs.tolist() == whole.docs[::2].tolist()
+    assert places(some) == {d: p for d, p in places(whole).items() if d in within}
+
+
+def places(postings) -> dict[int, list[int]]:
+    """Each document's positions."""
+    ends = np.cumsum(postings.counts)
+    return {int(d): postings.positions[e - n : e].tolist() for d, n, e in zip(postings.docs, postings.counts, ends)}
+
+
+@pytest.mark.parametrize("text", ["giá vàng", "gia vang the gioi", '"giá vàng thế giới"', '"gia vang"', "Đại hội"])
+def test_the_size_of_blocks_changes_no_answer(store, small_blocks, text):
+    def answer(s: ArticleStore) -> dict:
+        return {k: v for k, v in search(s, text).to_json().items() if k != "took_ms"}
+
+    with ArticleStore.open(small_blocks) as other:
+        assert answer(other) == answer(store)
+        assert answer(store)["hits"]
