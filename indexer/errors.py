@@ -51,10 +51,7 @@ class ArticleNotFoundError(VnsearchError):
 
 class IndexWriteError(VnsearchError):
     """The index could not be written (a full disk, a read-only directory); it keeps its last commit.
-
-    ``reason`` is the system's word for it ("No space left on device"; "" when it gave
-    none), naming no path.
-    """
+    ``reason`` is the system's word for it ("No space left on device"; "" when none), naming no path."""
 
     def __init__(self, message: str, reason: str = ""):
         super().__init__(message)

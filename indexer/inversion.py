@@ -1,11 +1,7 @@
 """A batch's analyzed text turned into posting lists with numpy, for the segment writer.
 
-The index's text fields hold space-separated index forms (``indexer.documents``).
-Whoosh's own writer makes a Python tuple of every posting, sorts them and hands them
-over one at a time: at about 600 postings an article, most of an indexing run. Here a
-field keeps its tokens as numbers while documents are added; a commit sorts them once
-(``invert``) and the store writes each term's postings from the arrays.
-"""
+Whoosh's writer sorts a Python tuple per posting; here a field keeps its tokens as numbers
+while documents are added, and a commit sorts them once (``invert``)."""
 
 from __future__ import annotations
 
@@ -19,10 +15,9 @@ __all__ = ["FieldTokens", "Inverted"]
 
 
 class Inverted(NamedTuple):
-    """A field's posting lists: term ``terms[i]`` has postings ``bounds[i]`` to ``bounds[i + 1]``,
-    in document order; posting j is document ``docs[j]``, which holds the term ``freqs[j]``
-    times, at positions given (with ``positions``) as ``freqs[j]`` deltas in ``deltas``, each
-    document's first from 0, posting after posting."""
+    """A field's posting lists: term ``terms[i]`` has postings ``bounds[i]`` to ``bounds[i + 1]``; posting j
+    is document ``docs[j]``, holding the term ``freqs[j]`` times, at positions given as ``freqs[j]``
+    deltas in ``deltas`` (each document's first from 0), or None for a field without positions."""
 
     terms: list[str]
     bounds: np.ndarray

@@ -1,11 +1,7 @@
 """Scoring and ranking matched articles with numpy, whole posting lists at a time.
 
-Whoosh's matchers score one document per Python call; a query that matches most of a
-100,000-article index then costs seconds. Here a posting list is read into arrays once
-(``indexer.store``) and every step below works on whole arrays: BM25F for a term,
-AND / OR / AND-NOT of matches, recency, collapsing near duplicates, facet counts and
-the page. No whoosh here: documents are numbers, matches are sorted arrays.
-"""
+Whoosh's matchers score one document per Python call; here BM25F, AND / OR / AND-NOT, collapsing,
+facet counts and the page work on whole arrays (``indexer.store.matching`` calls them)."""
 
 from __future__ import annotations
 
@@ -55,8 +51,7 @@ def idf(doc_frequency: int, doc_count: int) -> float:
 
 
 # Sets this dense (at least 1/DENSE of the numbers up to their largest) are intersected
-# through arrays of that size, not by a binary search per value: an AND of three common
-# syllables of the 100k index took 1.5 ms so, against 10 ms.
+# through arrays of that size, not by a binary search per value, which costs more for them.
 DENSE = 16
 
 
@@ -131,12 +126,9 @@ def without(matches: Matches, excluded: np.ndarray) -> Matches:
 
 
 def collapse(matches: Matches, groups: np.ndarray, keys: Sequence[np.ndarray] = ()) -> tuple[Matches, dict[int, int]]:
-    """Keep the best document of each group (best as ``ranked`` orders them).
-
-    ``groups`` gives each document's group number, -1 for one alone; ``keys`` are
-    per-document too (indexed by docnum). Returns the kept matches and, per group, how
-    many documents were dropped.
-    """
+    """Keep the best document of each group (as ``ranked`` orders them): the kept matches and, per
+    group, how many were dropped. ``groups``: each document's group, -1 for one alone; ``keys``
+    are per document too."""
     g = groups[matches.docs]
     grouped = np.flatnonzero(g >= 0)
     if not len(grouped):

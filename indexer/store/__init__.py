@@ -1,10 +1,7 @@
-"""The Whoosh index: schema, on-disk format, writing, query building, searching.
+"""The Whoosh index: schema, on-disk format, writing, query building, searching (the only whoosh importer).
 
-The only package that imports whoosh. Fields hold pre-analyzed text (space-separated index
-forms computed by ``indexer.documents``), so pyvi never runs inside Whoosh. The modules,
-from the bottom: blocks, querying, scoring, locks; codec, disk; schema; whoosh_internals;
-segments, segment_writer; matching; writer, article_store.
-"""
+Layers from the bottom: blocks, querying, scoring, locks; codec, disk; schema; whoosh_internals;
+segments, segment_writer; matching; writer, article_store (the façade, ArticleStore)."""
 
 from __future__ import annotations
 

@@ -109,14 +109,11 @@ class ArticleStore:
     @classmethod
     @contextmanager
     def rebuild(cls, path: Path | str, lock_timeout: float = 10.0) -> Iterator["ArticleStore"]:
-        """An empty index that takes the place of the one at ``path`` once the block ends without error.
-
-        It is built beside ``path`` (a hidden sibling directory, on the same file system)
-        and swapped in by renaming; on any error or interruption it is removed and ``path``
-        is left as it was. The old index's write lock is held until the swap: waits up to
-        ``lock_timeout`` seconds for a writer using it, then keeps other writers from
-        committing to an index about to be replaced.
-        """
+        """An empty index that takes the place of the one at ``path`` once the block ends without error;
+        on an error or interruption ``path`` is left as it was. Holds the old index's write lock
+        (waiting up to ``lock_timeout`` seconds for it) until the swap."""
+        # Built beside ``path`` (a hidden sibling, on the same file system) and swapped in by
+        # renaming; the lock keeps writers from committing to an index about to be replaced.
         path = Path(path)
         _refuse_foreign(path)
         target = Path(os.path.realpath(path))  # a symlinked index: the directory it points to is replaced
@@ -201,14 +198,10 @@ class ArticleStore:
             old.close()
 
     def _current_reader(self):
-        """A reader of the latest commit that reuses this store's readers of unchanged segments.
-
-        Not Searcher.refresh(): whoosh-reloaded 2.7.5 reuses the reader of a segment that
-        gained deletions (deleted and replaced articles stay visible) and keeps segments a
-        merge removed. Here a reader is reused only when its segment has the same id and the
-        same number of deletions (they only grow), so a commit costs the readers of the
-        segments it touched, not a cold start over the whole index.
-        """
+        """A reader of the latest commit that reuses this store's readers of unchanged segments
+        (same id, same number of deletions): a commit costs the readers of the segments it touched."""
+        # Not Searcher.refresh(): whoosh-reloaded 2.7.5 reuses the reader of a segment that gained
+        # deletions (deleted articles stay visible) and keeps segments a merge removed.
         old = {r.segment().segment_id(): r for r, _ in self._searcher.reader().leaf_readers() if r.segment()}
         return latest_reader(self._ix, old)
 
@@ -281,14 +274,9 @@ class ArticleStore:
         newest_first: bool = False,
         collapse: bool = True,
     ) -> "StoredResults":
-        """Run a parsed query: total, matched_all, hits[offset:offset+limit], facets.
-
-        Every plain syllable is required first; if no article has them all, any
-        of them will do. With ``collapse``, a group of near duplicates shows as its
-        best hit, which counts the others (``similar``). Facets count sources,
-        categories and years over the matching articles (filters applied), after
-        collapsing, like the total.
-        """
+        """Run a parsed query, level after level (``levels``): total, matched_all, hits[offset:offset+limit],
+        facets. With ``collapse``, a group of near duplicates shows as its best hit, which counts the
+        others (``similar``); the total and the facets count after collapsing, filters applied."""
         view = self._view()
         allowed = view.allowed(filters)
         matches, level = Matches.none(), EXACT
@@ -362,11 +350,9 @@ class ArticleStore:
     def writer(
         self, timeout: float = 10.0, on_wait: Callable[["LockHolder | None"], None] | None = None
     ) -> "StoreWriter":
-        """A writer holding the index's lock; commit() or cancel() it.
-
-        When another process holds the lock, calls ``on_wait(holder)`` once and waits
-        up to ``timeout`` seconds, then raises IndexLockedError naming the holder.
-        """
+        """A writer holding the index's lock; commit() or cancel() it, or use it in a with block.
+        When another process holds the lock, calls ``on_wait(holder)`` once and waits up to
+        ``timeout`` seconds, then raises IndexLockedError naming the holder."""
         # The lock is taken here, not by Whoosh: a Whoosh writer that fails to start
         # (a full disk) would keep its lock until the garbage collector found it.
         lock = self._ix.lock("WRITELOCK")

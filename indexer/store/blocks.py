@@ -1,10 +1,7 @@
-"""The byte layout of a block of postings, with numpy and struct only.
+"""The byte layout of a block of postings, with numpy and struct only (docs/index-format.md).
 
-A block is a fixed header (_BLOCK) and two parts, each compressed on its own: the ids (deltas)
-with their weights, then the values (for text_f, each posting's positions, as deltas from 0).
-Each is a little-endian array of the narrowest unsigned type that holds it, read in one call.
-A search that needs no positions never decompresses them.
-"""
+A fixed header, then two parts compressed on their own: ids and weights, then positions. Each is
+a little-endian array of the narrowest type, read in one call; a search without phrases skips positions."""
 
 from __future__ import annotations
 
@@ -82,11 +79,8 @@ def _encoded_block(
     compression: int,
     last: bool,
 ) -> bytes:
-    """One block of postings, after its size (negative: the term's last block).
-
-    ``ids``: ascending docnums; ``weights``: float32; ``values``: (lengths, values) as ``_packed``
-    gives them, or _NO_VALUES; ``min_length``/``max_length``: Whoosh's length bytes.
-    """
+    """One block of postings after its size (negative: the term's last block). ``values``: (lengths,
+    values) as ``_packed`` gives them, or _NO_VALUES; ``min_length``/``max_length``: Whoosh's length bytes."""
     id_code, id_bytes = _packed(np.diff(ids.astype(np.int64), prepend=0))
     weight_code, weight_bytes = _weights_part(weights)
     (length_code, length_bytes), (value_code, value_bytes) = values
@@ -141,13 +135,11 @@ class _Postings(NamedTuple):
 
 
 def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Postings:
-    """A term's postings from its blocks (``raw``: all of them, as written), with positions if asked.
-
-    A block's first id is whole and the rest deltas: made a delta from the last id of
-    the block before, the list is one cumulative sum. Positions too are deltas, each
-    document's first one from 0. With ``within`` (sorted docnums), only the postings of
-    those documents, from the blocks that hold one of them (the only ones decoded).
-    """
+    """A term's postings from its blocks (``raw``: all of them, as written), with positions if asked;
+    with ``within`` (sorted docnums), only those documents', from the only blocks decoded."""
+    # A block's first id is whole and the rest deltas: made a delta from the last id of the
+    # block before, the list is one cumulative sum. Positions too are deltas, each document's
+    # first one from 0.
     if raw[: len(POSTINGS_MAGIC)] != POSTINGS_MAGIC:
         raise ValueError("not a list of postings")
     blocks = []  # (where its arrays start, its header)

@@ -1,10 +1,7 @@
-"""Whoosh's W3 codec with this store's posting blocks (``blocks``), and the two text formats.
+"""Whoosh's W3 codec writing and reading this store's posting blocks, and the two text formats.
 
-The files and the term table are W3's as they are; what changes is what a block of postings
-holds. W3's own matcher reads the same blocks through ``_Matcher``, so Whoosh's search,
-merging and public API keep working. The subclasses override W3's private hooks
-(listed in docs/index-format.md).
-"""
+W3's files and term table as they are; its matcher reads the blocks through ``_Matcher``, so
+Whoosh's search and merging keep working. Overrides W3's private hooks (docs/index-format.md)."""
 
 from __future__ import annotations
 

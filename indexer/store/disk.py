@@ -50,12 +50,10 @@ def _remove_stale_builds(index_dir: Path) -> None:
 
 
 def _swap(new: Path, index_dir: Path) -> None:
-    """Put the directory ``new`` in the place of ``index_dir``; the old index ends up at ``new`` or is removed.
-
-    In one step where Linux can swap two directories (renameat2 RENAME_EXCHANGE): a reader
-    finds either index there, never none. Elsewhere the old one is renamed aside first and
-    back again if the new one cannot follow.
-    """
+    """Put the directory ``new`` in the place of ``index_dir``; the old index ends up at ``new`` or is removed."""
+    # In one step where Linux can swap two directories (renameat2 RENAME_EXCHANGE): a reader
+    # finds either index there, never none. Elsewhere the old one is renamed aside first and
+    # back again if the new one cannot follow.
     if not index_dir.exists():
         os.rename(new, index_dir)
         return

@@ -1,9 +1,6 @@
-"""Query evaluation on arrays: one searcher's documents, and a query of ``build_query``'s shapes
-evaluated over them, top to bottom: the query's tree, its terms and phrases, then the filters.
-
-Posting lists come from ``segments`` as arrays; scores and set operations are ``indexer.ranking``'s
-(BM25F and recency as ReferenceBM25F gives them, without a Python call per document).
-"""
+"""Query evaluation on arrays: one searcher's documents, and a query of ``build_query``'s shapes evaluated
+over them top to bottom (the tree, then terms and phrases, then filters). Scores and set operations are
+``indexer.ranking``'s: BM25F and recency as ReferenceBM25F gives them, without a call per document."""
 
 from __future__ import annotations
 
@@ -103,11 +100,9 @@ class _View:
         return Matches(docs, ranking.bm25(tf, self.length_norms(field)[docs], idf, boost))
 
     def phrase(self, q: Q.Phrase, within: np.ndarray | None = None) -> Matches:
-        """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does).
-
-        The documents holding every word are found first; then each word's positions in
-        them, less its place in the phrase, are matched as (document, start) numbers.
-        """
+        """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does)."""
+        # The documents holding every word first; then each word's positions in them, less its
+        # place in the phrase, matched as (document, start) numbers.
         words = list(dict.fromkeys(q.words))
         candidates = ranking.both([self.term(q.fieldname, w) for w in words])
         if within is not None:  # the only documents the caller wants (sorted)

@@ -1,10 +1,7 @@
 """Query building: a parsed query and a matching level in, a Whoosh query out (a pure function).
 
-Matching levels are tried in order until one finds articles. A query typed with diacritics
-first matches exact forms only ("Đà Nẵng" finds the city, not "đã nâng"); then folded forms
-(a mis-typed mark still finds the article), ranked with the exact forms as a bonus; then any
-of its syllables (OR), exact forms again when it was typed with diacritics.
-"""
+Levels, tried in order until one finds articles: EXACT forms ("Đà Nẵng" is not "đã nâng"),
+then FOLDED (a mis-typed mark still finds it, exact forms ranked first), then ANY syllable (OR)."""
 
 from __future__ import annotations
 
@@ -48,11 +45,8 @@ def _in_title(forms: tuple[str, str], exact: bool) -> Q.Query:
 
 
 def _sequence(forms: Sequence[tuple[str, str]], exact: bool) -> Q.Query:
-    """Syllables side by side (a quoted phrase, an abbreviation's long form).
-
-    Positions are kept for folded forms only: an exact phrase is the folded
-    phrase in an article that has each exact syllable.
-    """
+    """Syllables side by side (a quoted phrase, an abbreviation's long form). Only folded forms
+    keep positions: an exact phrase is the folded phrase in an article with each exact syllable."""
     if len(forms) == 1:
         return _syllable(forms[0], exact)
     phrase = Q.Phrase(TEXT_F, [f for _, f in forms])
@@ -60,11 +54,9 @@ def _sequence(forms: Sequence[tuple[str, str]], exact: bool) -> Q.Query:
 
 
 def levels(parsed: ParsedQuery) -> tuple[str, ...]:
-    """The matching levels to try for this query, strictest first.
-
-    A long query typed with diacritics skips the folded level: ranking articles by how many
-    of its syllables they hold beats requiring them all with the marks ignored.
-    """
+    """The matching levels to try for this query, strictest first."""
+    # A long query typed with diacritics skips the folded level: ranking articles by how many
+    # of its syllables they hold beats requiring them all with the marks ignored.
     clauses = len(parsed.terms) + len(parsed.alternatives)
     if not parsed.accented:
         first: tuple[str, ...] = (FOLDED,)
@@ -77,11 +69,8 @@ def levels(parsed: ParsedQuery) -> tuple[str, ...]:
 
 def build_query(parsed: ParsedQuery, level: str = EXACT) -> Q.Query | None:
     """The Whoosh query for a parsed query at one matching level; None when it has nothing to match.
-
-    At EXACT and FOLDED every plain syllable is required (AND); at ANY one will do (OR).
-    Phrases are always required, exclusions always excluded; pyvi words and a long query's
-    function syllables only raise the score.
-    """
+    Plain syllables are all required (one at ANY); phrases required, exclusions excluded;
+    pyvi words and a long query's function syllables only raise the score."""
     exact = parsed.accented and level != FOLDED
     terms = [_syllable(t, exact) for t in parsed.terms]
     for typed, *others in parsed.alternatives:

@@ -1,9 +1,7 @@
 """Recency, and Whoosh's own BM25F scorer with it: the reference the array ranking reproduces.
 
-An article published on the newest day the index holds scores up to RECENCY_BOOST more,
-halving every RECENCY_HALF_LIFE days older; undated ones get nothing. Relative to the newest
-article, so an archive's latest news counts as recent.
-"""
+An article of the index's newest day scores up to RECENCY_BOOST more, halving every RECENCY_HALF_LIFE
+days older; undated ones get nothing. Relative to the newest, so an archive's latest news counts."""
 
 from __future__ import annotations
 

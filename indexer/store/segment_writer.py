@@ -111,12 +111,9 @@ def _matched(reader, field: str, positions: bool, renumbered: np.ndarray) -> tup
 
 
 class _SegmentWriter(SegmentWriter):
-    """Whoosh's segment writer, with the text fields' posting lists made from arrays.
-
-    A document's text fields become term numbers as it is added, and so do those fields'
-    postings in the segments a commit merges; the commit then writes each field's posting
-    lists in one go, in the same format as Whoosh's path, which still carries the other fields.
-    """
+    """Whoosh's segment writer, with the text fields' posting lists made from arrays: their tokens
+    (and the postings of merged segments) become term numbers, written in one go at commit, in the
+    same format as Whoosh's path, which still carries the other fields."""
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)

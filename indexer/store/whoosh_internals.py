@@ -1,10 +1,7 @@
-"""Every read of Whoosh's private state, for the version of whoosh-reloaded it was written against.
+"""Every read of Whoosh's private state, checked at import against the whoosh-reloaded version it was written for.
 
-The store reads columns, term tables and tables of contents here in one go, where Whoosh's
-public API goes value by value. Each fast read takes its path only for the exact Whoosh
-classes it knows; otherwise it logs once why and uses the public API. A damaged file
-raises IndexUnreadableError (``damaged``), never a silent fallback.
-"""
+A fast read takes its path only for the Whoosh classes it knows, else logs once why and uses the
+public API (``fell_back``); a damaged file raises IndexUnreadableError (``damaged``), never falls back."""
 
 from __future__ import annotations
 
@@ -236,11 +233,8 @@ def _var_bytes(colfile, base: int, length: int, size: int, wide_bytes: int = WID
 
 
 def latest_reader(ix, old: dict | None = None):
-    """A reader of the index's latest commit, reusing ``old`` (segment id → reader) where a segment is unchanged.
-
-    Old readers not reused are closed. Each new segment reader opens at once the files
-    Whoosh would open on first use (``_hold_files``).
-    """
+    """A reader of the index's latest commit, reusing ``old`` (segment id → reader) where a segment is
+    unchanged and closing the others; new segment readers open their files at once (``_hold_files``)."""
     old = old or {}
     for attempt in range(10):
         toc = ix._read_toc()
@@ -270,12 +264,10 @@ def latest_reader(ix, old: dict | None = None):
 
 
 def _hold_files(reader: SegmentReader) -> None:
-    """Open now the files of a segment Whoosh opens on first use: stored fields, lengths, columns.
-
-    Once a merge has committed, the writer deletes the merged segments' files; a reader that
-    has them open keeps reading them, one that opens them later finds none. Raises
-    FileNotFoundError when the files are already gone, so that the caller reads the newer TOC.
-    """
+    """Open now the files of a segment Whoosh opens on first use (stored fields, lengths, columns);
+    FileNotFoundError when they are gone already, so that the caller reads the newer TOC."""
+    # A committed merge deletes the merged segments' files: a reader that has them open keeps
+    # reading them, one that opens them later finds none.
     if not reader.doc_count_all():
         return
     try:

@@ -12,11 +12,9 @@ from ..fields import ID
 
 
 def _writes(method):
-    """Turn an OSError while writing (a full disk, a read-only directory) into IndexWriteError.
-
-    A writer that failed is abandoned, so its lock is released and the index keeps its last
-    commit (Whoosh renames a new table of contents into place only once every file is written).
-    """
+    """Turn an OSError while writing (a full disk, a read-only directory) into IndexWriteError;
+    a writer that failed is abandoned, its lock released, and the index keeps its last commit."""
+    # Whoosh renames a new table of contents into place only once every file is written.
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -37,10 +35,7 @@ def _writes(method):
 
 class StoreWriter:
     """Adds and deletes articles in one Whoosh writer; nothing is visible before commit().
-
-    As a context manager: an exception in the block abandons the writer (its lock released);
-    a block left without commit() cancels it.
-    """
+    In a with block, an exception abandons it (the lock released); leaving without commit() cancels it."""
 
     def __init__(self, writer, lock):
         self._w = writer
