@@ -15,7 +15,8 @@ import pytest
 from indexer.articles import Article
 from indexer.documents import to_document
 from indexer.search import search
-from indexer.store import FORMAT_VERSION, ArticleStore
+import indexer.store as store_package
+from indexer.store import FORMAT_VERSION, ArticleStore, _Codec, _Frequency, _Positions
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 OLD_INDEX = FIXTURES / "index_v5"
@@ -48,6 +49,15 @@ def old_copy(tmp_path) -> Path:
 
 def test_the_format_version_is_the_fixtures(old_copy):
     assert FORMAT_VERSION == 5 and (OLD_INDEX / "vnsearch.json").read_text("utf-8") == '{"format": 5}\n'
+
+
+def test_the_pickled_classes_keep_their_path():
+    """Every TOC names these classes by module path: moving one would break every index."""
+    for cls in (_Codec, _Frequency, _Positions):
+        assert cls.__module__ == "indexer.store" and getattr(store_package, cls.__name__) is cls
+    toc = next(OLD_INDEX.glob("_MAIN_*.toc")).read_bytes()
+    assert b"\x8c\rindexer.store\x94\x8c\x06_Codec" in toc  # the segments' codec (a newer pickle protocol)
+    assert b"cindexer.store\n_Frequency\n" in toc and b"cindexer.store\n_Positions\n" in toc  # the schema's formats
 
 
 def test_an_old_index_opens_and_answers_as_it_did(old_copy):
