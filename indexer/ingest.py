@@ -271,8 +271,8 @@ def write_batch(
     def count() -> None:
         add_batch(store.path, batch, defer=defer_vocabulary)
 
-    writer = store.writer(timeout=timeout, on_wait=on_lock_wait)
-    try:
+    # An exception, Ctrl-C twice included, abandons the writer: nothing of the batch is kept.
+    with store.writer(timeout=timeout, on_wait=on_lock_wait) as writer:
         deleted = writer.delete_many(deletions)
         if docs:
             store.refresh()  # under the lock: the latest commit, for near duplicates
@@ -281,9 +281,6 @@ def write_batch(
             writer.put(doc)
             batch.add_document(doc)
         writer.commit(merge=merge, then=count if docs else None)
-    except BaseException:  # Ctrl-C twice included: nothing of the batch is kept, the lock is released
-        writer.abandon()
-        raise
     report.deleted += deleted
     for article, _ in docs:
         if article.id in known:
@@ -301,12 +298,8 @@ def merge_segments(
     store: ArticleStore, timeout: float, *, optimize: bool = False, on_lock_wait: OnLockWait | None = None
 ) -> None:
     """Merge small segments (Whoosh's tiered policy), or all of them, in a commit of its own."""
-    writer = store.writer(timeout=timeout, on_wait=on_lock_wait)
-    try:
+    with store.writer(timeout=timeout, on_wait=on_lock_wait) as writer:
         writer.commit(merge=True, optimize=optimize)
-    except BaseException:
-        writer.abandon()
-        raise
     store.refresh()
 
 
@@ -328,16 +321,10 @@ def tidy(store: ArticleStore, *, merge: bool = True, timeout: float = 0.0) -> bo
     merging = merge and store.small_segment_count() >= MERGE_MIN_SEGMENTS
     if not merging and not has_deferred(store.path):
         return False
-    writer = store.writer(timeout=timeout)
-    try:
+    with store.writer(timeout=timeout) as writer:  # leaving it without a commit cancels it
         save_deferred(store.path)
         if merging:
             writer.commit(merge=True)
-        else:
-            writer.cancel()
-    except BaseException:
-        writer.abandon()
-        raise
     store.refresh()
     return True
 
