@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import gzip
-import http.client
 import json
 import math
 import os
-import socket
-import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+
+# gzip, socket, subprocess and http.client (and typing) are left out here, imported where they are
+# used: the speed benchmark's workers import this module and measure their own memory.
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -29,6 +28,8 @@ def log(msg: str) -> None:
 
 def open_text(path: Path):
     """A text file, gunzipped when its name ends in .gz."""
+    import gzip
+
     return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
 
 
@@ -48,6 +49,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def free_port() -> int:
     """A loopback port nobody listens on now."""
+    import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -77,6 +80,8 @@ def cpu_seconds(pid: int) -> float | None:
 
 def git(*args: str) -> str:
     """The output of a git command in this checkout ("" when git cannot run)."""
+    import subprocess
+
     try:
         return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
     except OSError:
@@ -110,8 +115,11 @@ def vnsearch() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-c", "from indexer.cli import main; main()"]
 
 
-def start_server(index: Path, port: int, threads: int) -> subprocess.Popen:
-    """`vnsearch serve` on 127.0.0.1:``port``, returned once its home page answers 200."""
+def start_server(index: Path, port: int, threads: int):
+    """`vnsearch serve` on 127.0.0.1:``port``: its ``Popen``, returned once its home page answers 200."""
+    import http.client
+    import subprocess
+
     cmd = [*vnsearch(), "serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port)]
     log_path = OUT / f"{index.name}.serve.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
