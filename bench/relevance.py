@@ -32,7 +32,7 @@ KNOWN_QRELS = BENCH / "known_items.qrels.tsv"
 
 SYSTEMS = ("vnsearch", "syllables", "pyvi-words", "folded")
 # The files whose code decides what vnsearch writes into its index: a change to any
-# of them makes a new cache key (ranking code, store.py and query.py, does not).
+# of them makes a new cache key (the ranking code, the store and query.py, does not).
 VNSEARCH_INDEX_CODE = ("analysis.py", "articles.py", "documents.py", "duplicates.py", "ingest.py", "text.py")
 
 
