@@ -87,7 +87,7 @@ def run(port: int, path: str, queries: list[str]) -> tuple[list[float], list[flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.http_search", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=EVAL_20K, help="corpus (default: ../shared/data/news-eval-20k.jsonl.gz)")
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index directory (default: bench/out/http-eval-20k)")
     parser.add_argument("--reuse", action="store_true", help="reuse the index in --index instead of rebuilding it")

@@ -154,7 +154,7 @@ def build(args) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.known_items", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("candidates", help="print the sampled targets")
     c.add_argument("--chars", type=int, default=1400, help="body characters shown per target")

@@ -162,7 +162,7 @@ def api_total(port: int, q: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=EVAL_20K, help="corpus (default: ../shared/data/news-eval-20k.jsonl.gz)")
     parser.add_argument("--base-index", type=Path, default=BASE_INDEX, help="index of --data, built if missing or outdated")
     parser.add_argument("--index", type=Path, default=SERVED_INDEX, help="the served copy (replaced on each run)")

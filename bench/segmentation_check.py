@@ -18,7 +18,7 @@ from indexer.documents import article_text
 
 def main() -> int:
     """Compare ``ViTokenizer.tokenize`` with ``pyvi_tokens`` + ``segment`` on every text; 1 on a mismatch."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.segmentation_check", description=__doc__.splitlines()[0])
     ap.add_argument("corpus", nargs="?", type=Path, default=EVAL_20K)
     ap.add_argument("--limit", type=int, default=0, help="only the first N articles")
     args = ap.parse_args()

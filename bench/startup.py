@@ -53,7 +53,7 @@ def first_search(checkout: Path, index: Path, query: str) -> tuple[float, float 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.splitlines()[0])
     parser.add_argument("index", type=lambda p: Path(p).resolve())
     parser.add_argument("checkouts", type=Path, nargs="*", help="checkouts to compare (default: this one)")
     parser.add_argument("--rounds", type=int, default=5)

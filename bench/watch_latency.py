@@ -131,7 +131,7 @@ def summary(values: list[float], unit: str = "ms") -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.watch_latency", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=EVAL_20K)
     parser.add_argument("--source", type=Path, default=DATA / "news-dantri-unc.jsonl.gz", help="where the arriving articles come from")
     parser.add_argument("--base-index", type=Path, action="append",
