@@ -39,10 +39,11 @@ clean:
 	rm -rf $(VENV) $(INDEX) .pytest_cache
 
 # Speed benchmark (bench/README.md, "Speed"): make bench-speed SPEED_ARGS="--sizes 2k,20k"
+# The scripts in bench/ run as modules from the repo root: python -m bench.NAME
 .PHONY: bench-speed
 $(VENV)/.installed-bench: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@ $(VENV)/.installed
 
 bench-speed: $(VENV)/.installed-bench
-	$(BIN)/python bench/speed.py $(SPEED_ARGS)
+	$(BIN)/python -m bench.speed $(SPEED_ARGS)

@@ -1,45 +1,28 @@
 """Latency of the search page over HTTP: `vnsearch serve` on an index of news-eval-20k.
 
-Builds the index once (or reuses it with --reuse), starts the real server on a free
-loopback port, sends realistic queries one after another to /search (the HTML page,
-snippets and facets included) after a warm-up, and prints median, p95 and max latency.
-Not a test: see bench/README.md, "HTTP search".
+    python -m bench.http_search [--reuse] [--index DIR] [--data FILE] [--path /search|/api/search]
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import random
 import re
-import socket
 import statistics
 import subprocess
-import sys
 import time
 import urllib.parse
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bench.common import (
+    EVAL_20K, OUT, cpu_seconds, free_port, log, machine_line, percentile, rss_mb, start_server, vnsearch,
+)
+from indexer.articles import Article, read_file
+from indexer.text import fold
 
-from indexer.articles import Article, read_file  # noqa: E402 - the repo must be importable first
-from indexer.text import fold  # noqa: E402
-
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "news-eval-20k.jsonl.gz"
-DEFAULT_INDEX = REPO / "bench" / "out" / "http-eval-20k"
-SERVER_LOG = REPO / "bench" / "out" / "serve.log"  # bench/out/<index name>.serve.log: the server's log
+DEFAULT_INDEX = OUT / "http-eval-20k"
 WORD = re.compile(r"\w+")  # a syllable as typed: letters and digits, no punctuation
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def vnsearch() -> list[str]:
-    script = Path(sys.executable).with_name("vnsearch")
-    return [str(script)] if script.is_file() else [sys.executable, "-c", "from indexer.cli import main; main()"]
 
 
 def build_index(data: Path, index: Path) -> None:
@@ -70,70 +53,7 @@ def make_queries(data: Path, count: int, seed: int) -> list[str]:
     return queries
 
 
-def machine_line() -> str:
-    """Commit measured (dirty when indexer/ or search_ui/ has uncommitted changes) and load average."""
-    def git(*a: str) -> str:
-        return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout.strip()
-
-    dirty = git("status", "--porcelain", "--", "indexer", "search_ui")
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"commit {git('rev-parse', '--short', 'HEAD')}{' +dirty' if dirty else ''}, {os.cpu_count()} CPUs, load {load}"
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (Linux /proc), to see past other load on the machine."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> dict[str, float]:
-    """The process's resident memory now (VmRSS) and at its peak (VmHWM), from /proc."""
-    found = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[{"VmRSS": "RSS", "VmHWM": "peak RSS"}[key]] = int(value.split()[0]) / 1024
-    except OSError:
-        pass
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(index: Path, port: int, threads: int) -> subprocess.Popen:
-    cmd = [*vnsearch(), "serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port)]
-    log_path = SERVER_LOG.with_name(f"{index.name}.serve.log")
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as server_log:  # the child keeps its own copy of the file
-        proc = subprocess.Popen([*cmd, "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=server_log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"vnsearch serve exited: {log_path.read_text(errors='replace')}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/")
-            status = conn.getresponse().status
-            conn.close()
-            if status == 200:
-                return proc
-            proc.terminate()
-            raise SystemExit(f"vnsearch serve answers / with HTTP {status}: is the index of another format? drop --reuse")
-        except OSError:
-            pass
-        time.sleep(0.02)  # polling for readiness, bounded by the deadline (the start figures are as fine)
-    proc.terminate()
-    raise SystemExit("vnsearch serve did not answer within 60 s")
-
-
+MEMORY = {"VmHWM": "peak RSS", "VmRSS": "RSS"}
 TOOK = re.compile(r'<span class="took">(\d+) ms</span>')
 TOTAL = re.compile(r"<strong>([\d.]+)</strong> kết quả")
 
@@ -166,14 +86,9 @@ def run(port: int, path: str, queries: list[str]) -> tuple[list[float], list[flo
     return latencies, took, totals, errors
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="corpus (default: ../shared/data/news-eval-20k.jsonl.gz)")
+    parser = argparse.ArgumentParser(prog="python -m bench.http_search", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=EVAL_20K, help="corpus (default: ../shared/data/news-eval-20k.jsonl.gz)")
     parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index directory (default: bench/out/http-eval-20k)")
     parser.add_argument("--reuse", action="store_true", help="reuse the index in --index instead of rebuilding it")
     parser.add_argument("--queries", type=int, default=300, help="measured queries (default 300)")
@@ -215,17 +130,17 @@ def main() -> None:
     print(f"server: vnsearch serve --threads {args.threads} on 127.0.0.1, index {args.index}; GET {args.path}?q=…, sequential, one keep-alive connection")
     print(f"start: the home page answered {ready:.2f} s after the server process was started, "
           f"the first search {first:.2f} s after it")
-    print("server memory MB: " + ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
+    print("server memory MB: " + ", ".join(f"{MEMORY[k]} {v:.0f}" for k, v in memory.items()))
     print(f"count {len(latencies)}, errors {len(errors)}")
     if latencies:
         print(
-            f"latency ms: median {statistics.median(latencies):.1f}, p95 {percentile(latencies, 95):.1f}, "
+            f"latency ms: median {statistics.median(latencies):.1f}, p95 {percentile(latencies, 0.95):.1f}, "
             f"max {max(latencies):.1f}, mean {statistics.fmean(latencies):.1f}"
         )
     if cpu_before is not None and cpu_after is not None and latencies:
         print(f"server CPU time: {(cpu_after - cpu_before) * 1000 / len(measured):.0f} ms per query (mean)")
     if took:
-        print(f"search time reported on the page (took_ms): median {statistics.median(took):.0f}, p95 {percentile(took, 95):.0f}")
+        print(f"search time reported on the page (took_ms): median {statistics.median(took):.0f}, p95 {percentile(took, 0.95):.0f}")
     if totals:
         print(f"results per query: median {statistics.median(totals):.0f}, zero for {sum(1 for t in totals if not t)}")
     for e in errors[:10]:

@@ -1,33 +1,11 @@
 """The known-item query set on news-eval-20k: targets, then queries written for them.
 
-Two steps:
-
-    python bench/known_items.py candidates      # the sampled targets, to write queries for
-    python bench/known_items.py build           # known_items.written.jsonl → known_items.jsonl + .qrels.tsv
-
-``candidates`` draws the targets with a fixed seed (40 vietnews, 40 baomoi, 30 dantri
-articles that have a body of 400+ characters and at least one proper name) and prints
-each one's title, sapo and opening body, the text a person writing queries reads.
-
-``known_items.written.jsonl`` holds what was written by hand for each target: a query
-with diacritics, as a reader who remembers the article would type it (``diacritics``),
-and a short one naming a single syllable of a person or place plus 1–2 context words
-(``partial_name``). ``build`` derives the rest:
-
-- ``no_diacritics``: the diacritics query folded (``indexer.text.fold``: lowercase, no marks);
-- ``other_tone_style``: the diacritics query with the tone mark of oa/oe/uy syllables
-  moved to the other convention (hoà ↔ hòa, thuỷ ↔ thủy), only where that changes it.
-  Written queries use the tone style of their target (the one its text uses most;
-  old for vietnews, new for baomoi and dantri), so this variant is the mismatched style;
-
-and the judgments: the target, grade 1, plus every article of the corpus whose body is
-exactly the target's body (the corpus keeps such duplicates).
+    python -m bench.known_items candidates|build   # print the targets | write the query set and judgments
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import re
@@ -37,14 +15,10 @@ import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-sys.path.insert(0, str(REPO))
+from bench.common import BENCH, EVAL_20K, REPO, read_jsonl
+from indexer.text import fold
 
-from indexer.text import fold  # noqa: E402
-
-DATA = REPO.parent / "shared" / "data"
-CORPUS = DATA / "news-eval-20k.jsonl.gz"
+CORPUS = EVAL_20K
 WRITTEN = BENCH / "known_items.written.jsonl"
 QUERIES = BENCH / "known_items.jsonl"
 QRELS = BENCH / "known_items.qrels.tsv"
@@ -62,8 +36,8 @@ _NAME = re.compile(rf"(?<![.!?\n]\s)(?<!^)\b(?:[{_UP}][^\W\d_]+ ){{1,3}}[{_UP}][
 
 
 def read_corpus(path: Path = CORPUS) -> list[dict]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """Every article of the corpus."""
+    return list(read_jsonl(path))
 
 
 def source_of(article_id: str) -> str:
@@ -180,7 +154,7 @@ def build(args) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.known_items", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("candidates", help="print the sampled targets")
     c.add_argument("--chars", type=int, default=1400, help="body characters shown per target")

@@ -1,12 +1,6 @@
-"""Load on `vnsearch serve`: 50 concurrent clients for 60 s, then the same while `vnsearch index`
-re-indexes 5,000 articles into the served index.
+"""Load on `vnsearch serve`: 50 concurrent clients for 60 s, then the same while it is re-indexed.
 
-Serves a copy of an index of news-eval-20k (built once into bench/out/load-eval-20k-base, or
-reused; the copy is what the re-indexing writes into), drives GET /search (the HTML page with
-snippets and facets, what a reader loads) with wrk from Debian's packages (`apt-get install wrk`)
-and a Lua script rotating through realistic queries, and reports throughput, p50/p95/p99 latency,
-errors (socket errors and non-2xx answers) and the server's peak RSS (sampled from /proc). Not a
-test: see bench/README.md, "Load".
+    python -m bench.load [--threads 4] [--clients 50] [--duration 60] [--reindex 5000] [--skip-reindex]
 """
 
 from __future__ import annotations
@@ -19,22 +13,17 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
+from bench.common import EVAL_20K, OUT, free_port, index_format, log, machine_line, rss_mb, start_server, vnsearch
+from bench.http_search import make_queries
+from indexer.articles import Article, read_file
+from indexer.store import FORMAT_VERSION
 
-from http_search import DEFAULT_DATA, free_port, machine_line, make_queries, start_server, vnsearch  # noqa: E402
-
-from indexer.articles import Article, read_file  # noqa: E402
-from indexer.store import FORMAT_VERSION, META_FILE  # noqa: E402
-
-OUT = BENCH / "out"
 BASE_INDEX = OUT / "load-eval-20k-base"
 SERVED_INDEX = OUT / "load-eval-20k"
 MARKER = "bản tin cập nhật kiểm thử tải"  # appended to each re-indexed article, searched for afterwards
@@ -81,17 +70,6 @@ end
 """
 
 
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def index_format(index: Path) -> int | None:
-    try:
-        return json.loads((index / META_FILE).read_text("utf-8")).get("format")
-    except (OSError, ValueError):
-        return None
-
-
 def ensure_base_index(data: Path, index: Path) -> None:
     if index_format(index) == FORMAT_VERSION:
         log(f"reusing {index}/ (format {FORMAT_VERSION})")
@@ -122,21 +100,20 @@ class RssSampler(threading.Thread):
     def __init__(self, pid: int, interval: float = 0.25):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
-        self.samples: list[int] = []  # kB
+        self.samples: list[float] = []  # MB
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.wait(self.interval):
-            try:
-                for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        self.samples.append(int(line.split()[1]))
-            except OSError:
+            rss = rss_mb(self.pid).get("VmRSS")
+            if rss is None:
                 return
+            self.samples.append(rss)
 
     def mb(self) -> tuple[float, float, float]:
-        s = self.samples or [0]
-        return s[0] / 1024, s[-1] / 1024, max(s) / 1024
+        """At the first sample, the last and the largest."""
+        s = self.samples or [0.0]
+        return s[0], s[-1], max(s)
 
 
 def wrk(port: int, paths_file: Path, script: Path, clients: int, threads: int, duration: int, timeout: int,
@@ -185,8 +162,8 @@ def api_total(port: int, q: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="corpus (default: ../shared/data/news-eval-20k.jsonl.gz)")
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=EVAL_20K, help="corpus (default: ../shared/data/news-eval-20k.jsonl.gz)")
     parser.add_argument("--base-index", type=Path, default=BASE_INDEX, help="index of --data, built if missing or outdated")
     parser.add_argument("--index", type=Path, default=SERVED_INDEX, help="the served copy (replaced on each run)")
     parser.add_argument("--threads", type=int, default=4, help="waitress threads of vnsearch serve (default 4)")

@@ -1,39 +1,32 @@
 """Two checkouts' search, query by query in one process: a comparison the machine's drift cannot skew.
 
-    .venv/bin/python bench/paired.py OLD_CHECKOUT NEW_CHECKOUT INDEX[,INDEX2] QUERIES_JSON [ROUNDS]
-
-Each checkout's ``indexer`` package is imported in turn (under that name, so the index's
-pickled codec resolves to its own classes) and opens INDEX (or the second checkout
-INDEX2: one checkout's search over two indexes). After the warm-up queries, every query
-of QUERIES_JSON (``bench/out/queries-<size>.json``, written by ``bench/speed.py``) runs in
-both, the order alternating, ROUNDS times (default 2). Prints each side's p50/p95/mean, how
-many queries got the same result page from both (first round), and the median of the
-per-query ratios, new over old, overall and per query kind.
+    python -m bench.paired OLD_CHECKOUT NEW_CHECKOUT INDEX[,INDEX2] QUERIES_JSON [ROUNDS]
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.machinery
+import importlib.util
 import json
 import statistics
 import sys
 import time
 
+from bench.common import percentile
+
 
 def load(checkout: str):
-    """The ``indexer`` package of ``checkout`` (any other one imported before is forgotten)."""
-    sys.path.insert(0, checkout)
+    """The ``indexer`` package of ``checkout``, under its own name: an index's pickled classes resolve to it."""
     for name in [m for m in sys.modules if m == "indexer" or m.startswith("indexer.")]:
-        del sys.modules[name]
-    import indexer.search as search_module  # noqa: PLC0415
-    import indexer.store as store_module  # noqa: PLC0415
-
-    sys.path.pop(0)
-    return search_module, store_module
-
-
-def percentile(values: list[float], q: float) -> float:
-    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
+        del sys.modules[name]  # the other checkout's modules: forgotten, not reused
+    spec = importlib.machinery.PathFinder.find_spec("indexer", [checkout])  # a plain or a namespace package
+    if spec is None:
+        raise SystemExit(f"no indexer package in {checkout}")
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["indexer"] = package
+    spec.loader.exec_module(package)
+    return importlib.import_module("indexer.search"), importlib.import_module("indexer.store")
 
 
 def main(argv: list[str]) -> None:

@@ -1,98 +1,39 @@
 """Relevance benchmark: vnsearch against three peer configurations, on the same work.
 
-    .venv/bin/python bench/relevance.py [--rebuild] [--systems vnsearch,syllables,...]
-
-One corpus — the 20,000 articles of ``news-eval-20k.jsonl.gz`` plus the 240 XQuAD-vi
-passages — indexed four ways:
-
-- ``vnsearch``: ``indexer.ingest.index_paths`` and ``indexer.search.search``, as shipped;
-- ``syllables``: ``\\w+`` words, lowercased (a default Lucene / Elasticsearch analyzer);
-- ``pyvi-words``: ``pyvi.ViTokenizer.tokenize`` words, lowercased, the query segmented
-  the same way (Elasticsearch with the Vietnamese plugin);
-- ``folded``: ``\\w+`` words without diacritics (``indexer.text.fold``; Meilisearch).
-
-The peers are plain Whoosh indexes with BM25F, a title and a body field (sapo + body),
-and a query that ORs its tokens, title boosted 2×. Scored on XQuAD-vi (1,190 questions,
-nDCG@10 / MRR@10 / R@100) and on the known-item set in ``bench/known_items.jsonl``
-(MRR@10 per variant). Built indexes and pyvi's segmentation of the corpus are cached
-under ``bench/out/relevance/``, keyed by the corpus bytes (and, for vnsearch, by the
-index format and the code that analyzes articles); ``--rebuild`` starts afresh.
-Rankings are written as TREC runs, per-query figures to ``results.json`` beside them.
+    python -m bench.relevance [--rebuild] [--systems vnsearch,syllables,pyvi-words,folded]
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import math
 import multiprocessing
 import os
 import random
-import re
 import shutil
 import statistics
 import sys
 import time
-import unicodedata
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-sys.path.insert(0, str(REPO))
+from bench.common import BENCH, DATA, EVAL_20K, REPO, log, percentile, read_jsonl
+from bench.relevance_peers import DEPTH, OUT, PEERS, Doc, PeerSearcher, build_peer, pyvi_cache
+from indexer import evaluation
+from indexer.errors import VnsearchError
 
-import numpy as np  # noqa: E402
-from whoosh import index as whoosh_index  # noqa: E402
-from whoosh import query as Q  # noqa: E402
-from whoosh import scoring  # noqa: E402
-from whoosh.analysis import SpaceSeparatedTokenizer  # noqa: E402
-from whoosh.fields import ID, TEXT, Schema  # noqa: E402
-
-from indexer import evaluation  # noqa: E402
-from indexer.errors import VnsearchError  # noqa: E402
-from indexer.text import fold  # noqa: E402
-
-DATA = REPO.parent / "shared" / "data"
-OUT = BENCH / "out" / "relevance"
-NEWS = "news-eval-20k.jsonl.gz"
+NEWS = EVAL_20K.name
 XQUAD = "xquad-vi"
 KNOWN_ITEMS = BENCH / "known_items.jsonl"
 KNOWN_QRELS = BENCH / "known_items.qrels.tsv"
 
 SYSTEMS = ("vnsearch", "syllables", "pyvi-words", "folded")
-TITLE_BOOST = 2.0
-DEPTH = 100
 # The files whose code decides what vnsearch writes into its index: a change to any
-# of them makes a new cache key (ranking code, store.py and query.py, does not).
+# of them makes a new cache key (the ranking code, the store and query.py, does not).
 VNSEARCH_INDEX_CODE = ("analysis.py", "articles.py", "documents.py", "duplicates.py", "ingest.py", "text.py")
-
-_WORD = re.compile(r"\w+")
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-# -- corpus ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Doc:
-    id: str
-    title: str
-    text: str  # what vnsearch searches besides the title: sapo, blank line, body
-
-
-def read_jsonl(path: Path) -> Iterator[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
 
 
 def corpus_docs(data: Path) -> list[Doc]:
@@ -125,9 +66,6 @@ def passages_file(data: Path) -> Path:
     return out
 
 
-# -- the cache -------------------------------------------------------------------
-
-
 def _meta(path: Path) -> dict | None:
     """A cached build's metadata, None when the build is absent or unfinished."""
     try:
@@ -157,187 +95,6 @@ class BuildLock:
 
     def __exit__(self, *exc) -> None:
         self.lock.unlink(missing_ok=True)
-
-
-def _fresh_dir(path: Path) -> Path:
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    return path
-
-
-# -- pyvi, once for the corpus ----------------------------------------------------
-
-_vi = None
-
-
-def _pyvi():
-    global _vi
-    if _vi is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pyvi's pickled model warns under newer scikit-learn
-            from pyvi import ViTokenizer
-        _vi = ViTokenizer
-    return _vi
-
-
-def pyvi_words(text: str) -> list[str]:
-    """pyvi's words (underscore-joined), lowercased, punctuation left out."""
-    if not text.strip():
-        return []
-    return [w.lower() for w in _pyvi().tokenize(unicodedata.normalize("NFC", text)).split() if _WORD.search(w)]
-
-
-def _segment(doc: tuple[str, str, str]) -> dict:
-    doc_id, title, text = doc
-    return {"id": doc_id, "title": " ".join(pyvi_words(title)), "text": " ".join(pyvi_words(text))}
-
-
-def pyvi_cache(docs: list[Doc], key: str, rebuild: bool) -> tuple[dict[str, dict], float]:
-    """id → pyvi words of title and text; the corpus is segmented once (2 processes)."""
-    path = OUT / f"pyvi-{key}.jsonl.gz"
-    meta_path = OUT / f"pyvi-{key}.json"
-    if path.exists() and meta_path.exists() and not rebuild:
-        seconds = json.loads(meta_path.read_text("utf-8"))["seconds"]
-        return {d["id"]: d for d in read_jsonl(path)}, seconds
-    log(f"segmenting {len(docs):,} documents with pyvi (2 processes) → {path.relative_to(REPO)}")
-    started = time.perf_counter()
-    with multiprocessing.Pool(2) as pool:
-        out = list(pool.imap(_segment, ((d.id, d.title, d.text) for d in docs), chunksize=32))
-    seconds = time.perf_counter() - started
-    tmp = path.with_suffix(".tmp")
-    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3) as f:
-        for d in out:
-            f.write(json.dumps(d, ensure_ascii=False) + "\n")
-    tmp.replace(path)
-    meta_path.write_text(json.dumps({"seconds": seconds, "documents": len(out)}), "utf-8")
-    log(f"segmented in {seconds:.0f} s")
-    return {d["id"]: d for d in out}, seconds
-
-
-# -- peers -----------------------------------------------------------------------
-
-
-def syllables(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(unicodedata.normalize("NFC", text))]
-
-
-def folded(text: str) -> list[str]:
-    return [fold(w) for w in _WORD.findall(unicodedata.normalize("NFC", text))]
-
-
-@dataclass
-class Peer:
-    """A reference configuration: how documents and queries become tokens."""
-
-    name: str
-    analyze: Callable[[str], list[str]]  # query text (and, but for pyvi-words, document text) → tokens
-
-
-PEERS = {
-    "syllables": Peer("syllables", syllables),
-    "pyvi-words": Peer("pyvi-words", pyvi_words),
-    "folded": Peer("folded", folded),
-}
-
-
-def build_peer(peer: Peer, docs: list[Doc], pyvi: dict[str, dict] | None, path: Path, seconds_before: float) -> dict:
-    """A Whoosh index of pre-analyzed title and body tokens (space-separated)."""
-    log(f"indexing {len(docs):,} documents for {peer.name} → {path.relative_to(REPO)}")
-    started = time.perf_counter()
-    _fresh_dir(path)
-    schema = Schema(
-        id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
-        body=TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
-    )
-    ix = whoosh_index.create_in(str(path), schema)
-    writer = ix.writer(limitmb=256, procs=2, multisegment=True)
-    for d in docs:
-        if pyvi is not None:
-            title, body = pyvi[d.id]["title"], pyvi[d.id]["text"]
-        else:
-            title, body = " ".join(peer.analyze(d.title)), " ".join(peer.analyze(d.text))
-        writer.add_document(id=d.id, title=title, body=body)
-    writer.commit()
-    ix.close()
-    meta = {"seconds": time.perf_counter() - started + seconds_before, "documents": len(docs)}
-    (path / "built.json").write_text(json.dumps(meta), "utf-8")
-    return meta
-
-
-class PeerSearcher:
-    """BM25F over title (boosted) and body, OR of the query's distinct tokens.
-
-    Scores are Whoosh's ``BM25F()`` (B 0.75, K1 1.2, idf = log(N / (df + 1)) + 1, its
-    stored field lengths) summed over the terms as ``Or`` sums them, computed here with
-    numpy from the index's own postings: Whoosh's pure-Python union matchers took 1–5 s
-    for a ten-word question. ``check`` compares with ``searcher.search`` itself.
-    """
-
-    B, K1 = 0.75, 1.2
-    FIELDS = (("title", TITLE_BOOST), ("body", 1.0))
-
-    def __init__(self, peer: Peer, path: Path):
-        self.peer = peer
-        self.ix = whoosh_index.open_dir(str(path))
-        self.searcher = self.ix.searcher(weighting=scoring.BM25F(B=self.B, K1=self.K1))
-        self.reader = self.searcher.reader()
-        self.n = self.reader.doc_count_all()
-        self.ids = [None] * self.n
-        for docnum, fields in enumerate(self.reader.all_stored_fields()):
-            self.ids[docnum] = fields["id"]
-        self.lengths = {
-            f: np.array([self.reader.doc_field_length(d, f, 0) for d in range(self.n)], dtype=np.float64)
-            for f, _ in self.FIELDS
-        }
-        self.avgfl = {f: self.searcher.avg_field_length(f) or 1 for f, _ in self.FIELDS}
-        self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-
-    def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        key = (field, term)
-        if key not in self._postings:
-            docs, weights = [], []
-            if (field, term) in self.reader:
-                m = self.reader.postings(field, term)
-                while m.is_active():
-                    docs.append(m.id())
-                    weights.append(m.weight())
-                    m.next()
-            self._postings[key] = (np.array(docs, dtype=np.int64), np.array(weights, dtype=np.float64))
-        return self._postings[key]
-
-    def __call__(self, text: str) -> list[tuple[str, float]]:
-        tokens = list(dict.fromkeys(self.peer.analyze(text)))
-        scores = np.zeros(self.n)
-        for t in tokens:
-            for field, boost in self.FIELDS:
-                docs, tf = self.postings(field, t)
-                if not len(docs):
-                    continue
-                idf = math.log(self.n / (len(docs) + 1)) + 1
-                norm = self.K1 * ((1 - self.B) + self.B * self.lengths[field][docs] / self.avgfl[field])
-                scores[docs] += boost * idf * (tf * (self.K1 + 1)) / (tf + norm)
-        hits = np.flatnonzero(scores)
-        top = hits[np.lexsort((hits, -scores[hits]))][:DEPTH]  # best first; ties by document order
-        return [(self.ids[d], float(scores[d])) for d in top]
-
-    def check(self, text: str) -> bool:
-        """True when Whoosh's own search ranks the same top 10 with the same scores."""
-        tokens = list(dict.fromkeys(self.peer.analyze(text)))
-        q = Q.Or([Q.Term("title", t, boost=TITLE_BOOST) for t in tokens] + [Q.Term("body", t) for t in tokens])
-        theirs = [(hit["id"], hit.score) for hit in self.searcher.search(q, limit=10)]
-        mine = self(text)[:10]
-        return [d for d, _ in theirs] == [d for d, _ in mine] and all(
-            math.isclose(a, b, rel_tol=1e-6) for (_, a), (_, b) in zip(theirs, mine)
-        )
-
-    def close(self) -> None:
-        self.searcher.close()
-        self.ix.close()
-
-
-# -- vnsearch ----------------------------------------------------------------------
 
 
 def vnsearch_key(corpus: str) -> str:
@@ -379,8 +136,8 @@ class VnsearchSearcher:
         self.store.close()
 
 
-# Queries run in worker processes, each with its own store (vnsearch takes about a second of CPU
-# on a long question, so XQuAD alone is ~20 CPU-minutes).
+# Queries run in worker processes, each with its own store: XQuAD's long questions are the
+# slowest part of the run.
 _worker_store = None
 
 
@@ -425,9 +182,6 @@ def parallel_vnsearch(path: Path, jobs: int):
         return search_fn, times
 
     return run
-
-
-# -- running ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -531,8 +285,8 @@ def timing_table(results: dict, builds: dict) -> str:
     lines = [f"{'system':<12}  {'build s':>8}  {'cached':>6}  {'mean query ms':>13}  {'p95 query ms':>12}  note"]
     for system, r in results.items():
         b = builds[system]
-        times = sorted(r["times"])
-        p95 = times[int(0.95 * (len(times) - 1))] if times else 0.0
+        times = r["times"]
+        p95 = percentile(times, 0.95) if times else 0.0
         seconds = "-" if math.isnan(b["seconds"]) else f"{b['seconds']:.0f}"
         lines.append(
             f"{system:<12}  {seconds:>8}  {'yes' if b['cached'] else 'no':>6}  "
@@ -571,7 +325,7 @@ def vnsearch_misses(results: dict, sets: dict[str, QuerySet], limit: int) -> lis
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default: ../shared/data)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild every cached index and segmentation")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, of: {', '.join(SYSTEMS)}")
@@ -630,8 +384,8 @@ def main() -> None:
         cached = meta is not None
         if not cached:
             with BuildLock(path):
-                pyvi, seg = pyvi_cache(docs, key, args.rebuild) if name == "pyvi-words" else (None, 0.0)
-                meta = build_peer(peer, docs, pyvi, path, seg)
+                segmented, seg = pyvi_cache(docs, key, args.rebuild) if name == "pyvi-words" else (None, 0.0)
+                meta = build_peer(peer, docs, segmented, path, seg)
         builds[name] = {**meta, "cached": cached}
         if name == "pyvi-words":
             builds[name]["note"] = "includes segmenting the corpus once with pyvi (2 processes)"

@@ -1,11 +1,6 @@
-"""Prove that vnsearch's segmentation is pyvi's own, article for article.
+"""Prove that vnsearch's segmentation is pyvi's own, article for article, and compare their rates.
 
-For every article of a corpus (default: ../shared/data/news-eval-20k.jsonl.gz),
-compares ``ViTokenizer.tokenize`` with vnsearch's ``pyvi_tokens`` + ``segment``
-(the fast path the indexer uses) on the same clean text, and prints the number
-of mismatches and both rates, measured side by side in this run.
-
-    .venv/bin/python bench/segmentation_check.py [CORPUS] [--limit N]
+    python -m bench.segmentation_check [CORPUS] [--limit N]
 """
 
 from __future__ import annotations
@@ -15,24 +10,19 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from indexer.analysis import pyvi_tokens, segment  # noqa: E402
-from indexer.articles import Article, load_articles  # noqa: E402
-from indexer.documents import article_text  # noqa: E402
-
-DEFAULT = ROOT.parent / "shared" / "data" / "news-eval-20k.jsonl.gz"
+from bench.common import EVAL_20K, pyvi
+from indexer.analysis import pyvi_tokens, segment
+from indexer.articles import Article, load_articles
+from indexer.documents import article_text
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT)
+    """Compare ``ViTokenizer.tokenize`` with ``pyvi_tokens`` + ``segment`` on every text; 1 on a mismatch."""
+    ap = argparse.ArgumentParser(prog="python -m bench.segmentation_check", description=__doc__.splitlines()[0])
+    ap.add_argument("corpus", nargs="?", type=Path, default=EVAL_20K)
     ap.add_argument("--limit", type=int, default=0, help="only the first N articles")
     args = ap.parse_args()
-    from pyvi import ViTokenizer
-
-    vi = ViTokenizer.ViTokenizer
+    vi = pyvi().ViTokenizer
     texts = []
     for _, item in load_articles([args.corpus]):
         if isinstance(item, Article):

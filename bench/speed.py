@@ -1,13 +1,6 @@
 """Speed benchmark: vnsearch, naive Whoosh and tantivy on the same articles and pyvi tokens.
 
-Prints one table (indexing rate, index size, open and first-query time, query
-latency p50/p95/max, RSS) per corpus size, with pyvi's own 1- and 2-process
-segmentation rate measured in the same run; writes it as JSON to
-``bench/out/speed-<timestamp>.json``. See bench/README.md, "Speed".
-
-    .venv/bin/python bench/speed.py                      # 2k, 20k, 100k; all systems
-    .venv/bin/python bench/speed.py --sizes 2k --queries 100
-    .venv/bin/python bench/speed.py --reuse              # rerun the queries on built indexes
+    python -m bench.speed [--sizes 2k,20k,100k] [--systems vnsearch,...] [--queries 300] [--reuse]
 """
 
 from __future__ import annotations
@@ -17,7 +10,6 @@ import datetime as dt
 import importlib.metadata
 import importlib.util
 import json
-import math
 import os
 import platform
 import re
@@ -27,14 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
-
-from speed_data import (  # noqa: E402
-    DEFAULT_DATA, OUT, REPO, SIZES, corpus_path, corpus_stats, log, pyvi_rates, sample_articles,
-    segment_query, token_cache,
-)
-from speed_queries import KINDS, describe, make_queries  # noqa: E402
+from bench.common import DATA, OUT, REPO, git, index_format, log, percentile
+from bench.speed_data import SIZES, corpus_path, corpus_stats, pyvi_rates, sample_articles, segment_query, token_cache
+from bench.speed_queries import KINDS, describe, make_queries
 
 SYSTEMS = ("vnsearch", "vnsearch-again", "vnsearch-optimized", "naive", "tantivy")
 # vnsearch-again: vnsearch's index and queries once more, in a fresh process: how much two
@@ -44,7 +31,7 @@ AGAIN = {"vnsearch-again": "vnsearch"}
 # (`vnsearch optimize`); its build figures count both.
 AFTER = {"vnsearch-optimized": "vnsearch"}
 SAMPLE = 2000  # articles for pyvi's rate and for drawing queries
-WORKER = Path(__file__).resolve().parent / "speed_systems.py"
+WORKER = "bench.speed_systems"  # run with -m from the repo root, in a fresh process
 
 COLUMNS = [  # header, row key, format
     ("size", "size", "{}"),
@@ -65,12 +52,6 @@ COLUMNS = [  # header, row key, format
 ]
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..1)."""
-    xs = sorted(values)
-    return xs[max(0, math.ceil(q * len(xs)) - 1)] if xs else float("nan")
-
-
 def query_tokens(text: str) -> list[str]:
     """A query as naive Whoosh and tantivy see it: pyvi's tokens, lowercased, quotes ignored."""
     tokens = re.findall(r"\w+", segment_query(text.replace('"', " ")).lower())
@@ -78,22 +59,18 @@ def query_tokens(text: str) -> list[str]:
 
 
 def run_worker(*args: str) -> dict:
-    out = subprocess.run([sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, check=True, cwd=REPO)
+    """Run the worker module on ``args`` in a fresh process; its JSON answer."""
+    out = subprocess.run([sys.executable, "-m", WORKER, *args], stdout=subprocess.PIPE, check=True, cwd=REPO)
     return json.loads(out.stdout)
 
 
 def machine() -> dict:
+    """What the figures depend on: the machine, the versions, the commit and the load."""
     def version(dist: str) -> str | None:
         try:
             return importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             return None
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
-        except OSError:
-            return ""
 
     commit = git("rev-parse", "--short", "HEAD")
     dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "indexer"))
@@ -242,12 +219,9 @@ def _reusable(size: str, system: str) -> bool:
     if not (build_file.exists() and index_dir.exists()):
         return False
     if system.startswith("vnsearch"):
-        from indexer.store import FORMAT_VERSION, META_FILE
+        from indexer.store import FORMAT_VERSION
 
-        try:
-            found = json.loads((index_dir / META_FILE).read_text()).get("format")
-        except (OSError, ValueError):
-            found = None
+        found = index_format(index_dir)
         if found != FORMAT_VERSION:
             log(f"{system}: {index_dir.relative_to(REPO)} has format {found}, this checkout reads "
                 f"{FORMAT_VERSION}: rebuilding it")
@@ -318,13 +292,13 @@ def render_kinds(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated, of: " + ", ".join(SIZES))
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated, of: " + ", ".join(SYSTEMS))
     parser.add_argument("--reuse", action="store_true", help="reuse the indexes built in bench/out/, rerun only the queries")
     parser.add_argument("--queries", type=int, default=300, help="measured queries per size (default 300)")
     parser.add_argument("--warmup", type=int, default=30, help="warm-up queries, none of them measured (default 30)")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"the shared data folder (default {DEFAULT_DATA})")
+    parser.add_argument("--data", type=Path, default=DATA, help=f"the shared data folder (default {DATA})")
     args = parser.parse_args(argv)
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]

@@ -1,11 +1,5 @@
-"""Corpora and pyvi tokens for the speed benchmark.
-
-Every system is fed the same articles and the same pyvi tokens: the corpus is
-segmented once (``ViTokenizer.tokenize`` in two processes) and the tokens are
-cached under ``bench/out/`` as JSON Lines, one ``{id, h, title_tokens,
-body_tokens}`` per article, ``h`` a hash of the text so a cache entry is reused
-across corpora (the 100k corpus contains most of the 20k one) only when the
-text is the same.
+"""Corpora and pyvi tokens for the speed benchmark: every system is fed the same articles and tokens,
+cached under ``bench/out/`` as ``{id, h, title_tokens, body_tokens}`` lines (``h``: the text's hash).
 """
 
 from __future__ import annotations
@@ -17,35 +11,14 @@ import multiprocessing
 import os
 import random
 import resource
-import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Iterator
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-OUT = BENCH / "out"
-DEFAULT_DATA = REPO.parent / "shared" / "data"
+from bench.common import OUT, REPO, log, open_text, pyvi, read_jsonl
 
 SIZES = ("2k", "20k", "100k")
 N_100K = 100_000
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-# -- corpora ---------------------------------------------------------------
-def open_text(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
-
-
-def read_jsonl(path: Path) -> Iterator[dict]:
-    with open_text(path) as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
 
 
 def corpus_path(size: str, data: Path) -> Path:
@@ -95,6 +68,7 @@ def raw_bytes(obj: dict) -> int:
 
 
 def text_hash(title: str, text: str) -> str:
+    """A short hash of an article's text: the token cache's key across corpora."""
     return hashlib.sha1(f"{title}\x00{text}".encode("utf-8")).hexdigest()[:16]
 
 
@@ -124,29 +98,16 @@ def _key(path: Path) -> str:
     return f"{path.name.split('.')[0]}-{path.stat().st_size}"
 
 
-# -- pyvi --------------------------------------------------------------------
-_vi = None
-
-
-def _pyvi():
-    global _vi
-    if _vi is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the pickled CRF model warns under newer scikit-learn
-            from pyvi import ViTokenizer
-        _vi = ViTokenizer
-    return _vi
-
-
 def segment_article(item: tuple[str, str, str]) -> tuple[str, str, str]:
     """(id, title, text) → (id, pyvi title, pyvi text): ``ViTokenizer.tokenize`` output."""
     article_id, title, text = item
-    vi = _pyvi()
+    vi = pyvi()
     return article_id, vi.tokenize(title) if title else "", vi.tokenize(text)
 
 
 def segment_query(query: str) -> str:
-    return _pyvi().tokenize(query)
+    """pyvi's segmentation of a query (words joined with "_")."""
+    return pyvi().tokenize(query)
 
 
 def _ping(_: int) -> int:
@@ -155,18 +116,17 @@ def _ping(_: int) -> int:
 
 
 def pyvi_rates(sample: list[dict]) -> dict:
-    """pyvi's own rate on ``sample``: ``ViTokenizer.tokenize`` of title and text per article,
-    in this process and in ``multiprocessing.Pool(2)`` (model loading excluded); per second
-    of wall time and per second of CPU time (the workers' for the pool)."""
+    """pyvi's own rate on ``sample``, in this process and in ``Pool(2)``, model loading excluded:
+    articles per second of wall time and of CPU time (the workers' for the pool)."""
     items = [(o["id"], *article_texts(o)) for o in sample]
-    _pyvi()
+    pyvi()
     segment_article(items[0])  # first-call costs out of the timing
     t, c = time.perf_counter(), time.process_time()
     for item in items:
         segment_article(item)
     one, one_cpu = time.perf_counter() - t, time.process_time() - c
     before = _children_cpu()
-    with multiprocessing.Pool(2, initializer=_pyvi) as pool:
+    with multiprocessing.Pool(2, initializer=pyvi) as pool:
         pool.map(_ping, range(2), chunksize=1)  # both workers up, model loaded
         t = time.perf_counter()
         for _ in pool.imap(segment_article, items, chunksize=8):
@@ -182,7 +142,6 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-# -- the token cache ---------------------------------------------------------------
 def token_cache(path: Path) -> Path:
     """The pyvi tokens of every article of ``path`` (segmented once, 2 processes, cached)."""
     out = OUT / f"tokens-{_key(path)}.jsonl.gz"
@@ -244,4 +203,5 @@ def _known_tokens(exclude: Path) -> dict[str, tuple[str | None, str, str]]:
 
 
 def read_tokens(cache: Path) -> Iterator[dict]:
+    """The cached pyvi tokens of a corpus, one dict an article, in corpus order."""
     return read_jsonl(cache)

@@ -1,21 +1,5 @@
-"""Realistic queries for the speed benchmark, drawn from the corpus with a fixed seed.
-
-Each query is a run of 2–6 adjacent syllables from a sentence of an article
-(no punctuation or number inside the run), cut at pyvi word boundaries when
-the sentence allows ("dịch vụ công", not "dụng dịch vụ"), of one of four kinds:
-
-- ``title``: from a title, as written (case kept);
-- ``body``: from the sapo or body;
-- ``phrase``: 2–4 syllables of a body in double quotes, half of them followed by
-  1–2 more syllables of the same clause;
-- ``common``: a body run containing a very common syllable ("của", "người",
-  "dân", "là", "các"…), half of them with common syllables making at least
-  half of the run ("của người dân").
-
-Within each kind, every other query is folded (``indexer.text.fold``: no
-diacritics, lowercase); the others carry diacritics (a run without any is
-redrawn). Queries are unique; the warm-up queries are drawn after the measured
-ones from the same stream and share none of them.
+"""Realistic queries for the speed benchmark: runs of 2–6 adjacent syllables of the corpus, fixed seed,
+of four kinds (titles, bodies, quoted phrases, very common syllables), every other one folded.
 """
 
 from __future__ import annotations
@@ -34,19 +18,18 @@ _CLAUSE = re.compile(r"[^\W\d_]+(?:\s+[^\W\d_]+)*")  # letters-only syllables se
 
 @dataclass(frozen=True)
 class BenchQuery:
+    """One query of the benchmark, its kind and whether it was folded."""
+
     text: str
     kind: str  # one of KINDS
     folded: bool
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind}/{'folded' if self.folded else 'accented'}"
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
 def _clauses(text: str, min_len: int = 2) -> list[list[str]]:
+    """The runs of letters-only syllables of ``text`` that have at least ``min_len`` of them."""
     return [c for c in (m.group(0).split() for m in _CLAUSE.finditer(text or "")) if len(c) >= min_len]
 
 
@@ -61,6 +44,8 @@ def _has_diacritics(text: str) -> bool:
 
 
 class _Drawer:
+    """Draws one query of a kind from the articles' clauses."""
+
     def __init__(self, articles: list[dict], rng: random.Random, segment):
         self.rng, self.segment = rng, segment
         self.titles = [c for a in articles for c in _clauses(a.get("title"))]
@@ -118,10 +103,8 @@ class _Drawer:
 def make_queries(
     articles: list[dict], n: int, n_warmup: int, segment, seed: int = 2024
 ) -> tuple[list[BenchQuery], list[BenchQuery]]:
-    """``n`` measured queries and ``n_warmup`` other ones, drawn from ``articles``.
-
-    ``segment`` is pyvi's ``ViTokenizer.tokenize`` (words joined with "_").
-    """
+    """``n`` measured queries and ``n_warmup`` other ones, drawn from ``articles``;
+    ``segment`` is pyvi's ``ViTokenizer.tokenize`` (words joined with "_")."""
     rng = random.Random(seed)
     drawer = _Drawer(articles, rng, segment)
     plan = [k for k, w in zip(KINDS, WEIGHTS) for _ in range(w)]
@@ -148,6 +131,7 @@ def make_queries(
 
 
 def describe(n_warmup: int) -> str:
+    """The line that tells a reader of the results how the queries were made."""
     return (
         "queries: runs of 2–6 adjacent syllables (whole pyvi words) from the corpus (seed 2024), "
         "3/10 from titles, 3/10 from bodies, 2/10 quoted phrases, 2/10 with very common syllables; "

@@ -1,35 +1,12 @@
-"""The three systems of the speed benchmark, each built and queried in its own process.
+"""The systems of the speed benchmark, each built or queried in a fresh process; prints one JSON object.
 
-Run by ``bench/speed.py`` as a subprocess, so every build starts cold (as
-``vnsearch index`` does) and every query run measures the memory and start-up
-of a fresh process (as ``vnsearch serve`` does)::
-
-    python bench/speed_systems.py build SYSTEM INDEX_DIR CORPUS TOKENS
-    python bench/speed_systems.py query SYSTEM INDEX_DIR QUERIES_JSON
-
-Each prints one JSON object on stdout; progress goes to stderr.
-
-- ``vnsearch``: the real pipeline, ``indexer.ingest.index_paths(..., rebuild=True)``
-  (pyvi in 2 worker processes, Whoosh writing, commits every 1,000), and
-  ``indexer.search.search(store, q, limit=10)`` (snippets and facets included).
-- ``naive``: Whoosh with a plain schema, id + title + body, stored and indexed
-  from pyvi's output (``\\w+`` tokens, lowercased: "Hà_Nội" is one term), one
-  writer with default settings; queries OR each pyvi token of the query over
-  title^2 and body, top 10, Whoosh highlights of the body as snippets.
-- ``tantivy``: the same fields and tokens (regex ``\\w+`` tokenizer + lowercase),
-  one writer thread; the same OR query; ``SnippetGenerator`` on the body.
-
-The naive and tantivy indexes store pyvi's output (underscores between the
-syllables of a word) rather than the original text; their build time counts
-the engine only (tokens are read from the cache outside the timing), and the
-pyvi segmentation of their queries is done by the caller, outside the timing.
+    python -m bench.speed_systems build SYSTEM INDEX_DIR CORPUS TOKENS TOTAL | query SYSTEM INDEX_DIR QUERIES_JSON
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 import resource
 import shutil
 import sys
@@ -37,31 +14,31 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo: `indexer`
+from bench.common import log as _log
+from bench.common import rss_mb
 
 TOKEN = r"\w+"  # pyvi joins a word's syllables with "_", which \w keeps
 TITLE_BOOST = 2.0
 SNIPPET_CHARS = 240  # tantivy; vnsearch's snippets are 240 characters too
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+def rss_now() -> float:
+    """This process's VmRSS in MB (NaN where /proc has none)."""
+    return rss_mb().get("VmRSS", float("nan"))
 
 
 def dir_bytes(path: Path) -> int:
+    """Bytes of the files under ``path``."""
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
 
 def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}]   {msg}", file=sys.stderr, flush=True)
+    """Progress, indented under the parent's lines."""
+    _log(f"  {msg}")
 
 
 class Progress:
-    """Prints ``what`` every ``every`` seconds from a thread while a build runs."""
+    """Logs a build's progress (``count()`` of ``total``) every ``every`` seconds from a thread."""
 
     def __init__(self, label: str, count, total: int, every: float = 20.0):
         self.label, self.count, self.total, self.every = label, count, total, every
@@ -85,10 +62,9 @@ class Progress:
         self._stop.set()
 
 
-# -- vnsearch ---------------------------------------------------------------------
 def _time_calls(owner, name: str, spent: dict) -> None:
-    """Add the time spent in ``owner.name`` to ``spent["Owner.name"]`` (a diagnostic: where
-    the time goes). Skipped when the library no longer has that attribute."""
+    """Add the time spent in ``owner.name`` to ``spent["Owner.name"]``: where the time goes.
+    Skipped when the library has no such attribute."""
     fn = getattr(owner, name, None)
     if fn is None:
         return
@@ -133,8 +109,8 @@ def build_vnsearch(index_dir: Path, corpus: Path, tokens: Path, total: int) -> d
 
 
 def build_vnsearch_optimized(index_dir: Path, corpus: Path, tokens: Path, total: int) -> dict:
-    """vnsearch's index of the same articles (built first), copied, then merged into one segment
-    as `vnsearch optimize` does. Its figures are the build's and the merge's together."""
+    """vnsearch's index of the same articles (built first), copied and merged into one segment as
+    `vnsearch optimize` does; its figures are the build's and the merge's together."""
     from indexer.ingest import optimize
     from indexer.store import ArticleStore
 
@@ -178,7 +154,6 @@ def query_vnsearch(index_dir: Path, queries: list[dict], warmup: list[dict]) -> 
     return result
 
 
-# -- naive Whoosh ----------------------------------------------------------------
 def _naive_schema():
     from whoosh.analysis import LowercaseFilter, RegexTokenizer
     from whoosh.fields import ID, TEXT, Schema
@@ -191,7 +166,7 @@ def _naive_schema():
 def build_naive(index_dir: Path, corpus: Path, tokens: Path, total: int) -> dict:
     from whoosh import index
 
-    from speed_data import read_tokens
+    from bench.speed_data import read_tokens
 
     index_dir.mkdir(parents=True)
     ix = index.create_in(str(index_dir), _naive_schema())
@@ -233,7 +208,6 @@ def query_naive(index_dir: Path, queries: list[dict], warmup: list[dict]) -> dic
     return _timed_queries(run, queries, warmup, import_ms, open_ms)
 
 
-# -- tantivy --------------------------------------------------------------------
 def _tantivy_index(index_dir: Path, create: bool):
     import tantivy
 
@@ -254,7 +228,7 @@ def _tantivy_index(index_dir: Path, create: bool):
 def build_tantivy(index_dir: Path, corpus: Path, tokens: Path, total: int) -> dict:
     import tantivy
 
-    from speed_data import read_tokens
+    from bench.speed_data import read_tokens
 
     ix = _tantivy_index(index_dir, create=True)
     n, busy = 0, 0.0
@@ -301,9 +275,8 @@ def query_tantivy(index_dir: Path, queries: list[dict], warmup: list[dict]) -> d
     return _timed_queries(run, queries, warmup, import_ms, open_ms)
 
 
-# -- common ------------------------------------------------------------------------
 def _timed_queries(run, queries, warmup, import_ms: float, open_ms: float, spent: dict | None = None) -> dict:
-    rss_open = rss_mb()
+    rss_open = rss_now()
     t = time.perf_counter()
     run(warmup[0])
     first_ms = (time.perf_counter() - t) * 1000
@@ -322,7 +295,7 @@ def _timed_queries(run, queries, warmup, import_ms: float, open_ms: float, spent
         "open_ms": open_ms,
         "first_ms": first_ms,
         "rss_open_mb": rss_open,
-        "rss_mb": rss_mb(),
+        "rss_mb": rss_now(),
         "latencies_ms": latencies,
         "cpu_ms": cpu,  # this process's CPU time per query: what other load on the machine inflates less
         "totals": totals,
@@ -339,6 +312,8 @@ QUERIERS = {
 
 
 def main(argv: list[str]) -> None:
+    if len(argv) < 4 or argv[0] not in ("build", "query"):
+        raise SystemExit(__doc__)
     action, system, index_dir = argv[0], argv[1], Path(argv[2])
     if action == "build":
         corpus, tokens, total = Path(argv[3]), Path(argv[4]), int(argv[5])
@@ -350,7 +325,7 @@ def main(argv: list[str]) -> None:
         result["cpu_self_seconds"] = usage.ru_utime + usage.ru_stime + result.pop("base_cpu_self_seconds", 0)
         result["cpu_children_seconds"] = children.ru_utime + children.ru_stime + result.pop("base_cpu_children_seconds", 0)
         result["index_bytes"] = dir_bytes(index_dir)
-        result["rss_mb"] = rss_mb()
+        result["rss_mb"] = rss_now()
     elif action == "query":
         spec = json.loads(Path(argv[3]).read_text("utf-8"))
         result = QUERIERS[system](index_dir, spec["queries"], spec["warmup"])

@@ -1,13 +1,6 @@
 """How soon `vnsearch serve` answers its first search, from the moment the process starts.
 
-    .venv/bin/python bench/startup.py INDEX [CHECKOUT ...] [--rounds N] [--query Q]
-
-Starts the real server (waitress, `python -c "from indexer.cli import main; main()" serve`,
-with each CHECKOUT first on PYTHONPATH; by default this one) on a free loopback port, asks
-GET /search?q=Q every 10 ms until it answers 200, and notes the seconds since the process
-was started; then the same for the next checkout, round after round, so that the machine's
-drift falls on every checkout alike. Prints each checkout's median and range, and the
-server's peak memory at that moment. Not a test: see bench/README.md, "Start-up".
+    python -m bench.startup INDEX [CHECKOUT ...] [--rounds N] [--query Q]
 """
 
 from __future__ import annotations
@@ -15,7 +8,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,24 +15,9 @@ import time
 import urllib.parse
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.common import REPO, free_port, rss_mb
+
 POLL = 0.01  # seconds between tries: the granularity of the figure
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def peak_rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
 
 
 def first_search(checkout: Path, index: Path, query: str) -> tuple[float, float | None]:
@@ -68,7 +45,7 @@ def first_search(checkout: Path, index: Path, query: str) -> tuple[float, float 
                 continue
             if response.status != 200:
                 raise SystemExit(f"vnsearch serve ({checkout}) answered {url} with HTTP {response.status}")
-            return time.perf_counter() - started, peak_rss_mb(proc.pid)
+            return time.perf_counter() - started, rss_mb(proc.pid).get("VmHWM")
         raise SystemExit(f"vnsearch serve ({checkout}) did not answer within 60 s")
     finally:
         proc.terminate()
@@ -76,7 +53,7 @@ def first_search(checkout: Path, index: Path, query: str) -> tuple[float, float 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.splitlines()[0])
     parser.add_argument("index", type=lambda p: Path(p).resolve())
     parser.add_argument("checkouts", type=Path, nargs="*", help="checkouts to compare (default: this one)")
     parser.add_argument("--rounds", type=int, default=5)

@@ -1,15 +1,6 @@
 """From a file landing in a watched folder to the article in /api/search, on news-eval-20k.
 
-Serves a copy of a 20k index another bench built (bench/out/load-eval-20k-base, http-eval-20k
-or idx-20k-vnsearch, the first of this format that nobody is writing, copied once to
-bench/out/watch-eval-20k; built from the corpus when there is none) with `vnsearch serve`,
-runs `vnsearch watch` on an empty folder beside it, then writes one article file a second
-(articles of news-dantri-unc.jsonl.gz that the index does not hold, each given a marker
-word) and polls /api/search for the marker until each shows up. Meanwhile a client sends
-realistic queries (bench/http_search.py's) and its latency is compared with a quiet phase
-before. With ``--batch N``, N files land together each time (how soon a batch is found whole);
-with ``--via api`` the articles are POSTed to /api/articles instead (no watcher: the request
-returns once they are committed), a batch per request. Not a test: see bench/README.md, "Watch latency".
+    python -m bench.watch_latency [--fresh] [--articles 50] [--every 1] [--batch N] [--via files|api]
 """
 
 from __future__ import annotations
@@ -23,29 +14,17 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
-
-from http_search import (  # noqa: E402 - bench/ must be importable first
-    cpu_seconds, free_port, machine_line, make_queries, percentile, start_server, vnsearch,
+from bench.common import (
+    DATA, EVAL_20K, OUT, cpu_seconds, free_port, log, machine_line, percentile, start_server, vnsearch,
 )
-
-from indexer.errors import VnsearchError  # noqa: E402
-from indexer.store import ArticleStore  # noqa: E402
-
-DATA = REPO.parent / "shared" / "data"
-OUT = REPO / "bench" / "out"
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+from bench.http_search import make_queries
+from indexer.errors import VnsearchError
+from indexer.store import ArticleStore
 
 
 def usable(index: Path) -> bool:
@@ -146,14 +125,14 @@ def summary(values: list[float], unit: str = "ms") -> str:
     if not values:
         return "no values"
     return (
-        f"median {statistics.median(values):.0f} {unit}, p95 {percentile(values, 95):.0f}, "
+        f"median {statistics.median(values):.0f} {unit}, p95 {percentile(values, 0.95):.0f}, "
         f"max {max(values):.0f}, min {min(values):.0f} (n={len(values)})"
     )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DATA / "news-eval-20k.jsonl.gz")
+    parser = argparse.ArgumentParser(prog="python -m bench.watch_latency", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=EVAL_20K)
     parser.add_argument("--source", type=Path, default=DATA / "news-dantri-unc.jsonl.gz", help="where the arriving articles come from")
     parser.add_argument("--base-index", type=Path, action="append",
                         help="index of --data to copy (default: the first usable of bench/out/load-eval-20k-base, "
