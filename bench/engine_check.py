@@ -25,6 +25,7 @@ from pathlib import Path
 
 from whoosh import sorting
 
+from bench.common import OUT, percentile
 from indexer import store as S
 from indexer.fields import CATEGORY, DAY, DUP, ID, SOURCE
 from indexer.query import parse_query
@@ -65,7 +66,7 @@ def page(results: S.StoredResults) -> list[tuple[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("index", type=Path)
-    parser.add_argument("--queries", type=Path, default=Path(__file__).resolve().parent / "out" / "queries-20k.json")
+    parser.add_argument("--queries", type=Path, default=OUT / "queries-20k.json")
     parser.add_argument("--limit", type=int, default=150, help="queries to run (default 150)")
     args = parser.parse_args()
 
@@ -94,14 +95,11 @@ def main() -> None:
         same_all += (page(theirs), theirs.total, theirs.facets, [h.similar for h in theirs.hits]) == (
             page(ours), ours.total, ours.facets, [h.similar for h in ours.hits])
 
-    def pct(xs: list[float], q: float) -> float:
-        return sorted(xs)[min(len(xs) - 1, int(q * len(xs)))]
-
     n = len(texts)
     print(f"{n} queries from {args.queries.name}, each through Whoosh then the arrays, top 10 with facets and collapsing")
     print(f"same ten hits with the same scores: {same_page}/{n}; also the same total, facets and similar counts: {same_all}/{n}")
-    print(f"Whoosh ms: median {statistics.median(theirs_ms):.1f}, p95 {pct(theirs_ms, .95):.1f}, max {max(theirs_ms):.0f}")
-    print(f"arrays ms: median {statistics.median(ours_ms):.1f}, p95 {pct(ours_ms, .95):.1f}, max {max(ours_ms):.0f}")
+    print(f"Whoosh ms: median {statistics.median(theirs_ms):.1f}, p95 {percentile(theirs_ms, .95):.1f}, max {max(theirs_ms):.0f}")
+    print(f"arrays ms: median {statistics.median(ours_ms):.1f}, p95 {percentile(ours_ms, .95):.1f}, max {max(ours_ms):.0f}")
     print(f"Whoosh time / array time per query: median {statistics.median(ratios):.1f}x")
 
 
