@@ -64,7 +64,7 @@ def page(results: S.StoredResults) -> list[tuple[str, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.engine_check", description=__doc__.split("\n\n")[0])
     parser.add_argument("index", type=Path)
     parser.add_argument("--queries", type=Path, default=OUT / "queries-20k.json")
     parser.add_argument("--limit", type=int, default=150, help="queries to run (default 150)")
