@@ -13,7 +13,7 @@ import click
 
 from .errors import VnsearchError
 from .ingest import index_paths, optimize
-from .search import SORTS, search, snippet_to_text
+from .search import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SORTS, search, snippet_to_text
 from .store import ArticleStore
 
 DEFAULT_INDEX = ".index"
@@ -108,13 +108,13 @@ def optimize_cmd(index_dir) -> None:
 
 @main.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, required=True)
-@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=DEFAULT_LIMIT, show_default=True)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--source", help="Only this source (e.g. TCCS, baomoi.com).")
 @click.option("--category", help="Only this category.")
 @click.option("--since", type=DateParam(), help="Published on or after this date.")
 @click.option("--until", type=DateParam(), help="Published on or before this date.")
-@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--sort", type=click.Choice(SORTS), default=DEFAULT_SORT, show_default=True)
 @click.option("--no-collapse", "collapse", is_flag=True, flag_value=False, default=True,
               help="Show near duplicates (the same story from several outlets) one by one.")
 @click.option("--group", help="Only this group of near duplicates (shown under a hit that has them).")

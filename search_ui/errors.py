@@ -12,15 +12,17 @@ from indexer.errors import (
     ArticleNotFoundError, IndexMissingError, IndexUnreadableError, IndexVersionError, QueryError,
 )
 
-from .params import SearchParams
+from indexer.search import MAX_LIMIT, MAX_PAGE, MAX_QUERY_CHARS
+
+from .params import SORT_LABELS, SearchParams
 
 bp = Blueprint("errors", __name__)
 
 PARAM_HELP = {
-    "q": "Từ khoá quá dài: tối đa 500 ký tự.",
-    "page": "Số trang phải là một số nguyên dương (1, 2, 3…), không quá 1000.",
-    "limit": "Số kết quả mỗi trang phải là một số nguyên từ 1 đến 100.",
-    "sort": "Cách sắp xếp chỉ có thể là «relevance» (liên quan nhất) hoặc «newest» (mới nhất).",
+    "q": f"Từ khoá quá dài: tối đa {MAX_QUERY_CHARS} ký tự.",
+    "page": f"Số trang phải là một số nguyên dương (1, 2, 3…), không quá {MAX_PAGE}.",
+    "limit": f"Số kết quả mỗi trang phải là một số nguyên từ 1 đến {MAX_LIMIT}.",
+    "sort": "Cách sắp xếp chỉ có thể là " + " hoặc ".join(f"«{k}» ({v.lower()})" for k, v in SORT_LABELS.items()) + ".",
     "since": "Ngày bắt đầu phải viết dạng năm-tháng-ngày (ví dụ 2024-01-31) và không sau ngày kết thúc.",
     "until": "Ngày kết thúc phải viết dạng năm-tháng-ngày (ví dụ 2024-12-31).",
     "source": "Tên nguồn quá dài.",

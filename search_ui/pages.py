@@ -10,7 +10,7 @@ from indexer.search import SearchPage, get_article, search
 from indexer.store import ArticleStore
 
 from . import open_store
-from .params import SearchParams, parse_query_text, parse_search_params
+from .params import SORT_LABELS, SearchParams, parse_query_text, parse_search_params
 from .results import active_filters, facets, page_links, query_chunks
 
 bp = Blueprint("pages", __name__)
@@ -74,8 +74,9 @@ def article(article_id: str):
 
 
 def _sort_links(params: SearchParams) -> list[tuple[str, str, bool]]:
-    labels = {"relevance": "Liên quan nhất", "newest": "Mới nhất"}
-    return [(label, _results_url(params.args(sort=key, page=1)), params.sort == key) for key, label in labels.items()]
+    return [
+        (label, _results_url(params.args(sort=key, page=1)), params.sort == key) for key, label in SORT_LABELS.items()
+    ]
 
 
 def _alternatives(store: ArticleStore, params: SearchParams) -> list[Alternative]:

@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from indexer.search import SearchPage
+from indexer.search import MAX_PAGE, SearchPage
 
 from .filters import vi_date
-from .params import MAX_PAGE, SearchParams
+from .params import SearchParams
 
 __all__ = ["Facet", "FacetValue", "Filter", "PageLink", "facets", "active_filters", "page_links", "query_chunks"]
 

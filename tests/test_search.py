@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from indexer.errors import QueryError
-from indexer.search import search
+from indexer.search import MAX_PAGE, search
 
 SEED_ID = "000_5a0c9058e2d22930.txt"
 
@@ -129,19 +129,24 @@ def test_pages(store):
 
 
 @pytest.mark.parametrize(
-    "kwargs, param",
+    "kwargs, param, message",
     [
-        ({"page": 0}, "page"),
-        ({"limit": 0}, "limit"),
-        ({"limit": 101}, "limit"),
-        ({"sort": "oldest"}, "sort"),
-        ({"since": dt.date(2024, 1, 2), "until": dt.date(2024, 1, 1)}, "since"),
+        ({"page": 0}, "page", "page: must be a positive integer"),
+        ({"limit": 0}, "limit", "limit: must be a positive integer"),
+        ({"limit": 101}, "limit", "limit: must be at most 100"),
+        ({"sort": "oldest"}, "sort", "sort: must be one of: relevance, newest"),
+        ({"since": dt.date(2024, 1, 2), "until": dt.date(2024, 1, 1)}, "since", "since: is after until"),
     ],
 )
-def test_bad_parameters_name_themselves(store, kwargs, param):
+def test_bad_parameters_name_themselves(store, kwargs, param, message):
+    # The same messages as the page's and the API's 400s: one check serves them all.
     with pytest.raises(QueryError) as e:
         search(store, "vàng", **kwargs)
-    assert e.value.param == param
+    assert (e.value.param, str(e.value)) == (param, message)
+
+
+def test_the_library_takes_pages_past_the_web_pages_limit(store):
+    assert search(store, "vàng", page=MAX_PAGE + 1).hits == ()
 
 
 def test_too_long_query_is_refused(store):
