@@ -41,13 +41,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.extensions["vnsearch"] = StorePool(app.config["INDEX_DIR"])
 
-    from . import api, errors, filters, ingest_api, pages  # noqa: PLC0415 - blueprints need the package set up
+    from . import api, errors, ingest_api, pages, template_filters  # noqa: PLC0415 - blueprints need the package set up
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ingest_api.bp)
     app.register_blueprint(errors.bp)
-    filters.register(app)
+    template_filters.register(app)
     app.before_request(_limit_request_size)
     app.after_request(_security_headers)
     return app

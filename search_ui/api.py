@@ -19,7 +19,6 @@ def search_json():
     with open_store() as store:
         result = search(store, params.q, **params.search_kwargs())
     data = result.to_json()
-    data.setdefault("suggestion", getattr(result, "suggestion", None))
     data["limit"] = result.limit
     data["pages"] = result.pages
     data["params"] = {"sort": params.sort, **params.filters}

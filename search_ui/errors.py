@@ -11,10 +11,11 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from indexer.errors import (
     ArticleNotFoundError, IndexMissingError, IndexUnreadableError, IndexVersionError, QueryError,
 )
-
 from indexer.search import MAX_LIMIT, MAX_PAGE, MAX_QUERY_CHARS
 
 from .params import SORT_LABELS, SearchParams
+
+__all__ = ["bp", "json_error", "PARAM_HELP"]
 
 bp = Blueprint("errors", __name__)
 
@@ -51,14 +52,15 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _json(status: int, message: str, **extra):
+def json_error(status: int, message: str, **extra) -> tuple[dict, int]:
+    """The API's error body, ``{"error": {"status", "message", …extra}}``, and its status."""
     return {"error": {"status": status, "message": message, **extra}}, status
 
 
 @bp.app_errorhandler(QueryError)
 def bad_parameter(error: QueryError):
     if _wants_json():
-        return _json(400, str(error), param=error.param)
+        return json_error(400, str(error), param=error.param)
     args = {k: v for k, v in request.args.items() if k != error.param}
     retry_url = url_for(request.endpoint, **(request.view_args or {}), **args) if request.endpoint else None
     return (
@@ -78,7 +80,7 @@ def bad_parameter(error: QueryError):
 @bp.app_errorhandler(ArticleNotFoundError)
 def no_article(error: ArticleNotFoundError):
     if _wants_json():
-        return _json(404, str(error))
+        return json_error(404, str(error))
     return (
         render_template(
             "error.html",
@@ -97,7 +99,7 @@ def no_index(error):
     current_app.logger.error("503: %s", str(error))
     what, command = next(v for kind, v in INDEX_TROUBLE.items() if isinstance(error, kind))
     if _wants_json():
-        return _json(503, f"{what} — run: {command} ({INDEX_DIR}: the server's index directory, named in its log)")
+        return json_error(503, f"{what} — run: {command} ({INDEX_DIR}: the server's index directory, named in its log)")
     return (
         render_template(
             "error.html",
@@ -115,7 +117,7 @@ def no_index(error):
 def http_error(error: HTTPException):
     status = error.code or 500
     if _wants_json():
-        return _json(status, error.name)
+        return json_error(status, error.name)
     return render_template("error.html", title=HTTP_TITLES.get(status, error.name), message=""), status
 
 
@@ -123,5 +125,5 @@ def http_error(error: HTTPException):
 def server_error(error: InternalServerError):
     # Flask has logged the exception; the reader sees no trace of it.
     if _wants_json():
-        return _json(500, "Internal Server Error")
+        return json_error(500, "Internal Server Error")
     return render_template("error.html", title="Đã có lỗi", message="Máy chủ gặp lỗi khi xử lý yêu cầu này."), 500

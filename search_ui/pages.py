@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from flask import Blueprint, render_template, request, url_for
 
-from indexer.search import SearchPage, get_article, search
+from indexer.search import get_article, search
 from indexer.store import ArticleStore
 
 from . import open_store
@@ -46,7 +46,7 @@ def search_page():
     with open_store() as store:
         result = search(store, params.q, **params.search_kwargs())
         alternatives = _alternatives(store, params) if result.total == 0 else []
-    suggestion = getattr(result, "suggestion", None)
+    suggestion = result.suggestion
     return render_template(
         "search.html",
         params=params,

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from indexer.ingest import index_paths
-from indexer.search import SearchPage, get_article, search
+from indexer.search import get_article, search
 from indexer.store import META_FILE
 from search_ui import CONTENT_SECURITY_POLICY, create_app
 from search_ui import api as api_module
@@ -258,19 +258,10 @@ def test_zero_results_offer_searches_that_find_something(client):
 
 @pytest.fixture()
 def with_suggestion(monkeypatch):
-    """Make the engine answer with a "did you mean", whether or not SearchPage has the field yet."""
-    has_field = "suggestion" in {f.name for f in dataclasses.fields(SearchPage)}
-
-    @dataclasses.dataclass(frozen=True)
-    class SuggestingPage(SearchPage):
-        suggestion: str | None = None
+    """Make the engine answer with a "did you mean" that holds markup."""
 
     def suggesting(store, q, **kwargs):
-        page = search(store, q, **kwargs)
-        if has_field:
-            return dataclasses.replace(page, suggestion="giá vàng <b>")
-        fields = {f.name: getattr(page, f.name) for f in dataclasses.fields(SearchPage)}
-        return SuggestingPage(**fields, suggestion="giá vàng <b>")
+        return dataclasses.replace(search(store, q, **kwargs), suggestion="giá vàng <b>")
 
     monkeypatch.setattr(pages_module, "search", suggesting)
     monkeypatch.setattr(api_module, "search", suggesting)
@@ -305,7 +296,7 @@ def test_article_page_without_a_query_marks_nothing(client):
 
 def test_article_text_is_escaped(client):
     html = get_html(client, "/search", query_string={"q": "xếp hàng"})
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html or "&lt;script&gt;alert('x')&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert('x')&lt;/script&gt;" in html
     html = get_html(client, "/article/gia-vang-trong-nuoc", query_string={"q": "xếp hàng"})
     assert "&lt;script&gt;alert('x')&lt;/script&gt; Người mua &lt;b&gt;vẫn&lt;/b&gt; <mark>xếp hàng</mark>." in html
 
@@ -353,7 +344,7 @@ def test_odd_ids_round_trip_through_result_links(hostile, article_id):
 )
 def test_unknown_article_is_404(client, path):
     html = get_html(client, path, status=404)
-    assert "Không tìm thấy bài báo" in html or "Không tìm thấy trang" in html
+    assert "<h1>Không tìm thấy bài báo</h1>" in html
     assert "etc/passwd" not in html
 
 
@@ -622,7 +613,7 @@ ODD_QUERY_STRINGS = [
 
 @pytest.mark.parametrize("qs", ODD_QUERY_STRINGS)
 @pytest.mark.parametrize("path", ["/search", "/api/search", "/article/lai-suat", "/api/articles/x", "/"])
-def test_no_query_string_gives_a_500(client, path, qs):
+def test_odd_query_strings_get_200_400_or_404_and_clean_markup(client, path, qs):
     r = client.get(f"{path}?{qs}")
     assert r.status_code in (200, 400, 404), r.get_data(as_text=True)
     assert "Traceback" not in r.get_data(as_text=True)
