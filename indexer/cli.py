@@ -203,20 +203,11 @@ def delete_cmd(article_id, index_dir) -> None:
 @index_option
 def serve_cmd(host, port, threads, index_dir) -> None:
     """Serve the search page (waitress, a production WSGI server)."""
-    import waitress  # noqa: PLC0415 - only this command needs it
+    # The one import of the web app: the library never needs Flask, only this command does.
+    from search_ui.server import serve  # noqa: PLC0415
 
-    from search_ui import create_app, request_body_limit  # noqa: PLC0415
-
-    app = create_app({"INDEX_DIR": str(index_dir)})
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
-    try:
-        # waitress refuses a body larger than any route takes before buffering it.
-        waitress.serve(
-            app, host=host, port=port, threads=threads, ident="vnsearch",
-            max_request_body_size=request_body_limit(app),
-        )
-    finally:
-        app.extensions["vnsearch"].close()
+    serve(index_dir, host, port, threads)
 
 
 @main.command("watch")

@@ -6,8 +6,8 @@ from flask import Blueprint, request
 
 from indexer.search import get_article, search
 
-from . import open_store
 from .params import parse_query_text, parse_search_params
+from .stores import open_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

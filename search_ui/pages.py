@@ -9,9 +9,9 @@ from flask import Blueprint, render_template, request, url_for
 from indexer.search import get_article, search
 from indexer.store import ArticleStore
 
-from . import open_store
 from .params import SORT_LABELS, SearchParams, parse_query_text, parse_search_params
 from .results import active_filters, facets, page_links, query_chunks
+from .stores import open_store
 
 bp = Blueprint("pages", __name__)
 

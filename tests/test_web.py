@@ -7,7 +7,6 @@ import json
 import random
 import shutil
 import threading
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -16,27 +15,16 @@ import pytest
 from indexer.ingest import index_paths
 from indexer.search import get_article, search
 from indexer.store import META_FILE
+from conftest import check_page
 from search_ui import CONTENT_SECURITY_POLICY, create_app
 from search_ui import api as api_module
 from search_ui import pages as pages_module
-from search_ui.stores import StorePool
+from search_ui.stores import StorePool, store_pool
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 # -- fixtures -----------------------------------------------------------------
-
-
-@pytest.fixture()
-def app(index_dir):
-    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True})
-    yield app
-    app.extensions["vnsearch"].close()
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
 
 
 # Articles written to break a careless page: markup in every field, a javascript:
@@ -94,44 +82,7 @@ def hostile_index(tmp_path_factory) -> Path:
 def hostile(hostile_index):
     app = create_app({"INDEX_DIR": str(hostile_index), "TESTING": True})
     yield app.test_client()
-    app.extensions["vnsearch"].close()
-
-
-class PageChecker(HTMLParser):
-    """Collects tags, attributes and links of a page, to check what markup it holds."""
-
-    def __init__(self):
-        super().__init__()
-        self.tags: set[str] = set()
-        self.attrs: list[tuple[str, str, str | None]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.add(tag)
-        self.attrs += [(tag, name, value) for name, value in attrs]
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-TEMPLATE_TAGS = {
-    "html", "head", "meta", "title", "link", "body", "a", "header", "span", "form", "label", "div",
-    "input", "button", "main", "footer", "p", "h1", "h2", "h3", "section", "ul", "li", "article",
-    "time", "mark", "nav", "aside", "details", "summary", "strong", "code", "pre", "kbd",
-}  # fmt: skip
-
-
-def check_page(html: str) -> PageChecker:
-    """Parse ``html`` and assert that it holds only the templates' markup: no script, no handler."""
-    page = PageChecker()
-    page.feed(html)
-    assert page.tags <= TEMPLATE_TAGS, page.tags - TEMPLATE_TAGS
-    for tag, name, value in page.attrs:
-        assert not name.startswith("on"), (tag, name, value)
-        assert name != "style", (tag, name, value)
-        if name in ("href", "src", "action"):
-            assert not (value or "").strip().lower().startswith(("javascript:", "data:")), value
-    return page
+    store_pool(app).close()
 
 
 def get_html(client, url, status=200, **kwargs) -> str:
@@ -476,7 +427,7 @@ def test_missing_index_is_503_with_the_command_to_build_it(tmp_path, caplog):
     )}})
     # The operator's log names the directory, and what to run for it.
     assert caplog.messages[-1] == f"503: No index at {tmp_path}/none/ — run: vnsearch index --index {tmp_path}/none PATH…"
-    app.extensions["vnsearch"].close()
+    store_pool(app).close()
 
 
 def test_index_of_another_format_is_503_with_the_rebuild_command(tmp_path, index_dir, caplog):
@@ -493,7 +444,7 @@ def test_index_of_another_format_is_503_with_the_rebuild_command(tmp_path, index
         "The index has another format — run: vnsearch index --rebuild --index INDEX_DIR PATH… "
     )
     assert caplog.messages[-1].startswith(f"503: The index at {ix}/ has format 0, this vnsearch reads format ")
-    app.extensions["vnsearch"].close()
+    store_pool(app).close()
 
 
 # Whoosh leaves the table-of-contents file it failed to parse open; that is its leak, not the app's.
@@ -514,7 +465,7 @@ def test_unreadable_index_is_503_not_500(tmp_path, index_dir, caplog):
     assert caplog.messages[-1] == (
         f"503: The index at {ix}/ could not be read (IndexError) — run: vnsearch index --rebuild --index {ix} PATH…"
     )
-    app.extensions["vnsearch"].close()
+    store_pool(app).close()
 
 
 def test_a_reindex_shows_up_without_a_restart(tmp_path):
@@ -534,7 +485,7 @@ def test_a_reindex_shows_up_without_a_restart(tmp_path):
     assert client.get("/api/search?q=đà nẵng").get_json()["total"] == 1  # the city only: "đã nâng" is not "Đà Nẵng"
     shutil.rmtree(ix)
     assert client.get("/api/search?q=vàng").status_code == 503
-    app.extensions["vnsearch"].close()
+    store_pool(app).close()
 
 
 def test_concurrent_requests_get_stores_of_their_own(index_dir):
@@ -597,7 +548,7 @@ def test_503_carries_the_security_headers(tmp_path):
     r = app.test_client().get("/")
     assert r.status_code == 503 and r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
-    app.extensions["vnsearch"].close()
+    store_pool(app).close()
 
 
 ODD_QUERY_STRINGS = [
