@@ -97,6 +97,8 @@ def test_delete(runner, tmp_path, corpus_dir):
     [
         (["search", "x"], "Error: No index at {missing}/ — run: vnsearch index --index {missing} PATH…"),
         (["stats"], "Error: No index at {missing}/ — run: vnsearch index --index {missing} PATH…"),
+        (["optimize"], "Error: No index at {missing}/ — run: vnsearch index --index {missing} PATH…"),
+        (["delete", "x"], "Error: No index at {missing}/ — run: vnsearch index --index {missing} PATH…"),
     ],
 )
 def test_missing_index_is_a_clear_error(runner, tmp_path, args, message):
