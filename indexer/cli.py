@@ -96,7 +96,7 @@ def index_cmd(paths, prune, rebuild, workers, index_dir) -> None:
 @main.command("optimize")
 @index_option
 def optimize_cmd(index_dir) -> None:
-    """Merge the index into one segment: faster searches (Whoosh takes minutes at 100,000 articles)."""
+    """Merge the index into one segment: faster searches, after a merge that is slow on a large index."""
     with ArticleStore.open(index_dir) as store:
         started = time.monotonic()
         before = optimize(store, on_lock_wait=_waiting)

@@ -1,11 +1,6 @@
-"""Writing to the index over HTTP: POST /api/articles and DELETE /api/articles/<id>.
-
-Both need ``Authorization: Bearer <token>`` with the token of the app's
-``VNSEARCH_API_TOKEN`` config, else of the environment variable of that name;
-with no token configured they do not exist (404). Changes from concurrent
-requests are committed together (``indexer.ingest.CommitQueue``); a request
-returns once its articles are committed, and searchable.
-"""
+"""Writing to the index over HTTP: POST /api/articles and DELETE /api/articles/<id>, with the bearer token of
+VNSEARCH_API_TOKEN (config, else environment; none: no such routes). Concurrent requests share a commit
+(``indexer.ingest.CommitQueue``); each returns once its articles are searchable."""
 
 from __future__ import annotations
 

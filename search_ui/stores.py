@@ -18,11 +18,8 @@ EXTENSION = "vnsearch"  # the pool's key in app.extensions
 
 
 class StorePool:
-    """Hands each request a store of its own: Whoosh searchers are not shared safely between threads.
-
-    A store taken from the pool is refreshed first (``ArticleStore.refresh``: a commit, or a
-    rebuilt index, shows up without a restart); the pool grows to the server's thread count.
-    """
+    """A store of its own for each request (Whoosh searchers are not thread-safe), refreshed as it is
+    taken (``ArticleStore.refresh``), so that a commit or a rebuild shows without a restart."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
