@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from search_ui import CONTENT_SECURITY_POLICY, create_app
+from search_ui import create_app
 from search_ui import pages as pages_module
+from search_ui.security import CONTENT_SECURITY_POLICY
 from search_ui.stores import store_pool
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "search_ui" / "templates"

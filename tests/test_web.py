@@ -12,9 +12,10 @@ import pytest
 
 from indexer.ingest import index_paths
 from indexer.search import get_article, search
-from search_ui import CONTENT_SECURITY_POLICY, create_app
+from search_ui import create_app
 from search_ui import api as api_module
 from search_ui import pages as pages_module
+from search_ui.security import CONTENT_SECURITY_POLICY
 from search_ui.stores import store_pool
 
 from conftest import check_page
