@@ -1,4 +1,4 @@
-"""Search: one function the CLI and the web app share, returning plain data."""
+"""Search: one function the CLI and the web app share, returning plain data; its parameters checked once."""
 
 from __future__ import annotations
 

@@ -98,8 +98,8 @@ def parse_search_params(args: Mapping[str, str]) -> SearchParams:
     sort = check_sort(args.get("sort") or DEFAULT_SORT)
     since, until = _date(args, "since"), _date(args, "until")
     check_dates(since, until)
-    source, category = check_filter("source", args.get("source", "")), check_filter("category", args.get("category", ""))
-    return SearchParams(q, page, limit, source, category, since, until, sort, check_filter("group", args.get("group", "")))
+    source, category, group = (check_filter(name, args.get(name, "")) for name in ("source", "category", "group"))
+    return SearchParams(q, page, limit, source, category, since, until, sort, group)
 
 
 def _number(args: Mapping[str, str], name: str, default: int) -> int:

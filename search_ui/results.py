@@ -99,7 +99,9 @@ def active_filters(params: SearchParams, url_for: UrlFor) -> list[ActiveFilter]:
             found.append(("Từ ngày", vi_date(params.since), {"since": None}))
         if params.until:
             found.append(("Đến ngày", vi_date(params.until), {"until": None}))
-    return [ActiveFilter(label, value, url_for(params.args(page=1, **changes)), changes) for label, value, changes in found]
+    return [
+        ActiveFilter(label, value, url_for(params.args(page=1, **changes)), changes) for label, value, changes in found
+    ]
 
 
 def page_links(result: SearchPage, params: SearchParams, url_for: UrlFor, around: int = 2) -> list[PageLink]:
