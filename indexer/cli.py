@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 
 from .errors import VnsearchError
-from .ingest import index_paths, optimize
-from .search import SORTS, search, snippet_to_text
+from .ingest import apply_changes, index_paths, optimize
+from .search import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SORTS, search, snippet_to_text
 from .store import ArticleStore
 
 DEFAULT_INDEX = ".index"
@@ -53,14 +53,17 @@ def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def _open(index_dir: Path) -> ArticleStore:
-    try:
-        return ArticleStore.open(index_dir)
-    except VnsearchError as e:
-        raise click.ClickException(str(e)) from None
+class _Commands(click.Group):
+    """The commands, each library error shown as its message (``Error: …``, exit code 1), no traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except VnsearchError as e:
+            raise click.ClickException(str(e)) from None
 
 
-@click.group()
+@click.group(cls=_Commands)
 @click.version_option(package_name="vnsearch")
 def main() -> None:
     """vnsearch: full-text search for Vietnamese news."""
@@ -83,8 +86,6 @@ def index_cmd(paths, prune, rebuild, workers, index_dir) -> None:
             workers=workers,
             on_failure=lambda f: click.echo(str(f), err=True),
         )
-    except VnsearchError as e:
-        raise click.ClickException(str(e)) from None
     except OSError as e:  # beside the index (its vocabulary file, say): a full disk, a read-only directory
         raise click.ClickException(f"Cannot write {e.filename or index_dir}: {e.strerror or e}") from None
     click.echo(report.summary())
@@ -95,26 +96,23 @@ def index_cmd(paths, prune, rebuild, workers, index_dir) -> None:
 @main.command("optimize")
 @index_option
 def optimize_cmd(index_dir) -> None:
-    """Merge the index into one segment: faster searches (Whoosh takes minutes at 100,000 articles)."""
-    with _open(index_dir) as store:
+    """Merge the index into one segment: faster searches, after a merge that is slow on a large index."""
+    with ArticleStore.open(index_dir) as store:
         started = time.monotonic()
-        try:
-            before = optimize(store, on_lock_wait=_waiting)
-        except VnsearchError as e:
-            raise click.ClickException(str(e)) from None
+        before = optimize(store, on_lock_wait=_waiting)
         after = store.segment_count()
     click.echo(f"segments: {before} → {after} ({time.monotonic() - started:.1f} s)")
 
 
 @main.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, required=True)
-@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=DEFAULT_LIMIT, show_default=True)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--source", help="Only this source (e.g. TCCS, baomoi.com).")
 @click.option("--category", help="Only this category.")
 @click.option("--since", type=DateParam(), help="Published on or after this date.")
 @click.option("--until", type=DateParam(), help="Published on or before this date.")
-@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--sort", type=click.Choice(SORTS), default=DEFAULT_SORT, show_default=True)
 @click.option("--no-collapse", "collapse", is_flag=True, flag_value=False, default=True,
               help="Show near duplicates (the same story from several outlets) one by one.")
 @click.option("--group", help="Only this group of near duplicates (shown under a hit that has them).")
@@ -127,14 +125,11 @@ def search_cmd(words, limit, page, source, category, since, until, sort, collaps
     them come first. A word starting with "-" is excluded (no need for "--").
     """
     query = " ".join(words)
-    with _open(index_dir) as store:
-        try:
-            result = search(
-                store, query, page=page, limit=limit, source=source, category=category,
-                since=since, until=until, sort=sort, group=group, collapse=collapse,
-            )
-        except VnsearchError as e:
-            raise click.ClickException(str(e)) from None
+    with ArticleStore.open(index_dir) as store:
+        result = search(
+            store, query, page=page, limit=limit, source=source, category=category,
+            since=since, until=until, sort=sort, group=group, collapse=collapse,
+        )
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
@@ -162,7 +157,7 @@ def search_cmd(words, limit, page, source, category, since, until, sort, collaps
 @index_option
 def stats_cmd(as_json, index_dir) -> None:
     """What the index holds: articles, sources, dates, size."""
-    with _open(index_dir) as store:
+    with ArticleStore.open(index_dir) as store:
         stats = store.stats()
     stats["index"] = str(index_dir)
     for key in ("first_published", "last_published"):
@@ -184,15 +179,9 @@ def stats_cmd(as_json, index_dir) -> None:
 @index_option
 def delete_cmd(article_id, index_dir) -> None:
     """Remove one article by id."""
-    with _open(index_dir) as store:
-        if store.get(article_id) is None:
+    with ArticleStore.open(index_dir) as store:
+        if store.get(article_id) is None or not apply_changes(store, (), [article_id]).deleted:
             raise click.ClickException(f"No article with id {article_id!r} in {index_dir}/")
-        try:
-            writer = store.writer()
-        except VnsearchError as e:
-            raise click.ClickException(str(e)) from None
-        writer.delete(article_id)
-        writer.commit()
     click.echo(f"deleted {article_id}")
 
 
@@ -203,20 +192,11 @@ def delete_cmd(article_id, index_dir) -> None:
 @index_option
 def serve_cmd(host, port, threads, index_dir) -> None:
     """Serve the search page (waitress, a production WSGI server)."""
-    import waitress  # noqa: PLC0415 - only this command needs it
+    # The one import of the web app: the library never needs Flask, only this command does.
+    from search_ui.server import serve  # noqa: PLC0415
 
-    from search_ui import create_app, request_body_limit  # noqa: PLC0415
-
-    app = create_app({"INDEX_DIR": str(index_dir)})
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
-    try:
-        # waitress refuses a body larger than any route takes before buffering it.
-        waitress.serve(
-            app, host=host, port=port, threads=threads, ident="vnsearch",
-            max_request_body_size=request_body_limit(app),
-        )
-    finally:
-        app.extensions["vnsearch"].close()
+    serve(index_dir, host, port, threads)
 
 
 @main.command("watch")
@@ -255,8 +235,6 @@ def watch_cmd(directory, interval, index_dir) -> None:
     except KeyboardInterrupt:
         click.echo("Stopped; the batch under way was abandoned.", err=True)
         sys.exit(130)
-    except VnsearchError as e:
-        raise click.ClickException(str(e)) from None
     click.echo("Stopped.", err=True)
 
 
@@ -287,7 +265,7 @@ def eval_cmd(queries_path, qrels_path, run_path, as_json, index_dir) -> None:
     try:
         queries = evaluation.load_queries(queries_path)
         qrels = evaluation.load_qrels(qrels_path)
-        with _open(index_dir) as store:
+        with ArticleStore.open(index_dir) as store:
             run = evaluation.run_queries(
                 queries, lambda text: [(h.id, h.score) for h in search(store, text, limit=100).hits]
             )
@@ -297,8 +275,6 @@ def eval_cmd(queries_path, qrels_path, run_path, as_json, index_dir) -> None:
                 evaluation.write_run(out, run)
     except OSError as e:
         raise click.ClickException(f"{e.filename}: {e.strerror}") from None
-    except VnsearchError as e:
-        raise click.ClickException(str(e)) from None
     if as_json:
         data = {"index": str(index_dir), "queries": str(queries_path), "qrels": str(qrels_path), **report.to_json()}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))

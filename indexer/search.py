@@ -1,4 +1,4 @@
-"""Search: one function the CLI and the web app share, returning plain data."""
+"""Search: one function the CLI and the web app share, returning plain data; its parameters checked once."""
 
 from __future__ import annotations
 
@@ -13,11 +13,56 @@ from .query import parse_query
 from .snippets import highlight, make_snippet
 from .store import ArticleStore, Filters
 
-__all__ = ["ArticleView", "SearchHit", "SearchPage", "get_article", "search", "SORTS", "MAX_QUERY_CHARS", "MAX_LIMIT"]
+__all__ = [
+    "ArticleView", "SearchHit", "SearchPage", "get_article", "search", "snippet_to_text",
+    "SORTS", "DEFAULT_SORT", "DEFAULT_LIMIT", "MAX_QUERY_CHARS", "MAX_LIMIT", "MAX_PAGE", "MAX_FILTER_CHARS",
+    "check_query", "check_count", "check_sort", "check_dates", "check_filter",
+]  # fmt: skip
 
+# The search parameters' defaults and limits, declared once for the library, the CLI, the page and the API.
 SORTS = ("relevance", "newest")
+DEFAULT_SORT = "relevance"
+DEFAULT_LIMIT = 10
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 100
+MAX_PAGE = 1000  # the page and API's: a deep page sorts offset + limit hits, and nobody reads page 1001
+MAX_FILTER_CHARS = 200  # the page and API's, for source, category and group
+
+
+def check_query(query: str) -> str:
+    """``query``, unless it is longer than MAX_QUERY_CHARS (QueryError naming ``q``)."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError("q", f"query longer than {MAX_QUERY_CHARS} characters")
+    return query
+
+
+def check_count(name: str, value: int, most: int | None = None) -> int:
+    """``value`` when it is a positive integer no larger than ``most``; else QueryError naming ``name``."""
+    if value < 1:
+        raise QueryError(name, "must be a positive integer")
+    if most is not None and value > most:
+        raise QueryError(name, f"must be at most {most}")
+    return value
+
+
+def check_sort(sort: str) -> str:
+    """``sort`` when it is one of SORTS, else QueryError naming ``sort``."""
+    if sort not in SORTS:
+        raise QueryError("sort", f"must be one of: {', '.join(SORTS)}")
+    return sort
+
+
+def check_dates(since: dt.date | None, until: dt.date | None) -> None:
+    """Refuse a date range that ends before it starts (QueryError naming ``since``)."""
+    if since and until and since > until:
+        raise QueryError("since", "is after until")
+
+
+def check_filter(name: str, value: str) -> str | None:
+    """A filter's value (None when empty), unless longer than MAX_FILTER_CHARS."""
+    if len(value) > MAX_FILTER_CHARS:
+        raise QueryError(name, f"longer than {MAX_FILTER_CHARS} characters")
+    return value or None
 
 
 @dataclass(frozen=True)
@@ -79,12 +124,12 @@ def search(
     query: str,
     *,
     page: int = 1,
-    limit: int = 10,
+    limit: int = DEFAULT_LIMIT,
     source: str | None = None,
     category: str | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
-    sort: str = "relevance",
+    sort: str = DEFAULT_SORT,
     group: str | None = None,
     collapse: bool = True,
 ) -> SearchPage:
@@ -94,16 +139,11 @@ def search(
     counts the others, unless ``collapse`` is False; ``group`` shows one group only.
     """
     started = time.perf_counter()
-    if len(query) > MAX_QUERY_CHARS:
-        raise QueryError("q", f"query longer than {MAX_QUERY_CHARS} characters")
-    if page < 1:
-        raise QueryError("page", "must be a positive integer")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise QueryError("limit", f"must be between 1 and {MAX_LIMIT}")
-    if sort not in SORTS:
-        raise QueryError("sort", f"must be one of: {', '.join(SORTS)}")
-    if since and until and since > until:
-        raise QueryError("since", "is after until")
+    check_query(query)
+    check_count("page", page)
+    check_count("limit", limit, MAX_LIMIT)
+    check_sort(sort)
+    check_dates(since, until)
 
     vocabulary = store.vocabulary()
     parsed = vocabulary.word_readings(parse_query(query))

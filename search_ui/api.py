@@ -6,8 +6,8 @@ from flask import Blueprint, request
 
 from indexer.search import get_article, search
 
-from . import open_store
 from .params import parse_query_text, parse_search_params
+from .stores import open_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -19,7 +19,6 @@ def search_json():
     with open_store() as store:
         result = search(store, params.q, **params.search_kwargs())
     data = result.to_json()
-    data.setdefault("suggestion", getattr(result, "suggestion", None))
     data["limit"] = result.limit
     data["pages"] = result.pages
     data["params"] = {"sort": params.sort, **params.filters}

@@ -11,16 +11,19 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from indexer.errors import (
     ArticleNotFoundError, IndexMissingError, IndexUnreadableError, IndexVersionError, QueryError,
 )
+from indexer.search import MAX_LIMIT, MAX_PAGE, MAX_QUERY_CHARS
 
-from .params import SearchParams
+from .params import SORT_LABELS, SearchParams
+
+__all__ = ["bp", "json_error", "PARAM_HELP"]
 
 bp = Blueprint("errors", __name__)
 
 PARAM_HELP = {
-    "q": "Từ khoá quá dài: tối đa 500 ký tự.",
-    "page": "Số trang phải là một số nguyên dương (1, 2, 3…), không quá 1000.",
-    "limit": "Số kết quả mỗi trang phải là một số nguyên từ 1 đến 100.",
-    "sort": "Cách sắp xếp chỉ có thể là «relevance» (liên quan nhất) hoặc «newest» (mới nhất).",
+    "q": f"Từ khoá quá dài: tối đa {MAX_QUERY_CHARS} ký tự.",
+    "page": f"Số trang phải là một số nguyên dương (1, 2, 3…), không quá {MAX_PAGE}.",
+    "limit": f"Số kết quả mỗi trang phải là một số nguyên từ 1 đến {MAX_LIMIT}.",
+    "sort": "Cách sắp xếp chỉ có thể là " + " hoặc ".join(f"«{k}» ({v.lower()})" for k, v in SORT_LABELS.items()) + ".",
     "since": "Ngày bắt đầu phải viết dạng năm-tháng-ngày (ví dụ 2024-01-31) và không sau ngày kết thúc.",
     "until": "Ngày kết thúc phải viết dạng năm-tháng-ngày (ví dụ 2024-12-31).",
     "source": "Tên nguồn quá dài.",
@@ -49,14 +52,15 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _json(status: int, message: str, **extra):
+def json_error(status: int, message: str, **extra) -> tuple[dict, int]:
+    """The API's error body, ``{"error": {"status", "message", …extra}}``, and its status."""
     return {"error": {"status": status, "message": message, **extra}}, status
 
 
 @bp.app_errorhandler(QueryError)
 def bad_parameter(error: QueryError):
     if _wants_json():
-        return _json(400, str(error), param=error.param)
+        return json_error(400, str(error), param=error.param)
     args = {k: v for k, v in request.args.items() if k != error.param}
     retry_url = url_for(request.endpoint, **(request.view_args or {}), **args) if request.endpoint else None
     return (
@@ -76,7 +80,7 @@ def bad_parameter(error: QueryError):
 @bp.app_errorhandler(ArticleNotFoundError)
 def no_article(error: ArticleNotFoundError):
     if _wants_json():
-        return _json(404, str(error))
+        return json_error(404, str(error))
     return (
         render_template(
             "error.html",
@@ -95,7 +99,7 @@ def no_index(error):
     current_app.logger.error("503: %s", str(error))
     what, command = next(v for kind, v in INDEX_TROUBLE.items() if isinstance(error, kind))
     if _wants_json():
-        return _json(503, f"{what} — run: {command} ({INDEX_DIR}: the server's index directory, named in its log)")
+        return json_error(503, f"{what} — run: {command} ({INDEX_DIR}: the server's index directory, named in its log)")
     return (
         render_template(
             "error.html",
@@ -113,7 +117,7 @@ def no_index(error):
 def http_error(error: HTTPException):
     status = error.code or 500
     if _wants_json():
-        return _json(status, error.name)
+        return json_error(status, error.name)
     return render_template("error.html", title=HTTP_TITLES.get(status, error.name), message=""), status
 
 
@@ -121,5 +125,5 @@ def http_error(error: HTTPException):
 def server_error(error: InternalServerError):
     # Flask has logged the exception; the reader sees no trace of it.
     if _wants_json():
-        return _json(500, "Internal Server Error")
+        return json_error(500, "Internal Server Error")
     return render_template("error.html", title="Đã có lỗi", message="Máy chủ gặp lỗi khi xử lý yêu cầu này."), 500

@@ -1,11 +1,6 @@
-"""Writing to the index over HTTP: POST /api/articles and DELETE /api/articles/<id>.
-
-Both need ``Authorization: Bearer <token>`` with the token of the app's
-``VNSEARCH_API_TOKEN`` config, else of the environment variable of that name;
-with no token configured they do not exist (404). Changes from concurrent
-requests are committed together (``indexer.ingest.CommitQueue``); a request
-returns once its articles are committed, and searchable.
-"""
+"""Writing to the index over HTTP: POST /api/articles and DELETE /api/articles/<id>, with the bearer token of
+VNSEARCH_API_TOKEN (config, else environment; none: no such routes). Concurrent requests share a commit
+(``indexer.ingest.CommitQueue``); each returns once its articles are searchable."""
 
 from __future__ import annotations
 
@@ -18,6 +13,8 @@ from flask import Blueprint, Flask, abort, current_app, request
 from indexer.articles import Article, Failure, articles_from_json
 from indexer.errors import IndexLockedError, IndexWriteError
 from indexer.ingest import CommitQueue
+
+from .errors import json_error
 
 bp = Blueprint("ingest_api", __name__, url_prefix="/api")
 
@@ -49,10 +46,6 @@ def _setup(state) -> None:
     )
 
 
-def _error(status: int, message: str, **extra):
-    return {"error": {"status": status, "message": message, **extra}}, status
-
-
 def _authorize():
     """None when the request carries the right token, else the response to send."""
     token = api_token(current_app)
@@ -60,7 +53,7 @@ def _authorize():
         abort(404)  # disabled: the routes do not exist
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        body, status = _error(401, "Authorization: Bearer <token> required (the server's VNSEARCH_API_TOKEN)")
+        body, status = json_error(401, "Authorization: Bearer <token> required (the server's VNSEARCH_API_TOKEN)")
         return body, status, {"WWW-Authenticate": 'Bearer realm="vnsearch"'}
     return None
 
@@ -72,7 +65,7 @@ def _locked(error: IndexLockedError):
     holder = error.holder
     who = f"another writer: {holder}" if holder else "another writer (it left no record of itself)"
     extra = {"holder": {"pid": holder.pid, "command": holder.command, "since": holder.since.isoformat()}} if holder else {}
-    body, status = _error(503, f"The index is locked by {who} — try again when it has finished", **extra)
+    body, status = json_error(503, f"The index is locked by {who} — try again when it has finished", **extra)
     return body, status, {"Retry-After": str(RETRY_AFTER)}
 
 
@@ -80,7 +73,7 @@ def _locked(error: IndexLockedError):
 def _unwritable(error: IndexWriteError):
     current_app.logger.error("503: %s", str(error))
     why = f": {error.reason}" if error.reason else ""
-    return _error(503, f"Cannot write the index{why} — try again once the server has disk space and a writable index")
+    return json_error(503, f"Cannot write the index{why} — try again once the server has disk space and a writable index")
 
 
 def _queue() -> CommitQueue:
@@ -94,17 +87,17 @@ def post_articles():
         return denied
     data = request.get_data(cache=False)
     if not data.strip():
-        return _error(400, "missing body: send one article as a JSON object, or a list of them")
+        return json_error(400, "missing body: send one article as a JSON object, or a list of them")
     try:
         payload = json.loads(data.decode("utf-8-sig"))  # UTF-8 only: never guessed as UTF-16
     except UnicodeDecodeError:
-        return _error(400, "invalid JSON: the body is not UTF-8")
+        return json_error(400, "invalid JSON: the body is not UTF-8")
     except json.JSONDecodeError as e:
-        return _error(400, f"invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
+        return json_error(400, f"invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
     except RecursionError:
-        return _error(400, "invalid JSON: nested too deeply")
+        return json_error(400, "invalid JSON: nested too deeply")
     if payload == []:
-        return _error(400, "empty list: no article to index")
+        return json_error(400, "empty list: no article to index")
     items = articles_from_json(payload, API_ORIGIN)
     problems = [str(i) for i in items if isinstance(i, Failure)]
     articles = [i for i in items if isinstance(i, Article)]
@@ -116,7 +109,7 @@ def post_articles():
             first.setdefault(item.id, n)
     if problems:
         noun = "article" if len(problems) == 1 else "articles"
-        return _error(400, f"{len(problems)} {noun} could not be read; nothing was indexed", articles=problems)
+        return json_error(400, f"{len(problems)} {noun} could not be read; nothing was indexed", articles=problems)
     outcome = _queue().submit(puts=articles)
     result: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
     for a in articles:
@@ -134,5 +127,5 @@ def delete_article(article_id: str):
         return denied
     outcome = _queue().submit(deletions=[article_id])
     if outcome[article_id] != "deleted":
-        return _error(404, f"No article with id {article_id!r}")
+        return json_error(404, f"No article with id {article_id!r}")
     return {"deleted": article_id}

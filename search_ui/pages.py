@@ -6,12 +6,12 @@ from dataclasses import dataclass, replace
 
 from flask import Blueprint, render_template, request, url_for
 
-from indexer.search import SearchPage, get_article, search
+from indexer.search import get_article, search
 from indexer.store import ArticleStore
 
-from . import open_store
-from .params import SearchParams, parse_query_text, parse_search_params
+from .params import SORT_LABELS, SearchParams, parse_query_text, parse_search_params
 from .results import active_filters, facets, page_links, query_chunks
+from .stores import open_store
 
 bp = Blueprint("pages", __name__)
 
@@ -46,7 +46,7 @@ def search_page():
     with open_store() as store:
         result = search(store, params.q, **params.search_kwargs())
         alternatives = _alternatives(store, params) if result.total == 0 else []
-    suggestion = getattr(result, "suggestion", None)
+    suggestion = result.suggestion
     return render_template(
         "search.html",
         params=params,
@@ -74,8 +74,9 @@ def article(article_id: str):
 
 
 def _sort_links(params: SearchParams) -> list[tuple[str, str, bool]]:
-    labels = {"relevance": "Liên quan nhất", "newest": "Mới nhất"}
-    return [(label, _results_url(params.args(sort=key, page=1)), params.sort == key) for key, label in labels.items()]
+    return [
+        (label, _results_url(params.args(sort=key, page=1)), params.sort == key) for key, label in SORT_LABELS.items()
+    ]
 
 
 def _alternatives(store: ArticleStore, params: SearchParams) -> list[Alternative]:

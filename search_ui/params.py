@@ -8,13 +8,13 @@ from dataclasses import dataclass, replace
 from typing import Mapping
 
 from indexer.errors import QueryError
-from indexer.search import MAX_LIMIT, MAX_QUERY_CHARS, SORTS
+from indexer.search import (
+    DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, MAX_PAGE, check_count, check_dates, check_filter, check_query, check_sort,
+)
 
-__all__ = ["SearchParams", "parse_search_params", "parse_query_text", "MAX_PAGE"]
+__all__ = ["SORT_LABELS", "SearchParams", "parse_search_params", "parse_query_text"]
 
-DEFAULT_LIMIT = 10
-MAX_PAGE = 1000  # deep pages cost a sort of offset + limit hits; nobody reads page 1001
-MAX_FILTER_CHARS = 200
+SORT_LABELS = {"relevance": "Liên quan nhất", "newest": "Mới nhất"}  # the page's names for indexer.search.SORTS
 
 _DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() also accepts "²" and "٣"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -31,7 +31,7 @@ class SearchParams:
     category: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
-    sort: str = "relevance"
+    sort: str = DEFAULT_SORT
     group: str | None = None  # one group of near duplicates, expanded
 
     @property
@@ -72,7 +72,7 @@ class SearchParams:
         p = replace(self, **changes)
         out = {"q": p.q}
         out.update(p.filters)
-        if p.sort != "relevance":
+        if p.sort != DEFAULT_SORT:
             out["sort"] = p.sort
         if p.limit != DEFAULT_LIMIT:
             out["limit"] = str(p.limit)
@@ -81,42 +81,33 @@ class SearchParams:
         return out
 
     def with_year(self, year: int) -> dict[str, str]:
+        """The query-string arguments that narrow these parameters to one calendar year."""
         return self.args(since=dt.date(year, 1, 1), until=dt.date(year, 12, 31), page=1)
 
 
 def parse_query_text(args: Mapping[str, str]) -> str:
-    q = args.get("q", "")
-    if len(q) > MAX_QUERY_CHARS:
-        raise QueryError("q", f"query longer than {MAX_QUERY_CHARS} characters")
-    return q
+    """The request's ``q``, checked for length."""
+    return check_query(args.get("q", ""))
 
 
 def parse_search_params(args: Mapping[str, str]) -> SearchParams:
     """Validate a request's arguments; raises QueryError naming the first bad one."""
     q = parse_query_text(args)
-    page = _integer(args, "page", 1, 1, MAX_PAGE)
-    limit = _integer(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    sort = args.get("sort") or "relevance"
-    if sort not in SORTS:
-        raise QueryError("sort", f"must be one of: {', '.join(SORTS)}")
+    page = check_count("page", _number(args, "page", 1), MAX_PAGE)
+    limit = check_count("limit", _number(args, "limit", DEFAULT_LIMIT), MAX_LIMIT)
+    sort = check_sort(args.get("sort") or DEFAULT_SORT)
     since, until = _date(args, "since"), _date(args, "until")
-    if since and until and since > until:
-        raise QueryError("since", "is after until")
-    return SearchParams(
-        q, page, limit, _filter(args, "source"), _filter(args, "category"), since, until, sort, _filter(args, "group")
-    )
+    check_dates(since, until)
+    source, category, group = (check_filter(name, args.get(name, "")) for name in ("source", "category", "group"))
+    return SearchParams(q, page, limit, source, category, since, until, sort, group)
 
 
-def _integer(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def _number(args: Mapping[str, str], name: str, default: int) -> int:
+    """The argument as a number, ``default`` when absent, 0 (refused as not positive) when not digits."""
     raw = args.get(name, "").strip()
     if not raw:
         return default
-    value = int(raw) if _DIGITS.fullmatch(raw) else 0
-    if value < low:
-        raise QueryError(name, "must be a positive integer")
-    if value > high:
-        raise QueryError(name, f"must be at most {high}")
-    return value
+    return int(raw) if _DIGITS.fullmatch(raw) else 0
 
 
 def _date(args: Mapping[str, str], name: str) -> dt.date | None:
@@ -129,10 +120,3 @@ def _date(args: Mapping[str, str], name: str) -> dt.date | None:
     except ValueError:
         pass
     raise QueryError(name, "must be a date as YYYY-MM-DD")
-
-
-def _filter(args: Mapping[str, str], name: str) -> str | None:
-    value = args.get(name, "")
-    if len(value) > MAX_FILTER_CHARS:
-        raise QueryError(name, f"longer than {MAX_FILTER_CHARS} characters")
-    return value or None

@@ -9,12 +9,12 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from indexer.search import SearchPage
+from indexer.search import MAX_PAGE, SearchPage
 
-from .filters import vi_date
-from .params import MAX_PAGE, SearchParams
+from .params import SearchParams
+from .template_filters import vi_date
 
-__all__ = ["Facet", "FacetValue", "Filter", "PageLink", "facets", "active_filters", "page_links", "query_chunks"]
+__all__ = ["Facet", "FacetValue", "ActiveFilter", "PageLink", "facets", "active_filters", "page_links", "query_chunks"]
 
 UrlFor = Callable[[dict[str, str]], str]  # query-string arguments → URL of the results page
 
@@ -39,7 +39,7 @@ class Facet:
 
 
 @dataclass(frozen=True)
-class Filter:
+class ActiveFilter:
     """An active filter as the page names it, with the URL that removes it."""
 
     label: str
@@ -83,7 +83,7 @@ def facets(result: SearchPage, params: SearchParams, url_for: UrlFor) -> list[Fa
     return out
 
 
-def active_filters(params: SearchParams, url_for: UrlFor) -> list[Filter]:
+def active_filters(params: SearchParams, url_for: UrlFor) -> list[ActiveFilter]:
     """The filters in force, each removable on its own."""
     found: list[tuple[str, str, dict]] = []
     if params.source:
@@ -99,7 +99,9 @@ def active_filters(params: SearchParams, url_for: UrlFor) -> list[Filter]:
             found.append(("Từ ngày", vi_date(params.since), {"since": None}))
         if params.until:
             found.append(("Đến ngày", vi_date(params.until), {"until": None}))
-    return [Filter(label, value, url_for(params.args(page=1, **changes)), changes) for label, value, changes in found]
+    return [
+        ActiveFilter(label, value, url_for(params.args(page=1, **changes)), changes) for label, value, changes in found
+    ]
 
 
 def page_links(result: SearchPage, params: SearchParams, url_for: UrlFor, around: int = 2) -> list[PageLink]:

@@ -1,87 +1,73 @@
-"""A pool of open stores: one per concurrent request, each current with the index on disk."""
+"""The app's open stores: a pool with one store per concurrent request, each current with the index on disk."""
 
 from __future__ import annotations
 
-import os
 import threading
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Iterator
 
+from flask import Flask, current_app
+
 from indexer.errors import IndexUnreadableError, VnsearchError
-from indexer.store import META_FILE, ArticleStore
+from indexer.store import ArticleStore
 
-__all__ = ["StorePool"]
+__all__ = ["StorePool", "open_store", "store_pool"]
 
-Stamp = tuple[int, int, int]  # (inode, mtime_ns, size) of the index's meta file
+EXTENSION = "vnsearch"  # the pool's key in app.extensions
 
 
 class StorePool:
-    """Hands each request a store of its own: Whoosh searchers are not shared safely between threads.
-
-    A store is refreshed when a writer has committed since it was last used, and
-    opened anew when the index was rebuilt (its meta file replaced), so a reindex
-    shows up without a restart. The pool grows to the number of concurrent
-    requests (the server's thread count) and no further.
-    """
+    """A store of its own for each request (Whoosh searchers are not thread-safe), refreshed as it is
+    taken (``ArticleStore.refresh``), so that a commit or a rebuild shows without a restart."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._idle: list[tuple[ArticleStore, Stamp]] = []
+        self._idle: list[ArticleStore] = []
         self._closed = False
 
     @contextmanager
     def store(self) -> Iterator[ArticleStore]:
         """A store for the duration of one request."""
-        store, stamp = self._take()
+        store = self._take()
         try:
             yield store
         except VnsearchError:
-            self._give(store, stamp)  # a bad query or a missing article: the store is fine
+            self._give(store)  # a bad query or a missing article: the store is fine
             raise
         except BaseException:
             _discard(store)  # it may have met a damaged file: don't hand it out again
             raise
-        self._give(store, stamp)
+        self._give(store)
 
     def close(self) -> None:
         """Close the idle stores; stores in use are closed when they come back."""
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
-        for store, _ in idle:
+        for store in idle:
             store.close()
 
-    def _take(self) -> tuple[ArticleStore, Stamp]:
+    def _take(self) -> ArticleStore:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the store pool is closed")
-            store, stamp = self._idle.pop() if self._idle else (None, None)
-        current = self._stamp()
+            store = self._idle.pop() if self._idle else None
         if store is not None:
-            if stamp == current:
-                try:
-                    store.refresh()
-                    return store, stamp
-                except Exception:  # noqa: BLE001 - a file vanished mid-merge, say: reopen below
-                    pass
-            _discard(store)
-        return self._open(), current
+            try:
+                store.refresh()
+                return store
+            except Exception:  # noqa: BLE001 - the index is gone or a file vanished mid-merge: open anew
+                _discard(store)
+        return self._open()
 
-    def _give(self, store: ArticleStore, stamp: Stamp) -> None:
+    def _give(self, store: ArticleStore) -> None:
         with self._lock:
             if not self._closed:
-                self._idle.append((store, stamp))
+                self._idle.append(store)
                 return
         store.close()
-
-    def _stamp(self) -> Stamp | None:
-        try:
-            st = os.stat(self.path / META_FILE)
-        except OSError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def _open(self) -> ArticleStore:
         try:
@@ -93,6 +79,18 @@ class StorePool:
                 f"The index at {self.path}/ could not be read ({type(e).__name__}) — run: "
                 f"vnsearch index --rebuild --index {self.path} PATH…"
             ) from None
+
+
+def store_pool(app: Flask) -> StorePool:
+    """The app's pool of stores (made by create_app); close it when the app stops serving."""
+    return app.extensions[EXTENSION]
+
+
+@contextmanager
+def open_store() -> Iterator[ArticleStore]:
+    """A store of the current app's pool, current with the index on disk, for one request."""
+    with store_pool(current_app).store() as store:
+        yield store
 
 
 def _discard(store: ArticleStore) -> None:

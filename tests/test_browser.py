@@ -45,7 +45,7 @@ def _vnsearch() -> list[str]:
     script = Path(sys.executable).with_name("vnsearch")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from indexer.cli import main; main()"]
+    return [sys.executable, "-m", "indexer"]
 
 
 @pytest.fixture(scope="module")

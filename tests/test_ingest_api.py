@@ -10,7 +10,9 @@ import pytest
 
 from indexer.ingest import index_paths
 from indexer.store import ArticleStore
-from search_ui import create_app, request_body_limit
+from search_ui import create_app
+from search_ui.server import request_body_limit
+from search_ui.stores import store_pool
 
 TOKEN = "thu-nghiem-8b1f"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -39,7 +41,7 @@ def make_app(ix, monkeypatch):
 
     yield make
     for app in apps:
-        app.extensions["vnsearch"].close()
+        store_pool(app).close()
 
 
 @pytest.fixture()

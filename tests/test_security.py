@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from search_ui import CONTENT_SECURITY_POLICY, create_app
+from search_ui import create_app
 from search_ui import pages as pages_module
+from search_ui.security import CONTENT_SECURITY_POLICY
+from search_ui.stores import store_pool
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "search_ui" / "templates"
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +24,7 @@ def app(index_dir, monkeypatch):
     monkeypatch.setenv("FLASK_DEBUG", "1")  # as if someone exported it where the server runs
     app = create_app({"INDEX_DIR": str(index_dir)})
     yield app
-    app.extensions["vnsearch"].close()
+    store_pool(app).close()
 
 
 def assert_no_server_detail(body: str, *paths) -> None:
@@ -99,7 +101,7 @@ def test_no_index_is_a_503_that_names_no_path(tmp_path, index_dir, monkeypatch, 
     for index in ("chi-muc-rieng", str(tmp_path / "chi-muc-rieng")):  # relative, absolute
         app = create_app({"INDEX_DIR": index})
         r = app.test_client().get(url)
-        app.extensions["vnsearch"].close()
+        store_pool(app).close()
         assert r.status_code == 503
         body = r.get_data(as_text=True)
         assert_no_server_detail(body, tmp_path, "chi-muc-rieng", "IndexError")

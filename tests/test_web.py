@@ -5,38 +5,23 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import shutil
-import threading
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
 
 from indexer.ingest import index_paths
-from indexer.search import SearchPage, get_article, search
-from indexer.store import META_FILE
-from search_ui import CONTENT_SECURITY_POLICY, create_app
+from indexer.search import get_article, search
+from search_ui import create_app
 from search_ui import api as api_module
 from search_ui import pages as pages_module
-from search_ui.stores import StorePool
+from search_ui.security import CONTENT_SECURITY_POLICY
+from search_ui.stores import store_pool
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+from conftest import check_page
 
 
 # -- fixtures -----------------------------------------------------------------
-
-
-@pytest.fixture()
-def app(index_dir):
-    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True})
-    yield app
-    app.extensions["vnsearch"].close()
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
 
 
 # Articles written to break a careless page: markup in every field, a javascript:
@@ -94,44 +79,7 @@ def hostile_index(tmp_path_factory) -> Path:
 def hostile(hostile_index):
     app = create_app({"INDEX_DIR": str(hostile_index), "TESTING": True})
     yield app.test_client()
-    app.extensions["vnsearch"].close()
-
-
-class PageChecker(HTMLParser):
-    """Collects tags, attributes and links of a page, to check what markup it holds."""
-
-    def __init__(self):
-        super().__init__()
-        self.tags: set[str] = set()
-        self.attrs: list[tuple[str, str, str | None]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.add(tag)
-        self.attrs += [(tag, name, value) for name, value in attrs]
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-TEMPLATE_TAGS = {
-    "html", "head", "meta", "title", "link", "body", "a", "header", "span", "form", "label", "div",
-    "input", "button", "main", "footer", "p", "h1", "h2", "h3", "section", "ul", "li", "article",
-    "time", "mark", "nav", "aside", "details", "summary", "strong", "code", "pre", "kbd",
-}  # fmt: skip
-
-
-def check_page(html: str) -> PageChecker:
-    """Parse ``html`` and assert that it holds only the templates' markup: no script, no handler."""
-    page = PageChecker()
-    page.feed(html)
-    assert page.tags <= TEMPLATE_TAGS, page.tags - TEMPLATE_TAGS
-    for tag, name, value in page.attrs:
-        assert not name.startswith("on"), (tag, name, value)
-        assert name != "style", (tag, name, value)
-        if name in ("href", "src", "action"):
-            assert not (value or "").strip().lower().startswith(("javascript:", "data:")), value
-    return page
+    store_pool(app).close()
 
 
 def get_html(client, url, status=200, **kwargs) -> str:
@@ -258,19 +206,10 @@ def test_zero_results_offer_searches_that_find_something(client):
 
 @pytest.fixture()
 def with_suggestion(monkeypatch):
-    """Make the engine answer with a "did you mean", whether or not SearchPage has the field yet."""
-    has_field = "suggestion" in {f.name for f in dataclasses.fields(SearchPage)}
-
-    @dataclasses.dataclass(frozen=True)
-    class SuggestingPage(SearchPage):
-        suggestion: str | None = None
+    """Make the engine answer with a "did you mean" that holds markup."""
 
     def suggesting(store, q, **kwargs):
-        page = search(store, q, **kwargs)
-        if has_field:
-            return dataclasses.replace(page, suggestion="giá vàng <b>")
-        fields = {f.name: getattr(page, f.name) for f in dataclasses.fields(SearchPage)}
-        return SuggestingPage(**fields, suggestion="giá vàng <b>")
+        return dataclasses.replace(search(store, q, **kwargs), suggestion="giá vàng <b>")
 
     monkeypatch.setattr(pages_module, "search", suggesting)
     monkeypatch.setattr(api_module, "search", suggesting)
@@ -305,7 +244,7 @@ def test_article_page_without_a_query_marks_nothing(client):
 
 def test_article_text_is_escaped(client):
     html = get_html(client, "/search", query_string={"q": "xếp hàng"})
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html or "&lt;script&gt;alert('x')&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert('x')&lt;/script&gt;" in html
     html = get_html(client, "/article/gia-vang-trong-nuoc", query_string={"q": "xếp hàng"})
     assert "&lt;script&gt;alert('x')&lt;/script&gt; Người mua &lt;b&gt;vẫn&lt;/b&gt; <mark>xếp hàng</mark>." in html
 
@@ -353,7 +292,7 @@ def test_odd_ids_round_trip_through_result_links(hostile, article_id):
 )
 def test_unknown_article_is_404(client, path):
     html = get_html(client, path, status=404)
-    assert "Không tìm thấy bài báo" in html or "Không tìm thấy trang" in html
+    assert "<h1>Không tìm thấy bài báo</h1>" in html
     assert "etc/passwd" not in html
 
 
@@ -460,120 +399,6 @@ def test_request_size_is_capped(client):
     assert client.post("/search?q=a").status_code == 405
 
 
-# -- the index ----------------------------------------------------------------
-
-
-BUILD_HELP = (
-    "Người quản trị cần tạo (lại) chỉ mục bằng lệnh dưới đây, với INDEX_DIR là thư mục chỉ mục "
-    "của máy chủ (ghi trong nhật ký của máy chủ):"
-)
-
-
-def test_missing_index_is_503_with_the_command_to_build_it(tmp_path, caplog):
-    app = create_app({"INDEX_DIR": str(tmp_path / "none")})
-    client = app.test_client()
-    for url in ("/", "/search?q=x", "/article/x"):
-        r = client.get(url)
-        assert r.status_code == 503
-        html = r.get_data(as_text=True)
-        assert "<h1>Chưa có chỉ mục tìm kiếm</h1>" in html and BUILD_HELP in html
-        assert '<pre class="command"><code>vnsearch index --index INDEX_DIR PATH…</code></pre>' in html
-        assert str(tmp_path) not in html
-    r = client.get("/api/search?q=x")
-    assert (r.status_code, r.get_json()) == (503, {"error": {"status": 503, "message": (
-        "No index — run: vnsearch index --index INDEX_DIR PATH… (INDEX_DIR: the server's index directory, named in its log)"
-    )}})
-    # The operator's log names the directory, and what to run for it.
-    assert caplog.messages[-1] == f"503: No index at {tmp_path}/none/ — run: vnsearch index --index {tmp_path}/none PATH…"
-    app.extensions["vnsearch"].close()
-
-
-def test_index_of_another_format_is_503_with_the_rebuild_command(tmp_path, index_dir, caplog):
-    ix = tmp_path / "ix"
-    shutil.copytree(index_dir, ix)
-    (ix / META_FILE).write_text('{"format": 0}\n', "utf-8")
-    app = create_app({"INDEX_DIR": str(ix)})
-    r = app.test_client().get("/search?q=x")
-    html = r.get_data(as_text=True)
-    assert r.status_code == 503 and "<code>vnsearch index --rebuild --index INDEX_DIR PATH…</code>" in html
-    assert str(tmp_path) not in html
-    r = app.test_client().get("/api/search?q=x")
-    assert r.get_json()["error"]["message"].startswith(
-        "The index has another format — run: vnsearch index --rebuild --index INDEX_DIR PATH… "
-    )
-    assert caplog.messages[-1].startswith(f"503: The index at {ix}/ has format 0, this vnsearch reads format ")
-    app.extensions["vnsearch"].close()
-
-
-# Whoosh leaves the table-of-contents file it failed to parse open; that is its leak, not the app's.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_unreadable_index_is_503_not_500(tmp_path, index_dir, caplog):
-    ix = tmp_path / "ix"
-    shutil.copytree(index_dir, ix)
-    for f in ix.glob("*.toc"):
-        f.write_bytes(b"\x00garbage" * 10)
-    app = create_app({"INDEX_DIR": str(ix)})
-    r = app.test_client().get("/search?q=x")
-    assert r.status_code == 503
-    html = r.get_data(as_text=True)
-    assert "<code>vnsearch index --rebuild --index INDEX_DIR PATH…</code>" in html
-    assert str(tmp_path) not in html and "Traceback" not in html and "IndexError" not in html
-    r = app.test_client().get("/api/search?q=x")
-    assert r.get_json()["error"]["message"].startswith("The index could not be read — run: vnsearch index --rebuild ")
-    assert caplog.messages[-1] == (
-        f"503: The index at {ix}/ could not be read (IndexError) — run: vnsearch index --rebuild --index {ix} PATH…"
-    )
-    app.extensions["vnsearch"].close()
-
-
-def test_a_reindex_shows_up_without_a_restart(tmp_path):
-    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    lines = (FIXTURES / "news.jsonl").read_text("utf-8").splitlines(keepends=True)
-    first.write_text("".join(lines[:2]), "utf-8")
-    second.write_text("".join(lines[2:]), "utf-8")
-    ix = tmp_path / "ix"
-    index_paths(ix, [first])
-    app = create_app({"INDEX_DIR": str(ix)})
-    client = app.test_client()
-    assert client.get("/api/search?q=vàng").get_json()["total"] == 0
-    index_paths(ix, [second])  # a commit by another writer
-    assert client.get("/api/search?q=vàng").get_json()["total"] == 2
-    index_paths(ix, [first], rebuild=True)  # the index replaced wholesale
-    assert client.get("/api/search?q=vàng").get_json()["total"] == 0
-    assert client.get("/api/search?q=đà nẵng").get_json()["total"] == 1  # the city only: "đã nâng" is not "Đà Nẵng"
-    shutil.rmtree(ix)
-    assert client.get("/api/search?q=vàng").status_code == 503
-    app.extensions["vnsearch"].close()
-
-
-def test_concurrent_requests_get_stores_of_their_own(index_dir):
-    pool = StorePool(index_dir)
-    with pool.store() as a, pool.store() as b:
-        assert a is not b
-    with pool.store() as c:
-        assert c in (a, b)  # reused, not reopened
-    pool.close()
-
-
-def test_parallel_searches_agree(app):
-    results, errors = [], []
-
-    def worker():
-        try:
-            client = app.test_client()
-            for _ in range(5):
-                results.append(client.get("/api/search?q=da+nang").get_json()["total"])
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors and results == [3] * 20
-
-
 # -- headers and odd input ----------------------------------------------------
 
 
@@ -606,7 +431,7 @@ def test_503_carries_the_security_headers(tmp_path):
     r = app.test_client().get("/")
     assert r.status_code == 503 and r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
-    app.extensions["vnsearch"].close()
+    store_pool(app).close()
 
 
 ODD_QUERY_STRINGS = [
@@ -622,7 +447,7 @@ ODD_QUERY_STRINGS = [
 
 @pytest.mark.parametrize("qs", ODD_QUERY_STRINGS)
 @pytest.mark.parametrize("path", ["/search", "/api/search", "/article/lai-suat", "/api/articles/x", "/"])
-def test_no_query_string_gives_a_500(client, path, qs):
+def test_odd_query_strings_get_200_400_or_404_and_clean_markup(client, path, qs):
     r = client.get(f"{path}?{qs}")
     assert r.status_code in (200, 400, 404), r.get_data(as_text=True)
     assert "Traceback" not in r.get_data(as_text=True)
