@@ -12,11 +12,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# indexer/__init__.py is a prerequisite: an editable install made before it existed took
+# indexer for a namespace package and would never load it.
+$(VENV)/.installed: $(BIN)/python pyproject.toml indexer/__init__.py
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: $(BIN)/python pyproject.toml
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml indexer/__init__.py
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
@@ -27,7 +29,7 @@ index: install
 	$(BIN)/vnsearch index --index $(INDEX) seeds/
 
 # The package's bytecode made beforehand: a server that starts never compiles it, even where
-# Python may not write bytecode itself (PYTHONDONTWRITEBYTECODE); 0.08 s of a 0.9 s start at 100k.
+# Python may not write bytecode itself (PYTHONDONTWRITEBYTECODE).
 run: index
 	$(BIN)/python -m compileall -q indexer search_ui
 	$(BIN)/vnsearch serve --index $(INDEX) --host $(HOST) --port $(PORT)
@@ -41,7 +43,7 @@ clean:
 # Speed benchmark (bench/README.md, "Speed"): make bench-speed SPEED_ARGS="--sizes 2k,20k"
 # The scripts in bench/ run as modules from the repo root: python -m bench.NAME
 .PHONY: bench-speed
-$(VENV)/.installed-bench: $(BIN)/python pyproject.toml
+$(VENV)/.installed-bench: $(BIN)/python pyproject.toml indexer/__init__.py
 	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@ $(VENV)/.installed
 

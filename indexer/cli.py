@@ -15,6 +15,7 @@ from .errors import VnsearchError
 from .ingest import apply_changes, index_paths, optimize
 from .search import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SORTS, search, snippet_to_text
 from .store import ArticleStore
+from .text import without_surrogates
 
 DEFAULT_INDEX = ".index"
 
@@ -124,7 +125,7 @@ def search_cmd(words, limit, page, source, category, since, until, sort, collaps
     Every word counts, typed with or without diacritics; articles with all of
     them come first. A word starting with "-" is excluded (no need for "--").
     """
-    query = " ".join(words)
+    query = without_surrogates(" ".join(words))  # printable, and the same text the search sees
     with ArticleStore.open(index_dir) as store:
         result = search(
             store, query, page=page, limit=limit, source=source, category=category,

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["clean", "index_form", "fold", "fold_text", "has_diacritics"]
+__all__ = ["clean", "index_form", "fold", "fold_text", "has_diacritics", "without_surrogates"]
 
 # Zero-width characters, word joiner, BOM and soft hyphen vanish; every other
 # Unicode space (NBSP, narrow NBSP, figure space, ideographic space…) becomes
@@ -24,6 +24,14 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]")
 
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate (undecodable bytes of a command line) replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def clean(text: str) -> str:

@@ -7,7 +7,6 @@ import os
 from flask import Flask
 
 from . import api, errors, ingest_api, pages, security, template_filters
-from .security import CONTENT_SECURITY_POLICY  # noqa: F401 - tests/test_properties.py imports it from here
 from .stores import EXTENSION, StorePool
 
 __all__ = ["create_app"]

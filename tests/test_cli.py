@@ -153,3 +153,10 @@ def test_search_does_not_load_pyvi(index_dir):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout == "False\n"
+
+
+
+def test_search_replaces_a_lone_surrogate_in_the_query(runner, index_dir):
+    result = run(runner, "search", "--index", str(index_dir), "--limit", "1", "\ud800", "vàng")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == '2 results for "\ufffd vàng" (page 1 of 2)'

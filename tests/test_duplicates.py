@@ -12,6 +12,7 @@ from indexer.duplicates import MIN_SIMILARITY, assign_groups, bands, fingerprint
 from indexer.ingest import index_paths
 from indexer.search import search
 from indexer.store import ArticleStore
+from search_ui.stores import store_pool
 
 STORY = (
     "Chiều 12-3, Ủy ban nhân dân thành phố Đà Nẵng tổ chức họp báo công bố chương trình lễ hội pháo hoa "
@@ -137,4 +138,4 @@ def test_page_links_the_group_and_the_api_counts_it(dup_index):
         data = client.get("/api/search?q=ph%C3%A1o+hoa").get_json()
         assert [(h["id"], h["similar"], h["group"]) for h in data["hits"]] == [("vne-1", 1, "vne-1")]
     finally:
-        app.extensions["vnsearch"].close()
+        store_pool(app).close()

@@ -24,8 +24,10 @@ from indexer.errors import QueryError
 from indexer.query import parse_query
 from indexer.search import MAX_QUERY_CHARS, SearchPage, search
 from indexer.store import ArticleStore, build_query
-from search_ui import CONTENT_SECURITY_POLICY, create_app
-from test_web import check_page
+from conftest import check_page
+from search_ui import create_app
+from search_ui.security import CONTENT_SECURITY_POLICY
+from search_ui.stores import store_pool
 
 _common = {"deadline": None, "database": None, "suppress_health_check": [HealthCheck.too_slow]}
 settings.register_profile("ci", max_examples=200, **_common)
@@ -90,7 +92,7 @@ def module_store(index_dir):
 def web(index_dir):
     app = create_app({"INDEX_DIR": str(index_dir)})
     yield app.test_client()
-    app.extensions["vnsearch"].close()
+    store_pool(app).close()
 
 
 # -- the query builder ----------------------------------------------------------

@@ -277,7 +277,7 @@ def test_an_abandoned_batch_leaves_nothing(setup, monkeypatch):
 
 def vnsearch(*args: str) -> list[str]:
     script = Path(sys.executable).with_name("vnsearch")
-    return [str(script), *args] if script.is_file() else [sys.executable, "-m", "indexer.cli", *args]
+    return [str(script), *args] if script.is_file() else [sys.executable, "-m", "indexer", *args]
 
 
 def free_port() -> int:
