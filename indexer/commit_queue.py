@@ -114,34 +114,35 @@ class CommitQueue:
                 w.done = True
 
     def _commit(self, group: list[_Work]) -> bool:
-        """Write the group's last change to each id; record each caller's outcome."""
-        # The last change to an id wins, as if the requests had been applied in turn.
-        final: dict[str, Article | None] = {}
-        for w in group:
-            for i in w.deletions:
-                final.pop(i, None)
-                final[i] = None
-            for a in w.puts:
-                final.pop(a.id, None)
-                final[a.id] = a
-        puts = [a for a in final.values() if a is not None]
-        deletions = [i for i, a in final.items() if a is None]
+        """Write the group as if its changes had been applied one by one in arrival order, and
+        answer each caller from that order: the answers agree with what the index then holds."""
+        ids = {a.id for w in group for a in w.puts} | {i for w in group for i in w.deletions}
         store = ArticleStore.open_or_create(self.index_dir)
         with store:
-            known = store.fingerprints(final)
+            known = store.fingerprints(ids)
+            state: dict[str, Article | tuple[str, str] | None] = dict(known)  # id → its latest change
+            for w in group:
+                for i in w.deletions:
+                    w.outcome[i] = "missing" if state.get(i) is None else "deleted"
+                    state[i] = None
+                for a in w.puts:
+                    now = state.get(a.id)
+                    if now is None:
+                        w.outcome[a.id] = "added"
+                    elif _fingerprint(now) == (a.content_hash(), a.origin):
+                        w.outcome[a.id] = "unchanged"
+                    else:
+                        w.outcome[a.id] = "updated"
+                    state[a.id] = a
+            puts = [a for a in state.values() if isinstance(a, Article)]
+            deletions = [i for i, a in state.items() if a is None and i in known]
             apply_changes(
                 store, puts, deletions, known=known, lock_timeout=self.lock_timeout, workers=1,
                 defer_upkeep=True, merge_when_many=False,
             )
-            merge = merge_due(store)
-        for w in group:
-            for a in w.puts:
-                if final.get(a.id) is not a:
-                    w.outcome[a.id] = "updated"  # replaced by a later change in the same group
-                elif known.get(a.id) == (a.content_hash(), a.origin):
-                    w.outcome[a.id] = "unchanged"
-                else:
-                    w.outcome[a.id] = "updated" if a.id in known else "added"
-            for i in w.deletions:
-                w.outcome[i] = "deleted" if i in known else "missing"
-        return merge
+            return merge_due(store)
+
+
+def _fingerprint(change: Article | tuple[str, str]) -> tuple[str, str]:
+    """(content hash, origin) of an article, or the indexed fingerprint it stands for."""
+    return (change.content_hash(), change.origin) if isinstance(change, Article) else change

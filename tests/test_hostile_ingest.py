@@ -1,0 +1,105 @@
+"""Hostile ingest: requests of one commit group answered as they were applied, and rebuilds that
+keep what they did not read (articles posted over the API, other folders')."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from indexer.articles import Article
+from indexer.commit_queue import CommitQueue
+from indexer.ingest import index_paths
+from indexer.store import ArticleStore
+from search_ui import create_app
+from search_ui.stores import store_pool
+
+TOKEN = "thu-nghiem-hostile"
+AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+GAP = 0.05  # between two requests of one group, as in the attack
+DELAY = 0.6  # the group's gathering time: far longer than the gaps, on a loaded machine too
+
+
+def generation(ix) -> int:
+    return max(int(m[1]) for f in ix.iterdir() if (m := re.fullmatch(r"_MAIN_(\d+)\.toc", f.name)))
+
+
+def in_one_group(calls) -> list:
+    """Run ``calls`` in threads started GAP apart (one commit group); their results, in order."""
+    results: list = [None] * len(calls)
+
+    def run(n, call):
+        results[n] = call()
+
+    threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+        time.sleep(GAP)
+    for t in threads:
+        t.join(30)
+    return results
+
+
+@pytest.fixture()
+def app(tmp_path, corpus_dir, monkeypatch):
+    monkeypatch.delenv("VNSEARCH_API_TOKEN", raising=False)
+    ix = tmp_path / "ix"
+    index_paths(ix, [corpus_dir])
+    app = create_app(
+        {"INDEX_DIR": str(ix), "TESTING": True, "VNSEARCH_API_TOKEN": TOKEN, "INGEST_COMMIT_DELAY": DELAY}
+    )
+    yield app
+    store_pool(app).close()
+
+
+def test_a_post_then_a_delete_in_one_group_are_answered_as_applied(app):
+    client, ix = app.test_client(), Path(app.config["INDEX_DIR"])
+    before = generation(ix)
+    x = json.dumps({"id": "api-x", "body": "Lễ hội khinh khí cầu ở Huế."})
+    post, delete = in_one_group([
+        lambda: client.post("/api/articles", data=x, headers=AUTH),
+        lambda: client.delete("/api/articles/api-x", headers=AUTH),
+    ])
+    assert generation(ix) == before  # one group, which changed nothing in the end: no commit
+    assert (post.status_code, post.get_json()) == (201, {"added": ["api-x"], "updated": [], "unchanged": []})
+    assert (delete.status_code, delete.get_json()) == (200, {"deleted": "api-x"})
+    assert client.get("/api/articles/api-x").status_code == 404
+
+
+def article(version: int) -> Article:
+    return Article("x", "Tin", None, f"Giá lúa gạo phiên {version} tăng.", None, None, None, None, None, "api")
+
+
+PUT1, PUT2, DEL = ("put", 1), ("put", 2), ("delete", 0)
+
+
+@pytest.mark.parametrize(
+    "indexed, operations, answers, final",
+    [
+        (None, [PUT1, DEL], ["added", "deleted"], None),
+        (None, [PUT1, PUT2], ["added", "updated"], 2),
+        (None, [DEL, PUT1, DEL, DEL], ["missing", "added", "deleted", "missing"], None),
+        (1, [DEL, PUT1], ["deleted", "added"], 1),
+        (1, [PUT1, DEL, PUT1], ["unchanged", "deleted", "added"], 1),
+        (1, [PUT2, PUT1], ["updated", "updated"], 1),
+    ],
+)
+def test_each_answer_of_a_group_is_what_its_change_did_in_arrival_order(tmp_path, indexed, operations, answers, final):
+    queue = CommitQueue(tmp_path / "ix", delay=0)
+    if indexed:
+        queue.submit([article(indexed)])
+    queue.delay = DELAY
+
+    def call(kind, version):
+        if kind == "put":
+            return lambda: queue.submit(puts=[article(version)])["x"]
+        return lambda: queue.submit(deletions=["x"])["x"]
+
+    assert in_one_group([call(*op) for op in operations]) == answers
+    with ArticleStore.open(tmp_path / "ix") as store:
+        stored = store.get("x")
+        assert (stored and stored["body"]) == (final and article(final).body)
