@@ -6,6 +6,8 @@ processes; the result is plain strings Whoosh only has to split on spaces.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from .analysis import index_forms
 from .articles import Article
 from .duplicates import bands, fingerprint
@@ -14,7 +16,7 @@ from .fields import (
     TEXT_F, TEXT_W, TEXT_X, TITLE_F, TITLE_W, TITLE, TITLE_X, URL, article_text, day_number,
 )
 
-__all__ = ["article_text", "to_document"]
+__all__ = ["article_text", "stored_article", "to_document"]
 
 
 def _analyzed(text: str) -> tuple[str, str, str]:
@@ -58,3 +60,13 @@ def to_document(article: Article) -> dict:
         doc[DUP_BANDS] = " ".join(bands(signature))
     # Whoosh rejects None for indexed fields; an absent key means "no value".
     return {k: v for k, v in doc.items() if v is not None and v != ""}
+
+
+def stored_article(fields: dict) -> Article:
+    """The article whose stored fields (``ArticleStore.get``) these are, ready to be indexed again."""
+    published = fields.get(DATE)
+    return Article(
+        fields[ID], fields.get(TITLE), fields.get(SAPO), fields[BODY],
+        dt.date.fromisoformat(published) if published else None,
+        fields.get(URL), fields.get(SOURCE), fields.get(CATEGORY), fields.get(AUTHOR), fields[ORIGIN],
+    )
