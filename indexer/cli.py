@@ -73,7 +73,8 @@ def main() -> None:
 @main.command("index")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--prune", is_flag=True, help="Delete articles whose file under PATHS no longer holds them.")
-@click.option("--rebuild", is_flag=True, help="Start from an empty index.")
+@click.option("--rebuild", is_flag=True,
+              help="Build a new index from PATHS and the old one's other articles (posted over the API, say).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Segmentation processes (default: up to 2).")
 @index_option
 def index_cmd(paths, prune, rebuild, workers, index_dir) -> None:

@@ -13,15 +13,16 @@ import os
 import signal
 import threading
 from collections.abc import Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .articles import Article, Failure, duplicate_id, load_articles
-from .documents import to_document
+from .documents import stored_article, to_document
 from .duplicates import assign_groups
+from .errors import IndexMissingError, IndexUnreadableError, IndexVersionError
 from .store import ArticleStore, LockHolder
 from .vocabulary import Vocabulary, add_batch, has_deferred, save_deferred
 
@@ -57,15 +58,17 @@ class IngestReport:
     unchanged: int = 0
     deleted: int = 0
     failures: list[Failure] = field(default_factory=list)
+    kept: int = 0  # by a rebuild: the old index's articles from elsewhere than its PATHs
 
     @property
     def failed(self) -> int:
         return len(self.failures)
 
     def summary(self) -> str:
+        kept = f", kept {self.kept}" if self.kept else ""
         return (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"deleted {self.deleted}, failed {self.failed}"
+            f"deleted {self.deleted}, failed {self.failed}{kept}"
         )
 
 
@@ -83,7 +86,8 @@ def index_paths(
 ) -> IngestReport:
     """Index the articles under ``paths`` into ``index_dir`` in batches (an interrupted run keeps
     the finished ones); return the counts. ``prune`` deletes articles their file no longer holds;
-    ``rebuild`` builds a new index beside ``index_dir`` that replaces it only once complete."""
+    ``rebuild`` builds a new index beside ``index_dir`` that replaces it only once complete, from
+    ``paths`` and the old index's articles that ``prune`` would keep (posted over the API, say)."""
     paths = [Path(p) for p in paths]
     timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     report = IngestReport()
@@ -91,7 +95,8 @@ def index_paths(
         opened = ArticleStore.rebuild(index_dir, lock_timeout=timeout)
     else:
         opened = ArticleStore.open_or_create(index_dir)
-    with opened as store:
+    # The old index is read under the rebuild's lock, so nothing is committed to it meanwhile.
+    with opened as store, _previous_index(index_dir) if rebuild else nullcontext() as previous:
         known = store.fingerprints()
         seen: dict[str, str] = {}
         failed_origins: set[str] = set()
@@ -103,6 +108,12 @@ def index_paths(
                 on_failure(failure)
 
         index_roots = tuple({os.path.abspath(d) + os.sep for d in (index_dir, store.path)})
+        roots = [os.path.abspath(p).rstrip(os.sep) for p in paths]
+
+        def gone(article_id: str, origin: str) -> bool:
+            """An indexed article that the PATHs no longer hold: its file under them was read whole without it."""
+            under_roots = any(origin == r or origin.startswith(r + os.sep) for r in roots)
+            return article_id not in seen and under_roots and origin not in failed_origins
 
         def articles() -> Iterator[Article]:
             for file_path, item in load_articles(paths):
@@ -126,23 +137,33 @@ def index_paths(
             lock_timeout=timeout, on_lock_wait=on_lock_wait, defer_upkeep=rebuild,
             batch_size=REBUILD_BATCH_SIZE if rebuild else None,
         )
+        if previous is not None:
+            indexed = previous.fingerprints().items()
+            again = (stored_article(previous.get(i)) for i, (_, o) in indexed if i not in seen and not gone(i, o))
+            report.kept = apply_changes(
+                store, again, known=known, workers=workers, lock_timeout=timeout, on_lock_wait=on_lock_wait,
+                defer_upkeep=True, batch_size=REBUILD_BATCH_SIZE,
+            ).added
         if rebuild:
             tidy(store, merge=False, timeout=timeout)  # the vocabulary, saved now and then meanwhile
         if prune:
-            roots = [os.path.abspath(p) for p in paths]
-
-            def under_roots(origin: str) -> bool:
-                return any(origin == r or origin.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
-
-            gone = [
-                article_id
-                for article_id, (_, origin) in known.items()
-                if article_id not in seen and under_roots(origin) and origin not in failed_origins
-            ]
+            deletions = [article_id for article_id, (_, origin) in known.items() if gone(article_id, origin)]
             apply_changes(
-                store, (), gone, known=known, report=report, lock_timeout=timeout, on_lock_wait=on_lock_wait
+                store, (), deletions, known=known, report=report, lock_timeout=timeout, on_lock_wait=on_lock_wait
             )
     return report
+
+
+@contextmanager
+def _previous_index(index_dir: Path) -> Iterator[ArticleStore | None]:
+    """The index a rebuild replaces, to keep what it holds; None when there is none it can read."""
+    try:
+        store = ArticleStore.open(index_dir)
+    except (IndexMissingError, IndexVersionError, IndexUnreadableError):
+        yield None
+        return
+    with store:
+        yield store
 
 
 def apply_changes(

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.articles import Article
+from indexer.articles import Article, articles_from_json
 from indexer.commit_queue import CommitQueue
 from indexer.ingest import index_paths
+from indexer.search import search
 from indexer.store import ArticleStore
 from search_ui import create_app
 from search_ui.stores import store_pool
@@ -103,3 +104,63 @@ def test_each_answer_of_a_group_is_what_its_change_did_in_arrival_order(tmp_path
     with ArticleStore.open(tmp_path / "ix") as store:
         stored = store.get("x")
         assert (stored and stored["body"]) == (final and article(final).body)
+
+
+def write_jsonl(path: Path, articles: list[dict]) -> None:
+    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), "utf-8")
+
+
+def article_from_api(obj: dict) -> Article:
+    (posted,) = articles_from_json(obj, "api")
+    return posted
+
+
+def news(article_id: str, body: str) -> dict:
+    return {"id": article_id, "title": f"Tin {article_id}", "body": body, "published": "2024-03-05", "source": "TTXVN"}
+
+
+def test_a_rebuild_keeps_posted_and_watched_articles_and_drops_what_its_paths_no_longer_hold(tmp_path, runner):
+    from indexer.cli import main
+    from indexer.watch import Watcher
+
+    feed, watched, ix = tmp_path / "feed", tmp_path / "watched", tmp_path / "ix"
+    feed.mkdir(), watched.mkdir()
+    write_jsonl(feed / "a.jsonl", [news("f1", "Giá lúa gạo tăng."), news("f2", "Giá cà phê giảm.")])
+    write_jsonl(watched / "w.jsonl", [news("w1", "Lễ hội khinh khí cầu ở Huế.")])
+    index_paths(ix, [feed])
+    watcher = Watcher(watched, ix, interval=0)
+    with ArticleStore.open(ix) as store:
+        watcher.poll(store), watcher.poll(store)  # seen twice unchanged: applied
+    posted = {"id": "api-1", "body": "Hội chợ sách ở Đà Nẵng.", "url": "https://tin.vn/1", "author": "Lan"}
+    CommitQueue(ix, delay=0).submit([article_from_api(posted)])
+    with ArticleStore.open(ix) as store:
+        before = store.fingerprints()
+    assert sorted(before) == ["api-1", "f1", "f2", "w1"]
+
+    write_jsonl(feed / "a.jsonl", [news("f1", "Giá lúa gạo tăng mạnh.")])
+    r = runner.invoke(main, ["index", "--rebuild", "--workers", "1", "--index", str(ix), str(feed)])
+    assert (r.exit_code, r.output) == (0, "added 1, updated 0, unchanged 0, deleted 0, failed 0, kept 2\n")
+    with ArticleStore.open(ix) as store:
+        after = store.fingerprints()
+        assert sorted(after) == ["api-1", "f1", "w1"]  # f2 is no longer in its file
+        assert {i: after[i] for i in ("api-1", "w1")} == {i: before[i] for i in ("api-1", "w1")}  # as they were
+        assert store.get("api-1")["author"] == "Lan" and store.get("w1")["date"] == "2024-03-05"
+        assert [h.id for h in search(store, "hội chợ sách").hits] == ["api-1"]
+        assert [h.id for h in search(store, "khinh khí cầu").hits] == ["w1"]
+        assert watcher.poll(store) is None  # nothing for the watcher to add back
+        write_jsonl(watched / "w2.jsonl", [news("w2", "Đua thuyền trên sông Hàn.")])
+        watcher.poll(store), watcher.poll(store)
+        assert [h.id for h in search(store, "đua thuyền").hits] == ["w2"]  # it goes on, into the new index
+
+
+def test_a_rebuild_keeps_the_articles_of_a_file_it_could_not_read(tmp_path):
+    feed, ix = tmp_path / "feed", tmp_path / "ix"
+    feed.mkdir()
+    write_jsonl(feed / "a.jsonl", [news("f1", "Giá lúa gạo tăng.")])
+    write_jsonl(feed / "b.jsonl", [news("f2", "Giá cà phê giảm.")])
+    index_paths(ix, [feed])
+    (feed / "b.jsonl").write_bytes(b"\xff\xfe not utf-8")
+    report = index_paths(ix, [feed], rebuild=True, workers=1)
+    with ArticleStore.open(ix) as store:
+        assert sorted(store.fingerprints()) == ["f1", "f2"]  # as --prune keeps them
+    assert (report.added, report.failed, report.kept) == (1, 1, 1)
