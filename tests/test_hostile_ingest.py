@@ -13,9 +13,10 @@ import pytest
 
 from indexer.articles import Article, articles_from_json
 from indexer.commit_queue import CommitQueue
+from indexer.errors import IndexMissingError
 from indexer.ingest import index_paths
 from indexer.search import search
-from indexer.store import ArticleStore
+from indexer.store import META_FILE, ArticleStore
 from search_ui import create_app
 from search_ui.stores import store_pool
 
@@ -164,3 +165,48 @@ def test_a_rebuild_keeps_the_articles_of_a_file_it_could_not_read(tmp_path):
     with ArticleStore.open(ix) as store:
         assert sorted(store.fingerprints()) == ["f1", "f2"]  # as --prune keeps them
     assert (report.added, report.failed, report.kept) == (1, 1, 1)
+
+
+def test_a_rebuild_of_an_index_of_another_format_holds_its_paths_articles_only(tmp_path):
+    feed, ix = tmp_path / "feed", tmp_path / "ix"
+    feed.mkdir()
+    write_jsonl(feed / "a.jsonl", [news("f1", "Giá lúa gạo tăng.")])
+    index_paths(ix, [feed])
+    CommitQueue(ix, delay=0).submit([article_from_api({"id": "api-1", "body": "Hội chợ sách ở Đà Nẵng."})])
+    (ix / META_FILE).write_text('{"format": 0}', "utf-8")
+    report = index_paths(ix, [feed], rebuild=True, workers=1)
+    assert report.summary() == "added 1, updated 0, unchanged 0, deleted 0, failed 0"  # nothing kept
+    with ArticleStore.open(ix) as store:
+        assert sorted(store.fingerprints()) == ["f1"]
+
+
+def test_a_rebuild_refuses_a_file_where_the_index_should_be(tmp_path):
+    (tmp_path / "ix").write_text("ghi chú", "utf-8")
+    with pytest.raises(IndexMissingError, match=f"{tmp_path / 'ix'} exists and is not a directory"):
+        index_paths(tmp_path / "ix", [], rebuild=True)
+    assert (tmp_path / "ix").read_text("utf-8") == "ghi chú"
+
+
+def test_an_article_posted_with_a_url_and_no_id_is_indexed_under_its_url(app):
+    client = app.test_client()
+    app.extensions["vnsearch_ingest"].delay = 0
+    posted = json.dumps({"url": "https://tin.vn/a/1", "body": "Hội chợ sách."})
+    r = client.post("/api/articles", data=posted, headers=AUTH)
+    assert (r.status_code, r.get_json()["added"]) == (201, ["https://tin.vn/a/1"])
+    assert client.get("/api/articles/https://tin.vn/a/1").get_json()["body"] == "Hội chợ sách."
+
+
+def test_the_token_is_compared_in_constant_time_and_a_locked_index_is_waited_for_ten_seconds(app, monkeypatch):
+    import hmac
+
+    compared = []
+    real = hmac.compare_digest
+
+    def compare_digest(a, b):
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", compare_digest)
+    r = app.test_client().delete("/api/articles/x", headers={"Authorization": "Bearer sai"})
+    assert r.status_code == 401 and len(compared) == 1
+    assert app.extensions["vnsearch_ingest"].lock_timeout == 10  # README: "a second one waits up to 10 s"
