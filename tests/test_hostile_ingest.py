@@ -210,3 +210,26 @@ def test_the_token_is_compared_in_constant_time_and_a_locked_index_is_waited_for
     r = app.test_client().delete("/api/articles/x", headers={"Authorization": "Bearer sai"})
     assert r.status_code == 401 and len(compared) == 1
     assert app.extensions["vnsearch_ingest"].lock_timeout == 10  # README: "a second one waits up to 10 s"
+
+
+def test_an_article_posted_during_a_rebuild_waits_for_it_and_lands_in_the_new_index(tmp_path):
+    feed, ix = tmp_path / "feed", tmp_path / "ix"
+    feed.mkdir()
+    write_jsonl(feed / "a.jsonl", [news("f1", "Giá lúa gạo tăng.")])
+    index_paths(ix, [feed])
+    queue = CommitQueue(ix, delay=0, lock_timeout=30)
+    posted = article_from_api({"id": "api-1", "body": "Hội chợ sách."})
+    answers: list = []
+    poster = threading.Thread(target=lambda: answers.append(queue.submit([posted])))
+
+    def post_once_the_rebuild_holds_the_lock() -> None:
+        if poster.ident is None:
+            poster.start()
+            poster.join(0.3)
+            assert poster.is_alive()  # waiting for the lock
+
+    index_paths(ix, [feed], rebuild=True, workers=1, on_article=post_once_the_rebuild_holds_the_lock)
+    poster.join(30)
+    assert answers == [{"api-1": "added"}]
+    with ArticleStore.open(ix) as store:
+        assert sorted(store.fingerprints()) == ["api-1", "f1"]
