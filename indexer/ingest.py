@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 from collections.abc import Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import chain, islice
 from pathlib import Path
@@ -95,8 +95,7 @@ def index_paths(
         opened = ArticleStore.rebuild(index_dir, lock_timeout=timeout)
     else:
         opened = ArticleStore.open_or_create(index_dir)
-    # The old index is read under the rebuild's lock, so nothing is committed to it meanwhile.
-    with opened as store, _previous_index(index_dir) if rebuild else nullcontext() as previous:
+    with opened as store:
         known = store.fingerprints()
         seen: dict[str, str] = {}
         failed_origins: set[str] = set()
@@ -137,14 +136,15 @@ def index_paths(
             lock_timeout=timeout, on_lock_wait=on_lock_wait, defer_upkeep=rebuild,
             batch_size=REBUILD_BATCH_SIZE if rebuild else None,
         )
-        if previous is not None:
-            indexed = previous.fingerprints().items()
-            again = (stored_article(previous.get(i)) for i, (_, o) in indexed if i not in seen and not gone(i, o))
-            report.kept = apply_changes(
-                store, again, known=known, workers=workers, lock_timeout=timeout, on_lock_wait=on_lock_wait,
-                defer_upkeep=True, batch_size=REBUILD_BATCH_SIZE,
-            ).added
         if rebuild:
+            # Read under the rebuild's lock, the old index has had nothing committed since it began.
+            with _previous_index(index_dir) as previous:
+                indexed = previous.fingerprints().items() if previous is not None else ()
+                again = (stored_article(previous.get(i)) for i, (_, o) in indexed if i not in seen and not gone(i, o))
+                report.kept = apply_changes(
+                    store, again, known=known, workers=workers, lock_timeout=timeout, on_lock_wait=on_lock_wait,
+                    defer_upkeep=True, batch_size=REBUILD_BATCH_SIZE,
+                ).added
             tidy(store, merge=False, timeout=timeout)  # the vocabulary, saved now and then meanwhile
         if prune:
             deletions = [article_id for article_id, (_, origin) in known.items() if gone(article_id, origin)]
