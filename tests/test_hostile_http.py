@@ -1,0 +1,178 @@
+"""Hostile HTTP input (issue 23): bodies, hosts, links, locks, tokens, and a slow-client flood on loopback."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import pytest
+
+from indexer import articles
+from indexer.ingest import index_paths
+from indexer.store import ArticleStore
+from search_ui import create_app
+from search_ui.ingest_api import MAX_ARTICLES, MAX_BODY_BYTES, MAX_LISTED
+from search_ui.security import CONTENT_SECURITY_POLICY
+from search_ui.stores import store_pool
+from test_watch import free_port, oversized_post, request, vnsearch, wait_for
+
+TOKEN = "mật-khẩu-thử"  # not Latin-1: a client sends its UTF-8 bytes
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+LONG_LABEL_HOST = "a" * 64 + ".example"
+
+
+@pytest.fixture()
+def ix(tmp_path, corpus_dir):
+    d = tmp_path / "ix"
+    index_paths(d, [corpus_dir])
+    return d
+
+
+@pytest.fixture()
+def make_app(ix, monkeypatch):
+    monkeypatch.delenv("VNSEARCH_API_TOKEN", raising=False)
+    apps = []
+
+    def make(**config):
+        app = create_app({"INDEX_DIR": str(ix), "TESTING": True, "VNSEARCH_API_TOKEN": "t", **config})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        store_pool(app).close()
+
+
+@pytest.fixture()
+def api(make_app):
+    return make_app(INGEST_COMMIT_DELAY=0).test_client()
+
+
+def post(client, data: bytes):
+    return client.post("/api/articles", data=data, headers={"Authorization": "Bearer t", "Content-Type": "application/json"})
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, corpus_dir):
+    """`vnsearch serve` over its own index on a free loopback port, with a non-ASCII API token."""
+    ix = tmp_path_factory.mktemp("hostile-http") / "ix"
+    index_paths(ix, [corpus_dir])
+    port = free_port()
+    env = {**os.environ, "VNSEARCH_API_TOKEN": TOKEN}
+    proc = subprocess.Popen(vnsearch("serve", "--index", str(ix), "--port", str(port)), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _answers(port), "vnsearch serve")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return request(port, "GET", "/api/search?q=x")[0] == 200
+    except OSError:
+        return False
+
+
+def raw_exchange(port: int, data: bytes, timeout: float = 10) -> bytes:
+    """Send ``data`` on a fresh connection and return the whole answer (the server closes it)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+# --- 1: a JSON integer past Python's digit limit -----------------------------
+
+@pytest.mark.parametrize("shape", ["{{\"id\": \"so\", \"body\": \"b\", \"n\": {}}}", "[{}]", "{{\"id\": {}}}"])
+def test_a_huge_json_integer_is_a_400_naming_it(api, shape):
+    r = post(api, shape.format("9" * 5000).encode())
+    assert r.status_code == 400
+    assert r.get_json()["error"]["message"] == f"invalid JSON: a number longer than {sys.get_int_max_str_digits():,} digits"
+
+
+# --- 4: failures listed, articles per request capped -------------------------
+
+def test_a_400_lists_the_first_problems_then_counts_the_rest(api):
+    r = post(api, json.dumps([{}] * MAX_ARTICLES).encode())
+    assert r.status_code == 400  # exactly MAX_ARTICLES articles is within the cap
+    error = r.get_json()["error"]
+    assert error["message"] == f"{MAX_ARTICLES:,} articles could not be read; nothing was indexed"
+    assert error["articles"][:2] == ["item 1: no body", "item 2: no body"]
+    assert error["articles"][MAX_LISTED:] == [f"… and {MAX_ARTICLES - MAX_LISTED:,} more"]
+    assert len(error["articles"]) == MAX_LISTED + 1
+
+
+def test_more_articles_than_the_cap_is_a_413_naming_it(api):
+    r = post(api, json.dumps([{"id": "a", "body": "b"}] * (MAX_ARTICLES + 1)).encode())
+    assert r.status_code == 413
+    assert r.get_json()["error"]["message"] == (
+        f"too many articles: at most {MAX_ARTICLES:,} a request — send the rest in further requests"
+    )
+
+
+def test_a_body_of_millions_of_empty_items_stays_small(api):
+    body = b"[" + b"{}," * ((MAX_BODY_BYTES - 3) // 3) + b"{}]"
+    assert len(body) <= MAX_BODY_BYTES
+    tracemalloc.start()
+    try:
+        r = post(api, body)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert r.status_code == 413 and len(r.data) < 1024
+    assert peak < 4 * MAX_BODY_BYTES  # the body, its text, and at most MAX_ARTICLES items
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"[{}, {}", "invalid JSON: Expecting ',' delimiter (line 1, column 8)"),
+        (b"[{} {}]", "invalid JSON: Expecting ',' delimiter (line 1, column 5)"),
+        (b"[{},]", "invalid JSON: Expecting value (line 1, column 5)"),
+        (b"[] []", "invalid JSON: Extra data (line 1, column 4)"),
+        (b" [\n{}\n] x", "invalid JSON: Extra data (line 3, column 3)"),
+    ],
+)
+def test_a_list_read_item_by_item_reports_syntax_like_json(api, body, message):
+    r = post(api, body)
+    assert (r.status_code, r.get_json()["error"]["message"]) == (400, message)
+
+
+# --- 8: the lock holder's command line ----------------------------------------
+
+def test_a_locked_index_answers_without_the_holders_command_line(make_app, ix):
+    client = make_app(INGEST_COMMIT_DELAY=0, INGEST_LOCK_TIMEOUT=0.1).test_client()
+    with ArticleStore.open(ix) as store:
+        writer = store.writer()
+        try:
+            r = post(client, json.dumps({"id": "khoa", "body": "Tin."}).encode())
+        finally:
+            writer.cancel()
+    assert r.status_code == 503
+    error = r.get_json()["error"]
+    assert set(error["holder"]) == {"pid", "since"}
+    assert error["message"].startswith(f"The index is locked by another writer: pid {error['holder']['pid']}, since ")
+    text = r.get_data(as_text=True)
+    assert os.path.basename(sys.argv[0]) not in text and str(ix) not in text
+
+
+# --- 17: a non-ASCII token ----------------------------------------------------------
+
+def test_a_non_ascii_token_matches_its_utf8_bytes(server):
+    path = "/api/articles/khong-co"
+    assert request(server, "DELETE", path, None, {"Authorization": b"Bearer " + TOKEN.encode()})[0] == 404
+    mojibake = TOKEN.encode().decode("latin-1").encode()
+    assert request(server, "DELETE", path, None, {"Authorization": b"Bearer " + mojibake})[0] == 401
+    assert request(server, "DELETE", path, None, {"Authorization": b"Bearer " + TOKEN.encode()[:-1]})[0] == 401
