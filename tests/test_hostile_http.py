@@ -150,6 +150,43 @@ def test_a_list_read_item_by_item_reports_syntax_like_json(api, body, message):
     assert (r.status_code, r.get_json()["error"]["message"]) == (400, message)
 
 
+# --- 6: the 400 page's retry link --------------------------------------------
+
+@pytest.mark.parametrize(
+    "url, retry",
+    [
+        ("/search?q=x&page=0&endpoint=a", "/search?q=x"),
+        ("/search?q=x&page=0&_method=POST", "/search?q=x"),
+        ("/search?q=x&page=0&_external=1", "/search?q=x"),
+        ("/search?q=x&page=0&limit=0&sort=cu", "/search?q=x"),  # every refused parameter goes
+        ("/article/lai-suat?q=" + "a" * 501 + "&article_id=b", "/article/lai-suat"),
+    ],
+    ids=["endpoint", "method", "external", "several-bad", "article-id"],
+)
+def test_the_retry_link_is_built_from_validated_parameters_only(client, url, retry):
+    r = client.get(url, headers={"Host": "evil.example"})
+    assert r.status_code == 400
+    links = re.findall(r'<a href="([^"]*)">Thử lại', r.get_data(as_text=True))
+    assert [html.unescape(u) for u in links] == [retry]
+
+
+# --- 7: a Host header that is no host name -----------------------------------
+
+@pytest.mark.parametrize("path", ["/", "/search?q=v%C3%A0ng", "/article/lai-suat", "/static/style.css", "/khong-co"])
+def test_a_host_label_over_63_characters_is_a_400_page(client, path):
+    r = client.get(path, headers={"Host": LONG_LABEL_HOST})
+    assert r.status_code == 400 and r.mimetype == "text/html"
+    assert r.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert "Tiêu đề Host của yêu cầu không phải là một tên máy hợp lệ." in r.get_data(as_text=True)
+
+
+def test_a_bad_host_is_a_400_through_waitress(server):
+    answer = raw_exchange(server, f"GET / HTTP/1.1\r\nHost: {LONG_LABEL_HOST}\r\nConnection: close\r\n\r\n".encode())
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    assert head.startswith("HTTP/1.1 400 ")
+    assert f"Content-Security-Policy: {CONTENT_SECURITY_POLICY}" in head
+
+
 # --- 8: the lock holder's command line ----------------------------------------
 
 def test_a_locked_index_answers_without_the_holders_command_line(make_app, ix):
