@@ -205,6 +205,35 @@ def test_a_locked_index_answers_without_the_holders_command_line(make_app, ix):
     assert os.path.basename(sys.argv[0]) not in text and str(ix) not in text
 
 
+# --- 5: a slow-client flood ----------------------------------------------------
+
+def test_150_half_sent_requests_do_not_stop_the_server(server):
+    flood = []
+    try:
+        for _ in range(150):
+            s = socket.create_connection(("127.0.0.1", server), timeout=5)
+            s.sendall(b"GET /api/search?q=x HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never the blank line
+            flood.append(s)
+        started = time.monotonic()
+        answer = raw_exchange(server, b"GET /api/search?q=v%C3%A0ng HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", timeout=5)
+        assert answer.startswith(b"HTTP/1.1 200 ")
+        assert time.monotonic() - started < 5
+    finally:
+        for s in flood:
+            s.close()
+
+
+# --- 15: the body limit is exact -------------------------------------------------
+
+def test_a_body_of_exactly_the_limit_is_taken_and_one_byte_more_is_not(server):
+    auth = {"Authorization": b"Bearer " + TOKEN.encode(), "Content-Type": "application/json"}
+    article = json.dumps({"id": "tam-mib", "body": "Bản tin ngắn về giá vàng."}).encode()
+    body = article + b" " * (MAX_BODY_BYTES - len(article))
+    status, data = request(server, "POST", "/api/articles", body, auth)
+    assert (status, data) == (201, {"added": ["tam-mib"], "updated": [], "unchanged": []})
+    assert oversized_post(server, MAX_BODY_BYTES + 1, auth) == 413
+
+
 # --- 17: a non-ASCII token ----------------------------------------------------------
 
 def test_a_non_ascii_token_matches_its_utf8_bytes(server):
