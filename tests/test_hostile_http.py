@@ -205,6 +205,18 @@ def test_a_locked_index_answers_without_the_holders_command_line(make_app, ix):
     assert os.path.basename(sys.argv[0]) not in text and str(ix) not in text
 
 
+# --- 11: ids no URL can reach (the grammar is indexer.articles.id_problem) ----
+
+@pytest.mark.skipif(not hasattr(articles, "id_problem"), reason="needs the id grammar of indexer/articles.py (issue 23, item 11)")
+@pytest.mark.parametrize("article_id", ["/goc", ".", "..", "a/../b", "a/./b", "x" * 300_000], ids=["slash", "dot", "dotdot", "dotdot-segment", "dot-segment", "300KB"])
+def test_an_unreachable_id_is_a_400(api, article_id):
+    r = post(api, json.dumps({"id": article_id, "body": "Tin."}).encode())
+    assert r.status_code == 400
+    error = r.get_json()["error"]
+    assert error["message"] == "1 article could not be read; nothing was indexed"
+    assert error["articles"] == [f"article: {articles.id_problem(article_id)}"]
+
+
 # --- 5: a slow-client flood ----------------------------------------------------
 
 def test_150_half_sent_requests_do_not_stop_the_server(server):
