@@ -17,56 +17,29 @@ import pytest
 from indexer import articles
 from indexer.ingest import index_paths
 from indexer.store import ArticleStore
-from search_ui import create_app
 from search_ui.ingest_api import MAX_ARTICLES, MAX_BODY_BYTES, MAX_LISTED
 from search_ui.security import CONTENT_SECURITY_POLICY
-from search_ui.stores import store_pool
-from test_watch import free_port, oversized_post, request, vnsearch, wait_for
+from test_ingest_api import TOKEN as API_TOKEN
+from test_ingest_api import ix, make_app, post  # noqa: F401 - ix and make_app are fixtures
+from test_watch import _answers, free_port, oversized_post, request, vnsearch, wait_for
 
 TOKEN = "mật-khẩu-thử"  # not Latin-1: a client sends its UTF-8 bytes
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LONG_LABEL_HOST = "a" * 64 + ".example"
 
 
 @pytest.fixture()
-def ix(tmp_path, corpus_dir):
-    d = tmp_path / "ix"
-    index_paths(d, [corpus_dir])
-    return d
-
-
-@pytest.fixture()
-def make_app(ix, monkeypatch):
-    monkeypatch.delenv("VNSEARCH_API_TOKEN", raising=False)
-    apps = []
-
-    def make(**config):
-        app = create_app({"INDEX_DIR": str(ix), "TESTING": True, "VNSEARCH_API_TOKEN": "t", **config})
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        store_pool(app).close()
-
-
-@pytest.fixture()
 def api(make_app):
-    return make_app(INGEST_COMMIT_DELAY=0).test_client()
-
-
-def post(client, data: bytes):
-    return client.post("/api/articles", data=data, headers={"Authorization": "Bearer t", "Content-Type": "application/json"})
+    return make_app(VNSEARCH_API_TOKEN=API_TOKEN, INGEST_COMMIT_DELAY=0).test_client()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, corpus_dir):
     """`vnsearch serve` over its own index on a free loopback port, with a non-ASCII API token."""
-    ix = tmp_path_factory.mktemp("hostile-http") / "ix"
-    index_paths(ix, [corpus_dir])
+    index = tmp_path_factory.mktemp("hostile-http") / "ix"
+    index_paths(index, [corpus_dir])
     port = free_port()
     env = {**os.environ, "VNSEARCH_API_TOKEN": TOKEN}
-    proc = subprocess.Popen(vnsearch("serve", "--index", str(ix), "--port", str(port)), env=env,
+    proc = subprocess.Popen(vnsearch("serve", "--index", str(index), "--port", str(port)), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: _answers(port), "vnsearch serve")
@@ -74,13 +47,6 @@ def server(tmp_path_factory, corpus_dir):
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-
-
-def _answers(port: int) -> bool:
-    try:
-        return request(port, "GET", "/api/search?q=x")[0] == 200
-    except OSError:
-        return False
 
 
 def raw_exchange(port: int, data: bytes, timeout: float = 10) -> bytes:
@@ -105,7 +71,7 @@ def test_a_huge_json_integer_is_a_400_naming_it(api, shape):
 # --- 4: failures listed, articles per request capped -------------------------
 
 def test_a_400_lists_the_first_problems_then_counts_the_rest(api):
-    r = post(api, json.dumps([{}] * MAX_ARTICLES).encode())
+    r = post(api, [{}] * MAX_ARTICLES)
     assert r.status_code == 400  # exactly MAX_ARTICLES articles is within the cap
     error = r.get_json()["error"]
     assert error["message"] == f"{MAX_ARTICLES:,} articles could not be read; nothing was indexed"
@@ -115,7 +81,7 @@ def test_a_400_lists_the_first_problems_then_counts_the_rest(api):
 
 
 def test_more_articles_than_the_cap_is_a_413_naming_it(api):
-    r = post(api, json.dumps([{"id": "a", "body": "b"}] * (MAX_ARTICLES + 1)).encode())
+    r = post(api, [{"id": "a", "body": "b"}] * (MAX_ARTICLES + 1))
     assert r.status_code == 413
     assert r.get_json()["error"]["message"] == (
         f"too many articles: at most {MAX_ARTICLES:,} a request — send the rest in further requests"
@@ -190,11 +156,11 @@ def test_a_bad_host_is_a_400_through_waitress(server):
 # --- 8: the lock holder's command line ----------------------------------------
 
 def test_a_locked_index_answers_without_the_holders_command_line(make_app, ix):
-    client = make_app(INGEST_COMMIT_DELAY=0, INGEST_LOCK_TIMEOUT=0.1).test_client()
+    client = make_app(VNSEARCH_API_TOKEN=API_TOKEN, INGEST_COMMIT_DELAY=0, INGEST_LOCK_TIMEOUT=0.1).test_client()
     with ArticleStore.open(ix) as store:
         writer = store.writer()
         try:
-            r = post(client, json.dumps({"id": "khoa", "body": "Tin."}).encode())
+            r = post(client, {"id": "khoa", "body": "Tin."})
         finally:
             writer.cancel()
     assert r.status_code == 503
@@ -210,7 +176,7 @@ def test_a_locked_index_answers_without_the_holders_command_line(make_app, ix):
 @pytest.mark.skipif(not hasattr(articles, "id_problem"), reason="needs the id grammar of indexer/articles.py (issue 23, item 11)")
 @pytest.mark.parametrize("article_id", ["/goc", ".", "..", "a/../b", "a/./b", "x" * 300_000], ids=["slash", "dot", "dotdot", "dotdot-segment", "dot-segment", "300KB"])
 def test_an_unreachable_id_is_a_400(api, article_id):
-    r = post(api, json.dumps({"id": article_id, "body": "Tin."}).encode())
+    r = post(api, {"id": article_id, "body": "Tin."})
     assert r.status_code == 400
     error = r.get_json()["error"]
     assert error["message"] == "1 article could not be read; nothing was indexed"
