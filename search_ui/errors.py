@@ -137,13 +137,21 @@ def no_index(error):
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
     status = error.code or 500
+    if isinstance(error, BadHost):
+        return _bad_host()
     if _wants_json():
         return json_error(status, error.name)
-    if isinstance(error, BadHost) and request_ctx.url_adapter is None:
+    return render_template("error.html", title=HTTP_TITLES.get(status, error.name), message=""), status
+
+
+def _bad_host():
+    if _wants_json():
+        return json_error(400, "Host: not a host name — send the server's name or address")
+    if request_ctx.url_adapter is None:
         # Flask builds no URL for a Host that is not a host name; the page's links are paths.
         request_ctx.url_adapter = current_app.url_map.bind("localhost", request.script_root)
-    message = "Tiêu đề Host của yêu cầu không phải là một tên máy hợp lệ." if isinstance(error, BadHost) else ""
-    return render_template("error.html", title=HTTP_TITLES.get(status, error.name), message=message), status
+    message = "Tiêu đề Host của yêu cầu không phải là một tên máy hợp lệ."
+    return render_template("error.html", title=HTTP_TITLES[400], message=message), 400
 
 
 @bp.app_errorhandler(InternalServerError)

@@ -146,6 +146,12 @@ def test_a_host_label_over_63_characters_is_a_400_page(client, path):
     assert "Tiêu đề Host của yêu cầu không phải là một tên máy hợp lệ." in r.get_data(as_text=True)
 
 
+def test_a_bad_host_is_a_400_naming_it_in_the_api(client):
+    r = client.get("/api/search?q=x", headers={"Host": LONG_LABEL_HOST})
+    assert r.status_code == 400
+    assert r.get_json()["error"]["message"] == "Host: not a host name — send the server's name or address"
+
+
 def test_a_bad_host_is_a_400_through_waitress(server):
     answer = raw_exchange(server, f"GET / HTTP/1.1\r\nHost: {LONG_LABEL_HOST}\r\nConnection: close\r\n\r\n".encode())
     head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
