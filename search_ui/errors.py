@@ -5,15 +5,18 @@ No page shows a server path or an exception's text: what only the operator needs
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from flask import Blueprint, current_app, render_template, request, url_for
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask.globals import request_ctx
+from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
 
 from indexer.errors import (
     ArticleNotFoundError, IndexMissingError, IndexUnreadableError, IndexVersionError, QueryError,
 )
 from indexer.search import MAX_LIMIT, MAX_PAGE, MAX_QUERY_CHARS
 
-from .params import SORT_LABELS, SearchParams
+from .params import SORT_LABELS, SearchParams, parse_search_params
 
 __all__ = ["bp", "json_error", "PARAM_HELP"]
 
@@ -41,6 +44,7 @@ INDEX_TROUBLE = {
 }
 
 HTTP_TITLES = {
+    400: "Yêu cầu không hợp lệ",
     404: "Không tìm thấy trang",
     405: "Phương thức không được hỗ trợ",
     413: "Yêu cầu quá lớn",
@@ -61,8 +65,6 @@ def json_error(status: int, message: str, **extra) -> tuple[dict, int]:
 def bad_parameter(error: QueryError):
     if _wants_json():
         return json_error(400, str(error), param=error.param)
-    args = {k: v for k, v in request.args.items() if k != error.param}
-    retry_url = url_for(request.endpoint, **(request.view_args or {}), **args) if request.endpoint else None
     return (
         render_template(
             "error.html",
@@ -70,11 +72,30 @@ def bad_parameter(error: QueryError):
             param=error.param,
             message=PARAM_HELP.get(error.param, ""),
             detail=str(error),
-            retry_url=retry_url,
+            retry_url=_retry_url(error.param),
             params=SearchParams(q=request.args.get("q", "")) if error.param != "q" else None,
         ),
         400,
     )
+
+
+def _retry_url(bad: str) -> str | None:
+    """The same page without ``bad`` (nor any other refused parameter), built from validated values only."""
+    names = {f.name for f in fields(SearchParams)}
+    args = {k: v for k, v in request.args.items() if k in names and k != bad}
+    while True:
+        try:
+            params = parse_search_params(args)
+            break
+        except QueryError as e:
+            if args.pop(e.param, None) is None:
+                return None
+    if request.endpoint == "pages.search":
+        return url_for("pages.search", **params.args())
+    if request.endpoint == "pages.article":
+        q = {"q": params.q} if params.q.strip() else {}
+        return url_for("pages.article", article_id=request.view_args["article_id"], **q)
+    return None
 
 
 @bp.app_errorhandler(ArticleNotFoundError)
@@ -116,9 +137,21 @@ def no_index(error):
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
     status = error.code or 500
+    if isinstance(error, BadHost):
+        return _bad_host()
     if _wants_json():
         return json_error(status, error.name)
     return render_template("error.html", title=HTTP_TITLES.get(status, error.name), message=""), status
+
+
+def _bad_host():
+    if _wants_json():
+        return json_error(400, "Host: not a host name — send the server's name or address")
+    if request_ctx.url_adapter is None:
+        # Flask builds no URL for a Host that is not a host name; the page's links are paths.
+        request_ctx.url_adapter = current_app.url_map.bind("localhost", request.script_root)
+    message = "Tiêu đề Host của yêu cầu không phải là một tên máy hợp lệ."
+    return render_template("error.html", title=HTTP_TITLES[400], message=message), 400
 
 
 @bp.app_errorhandler(InternalServerError)

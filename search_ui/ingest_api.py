@@ -7,6 +7,8 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import re
+import sys
 
 from flask import Blueprint, Flask, abort, current_app, request
 
@@ -19,6 +21,8 @@ from .errors import json_error
 bp = Blueprint("ingest_api", __name__, url_prefix="/api")
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a list of a few thousand articles
+MAX_ARTICLES = 1000  # per request: a body of tiny items must not become millions of objects
+MAX_LISTED = 20  # problems listed in a 400; the rest are counted
 API_ORIGIN = "api"  # the origin recorded for posted articles (never pruned by a file scan)
 RETRY_AFTER = 5  # seconds, when the index is locked by another writer
 
@@ -52,7 +56,9 @@ def _authorize():
     if token is None:
         abort(404)  # disabled: the routes do not exist
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+    # The header arrives as Latin-1 (WSGI): its bytes are the client's UTF-8.
+    given_bytes = given.strip().encode("latin-1", "replace")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given_bytes, token.encode("utf-8", "surrogateescape")):
         body, status = json_error(401, "Authorization: Bearer <token> required (the server's VNSEARCH_API_TOKEN)")
         return body, status, {"WWW-Authenticate": 'Bearer realm="vnsearch"'}
     return None
@@ -63,8 +69,11 @@ def _authorize():
 def _locked(error: IndexLockedError):
     current_app.logger.warning("503: %s", str(error))
     holder = error.holder
-    who = f"another writer: {holder}" if holder else "another writer (it left no record of itself)"
-    extra = {"holder": {"pid": holder.pid, "command": holder.command, "since": holder.since.isoformat()}} if holder else {}
+    # The holder's command line names paths on the server: the log has it, the answer does not.
+    who = "another writer (it left no record of itself)"
+    if holder:
+        who = f"another writer: pid {holder.pid}, since {holder.since:%Y-%m-%d %H:%M:%S}"
+    extra = {"holder": {"pid": holder.pid, "since": holder.since.isoformat()}} if holder else {}
     body, status = json_error(503, f"The index is locked by {who} — try again when it has finished", **extra)
     return body, status, {"Retry-After": str(RETRY_AFTER)}
 
@@ -89,13 +98,19 @@ def post_articles():
     if not data.strip():
         return json_error(400, "missing body: send one article as a JSON object, or a list of them")
     try:
-        payload = json.loads(data.decode("utf-8-sig"))  # UTF-8 only: never guessed as UTF-16
+        payload = _parse_body(data.decode("utf-8-sig"))  # UTF-8 only: never guessed as UTF-16
     except UnicodeDecodeError:
         return json_error(400, "invalid JSON: the body is not UTF-8")
     except json.JSONDecodeError as e:
         return json_error(400, f"invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
     except RecursionError:
         return json_error(400, "invalid JSON: nested too deeply")
+    except TooManyArticles:
+        message = f"too many articles: at most {MAX_ARTICLES:,} a request — send the rest in further requests"
+        return json_error(413, message)
+    except ValueError:  # Python's limit on the digits of an int
+        digits = sys.get_int_max_str_digits()
+        return json_error(400, f"invalid JSON: a number longer than {digits:,} digits")
     if payload == []:
         return json_error(400, "empty list: no article to index")
     items = articles_from_json(payload, API_ORIGIN)
@@ -109,7 +124,10 @@ def post_articles():
             first.setdefault(item.id, n)
     if problems:
         noun = "article" if len(problems) == 1 else "articles"
-        return json_error(400, f"{len(problems)} {noun} could not be read; nothing was indexed", articles=problems)
+        listed = problems[:MAX_LISTED]
+        if len(problems) > MAX_LISTED:
+            listed.append(f"… and {len(problems) - MAX_LISTED:,} more")
+        return json_error(400, f"{len(problems):,} {noun} could not be read; nothing was indexed", articles=listed)
     outcome = _queue().submit(puts=articles)
     result: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
     for a in articles:
@@ -118,6 +136,43 @@ def post_articles():
 
 
 post_articles.max_content_length = MAX_BODY_BYTES  # read by create_app's request-size check
+
+
+class TooManyArticles(Exception):
+    """A body listing more than MAX_ARTICLES articles."""
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _parse_body(text: str) -> object:
+    """The body's JSON value; a list is read item by item and refused past MAX_ARTICLES items,
+    before the rest becomes objects."""
+    decoder = json.JSONDecoder()
+    pos = _SPACE.match(text).end()
+    if not text.startswith("[", pos):
+        return decoder.decode(text)
+    items: list = []
+    pos = _SPACE.match(text, pos + 1).end()
+    if text.startswith("]", pos):
+        pos += 1
+    else:
+        while True:
+            if len(items) == MAX_ARTICLES:
+                raise TooManyArticles
+            item, pos = decoder.raw_decode(text, pos)
+            items.append(item)
+            pos = _SPACE.match(text, pos).end()
+            if text.startswith("]", pos):
+                pos += 1
+                break
+            if not text.startswith(",", pos):
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+            pos = _SPACE.match(text, pos + 1).end()
+    pos = _SPACE.match(text, pos).end()
+    if pos != len(text):
+        raise json.JSONDecodeError("Extra data", text, pos)
+    return items
 
 
 @bp.delete("/articles/<path:article_id>")
