@@ -124,9 +124,8 @@ def index_paths(
         failed_origins: set[str] = set()
 
         def fail(failure: Failure, file_path: Path) -> None:
-            origin = display_path(os.path.abspath(file_path))
-            report.fail(failure, origin)
-            failed_origins.add(origin)
+            report.fail(failure, display_path(file_path))  # the file as its failures name it
+            failed_origins.add(display_path(os.path.abspath(file_path)))
 
         index_roots = tuple({os.path.abspath(d) + os.sep for d in (index_dir, store.path)})
 
