@@ -14,16 +14,16 @@ import json
 import os
 import re
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import ArticleError
-from .text import clean
+from .text import clean, printable
 
 __all__ = [
-    "ARTICLE_SUFFIXES", "Article", "Failure", "article_paths", "articles_from_json", "duplicate_id", "find_files",
-    "is_caption", "load_articles", "parse_text_article", "read_file",
+    "ARTICLE_SUFFIXES", "Article", "Failure", "article_paths", "articles_from_json", "display_path", "duplicate_id",
+    "find_files", "id_problem", "is_caption", "load_articles", "parse_json", "parse_text_article", "read_file",
 ]
 
 ARTICLE_SUFFIXES = (".txt", ".json", ".jsonl", ".jsonl.gz")
@@ -33,6 +33,12 @@ MB = 1024 * 1024
 MAX_ARTICLE_BYTES = 1 * MB
 MAX_LINE_BYTES = 4 * MAX_ARTICLE_BYTES  # a JSON line: escapes (\uXXXX) take room
 MAX_JSON_FILE_BYTES = 64 * MB  # a .json file is parsed whole; larger collections go in .jsonl
+# An id is part of the article's URL (/article/ID): one that a URL cannot carry is refused.
+MAX_ID_BYTES = 2048
+# A date outside these bounds is a typo or a placeholder (9999-12-31), and one such date would
+# stretch the recency scale of the whole index.
+EARLIEST_PUBLISHED = datetime.date(1900, 1, 1)
+MAX_DAYS_AHEAD = 2  # time zones, and articles dated the next morning
 _FIELDS = ("id", "title", "sapo", "body", "published", "url", "source", "category", "author")
 
 
@@ -50,11 +56,12 @@ class Article:
     category: str | None
     author: str | None
     origin: str
+    location: str = field(default="", compare=False, repr=False)  # ``path:line`` or ``path:item N``, for messages
 
     def content_hash(self) -> str:
         """SHA-1 hex over every field but ``origin``: the same article read from anywhere hashes alike."""
         data = asdict(self)
-        del data["origin"]
+        del data["origin"], data["location"]
         data["published"] = self.published.isoformat() if self.published else None
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha1(blob.encode("utf-8")).hexdigest()
@@ -68,12 +75,38 @@ class Failure:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.reason}"
+        return printable(f"{self.location}: {self.reason}")
 
 
 def duplicate_id(article: Article, first_origin: str) -> Failure:
-    """The failure of an article whose id an earlier one of the same run already had."""
-    return Failure(article.origin, f"duplicate id {article.id!r} (already read from {first_origin})")
+    """The failure of an article whose id an earlier one of the same run already had (``first_origin``
+    is where, best its ``location``)."""
+    where = article.location or article.origin
+    return Failure(where, f"duplicate id {article.id!r} (already read from {first_origin})")
+
+
+def id_problem(article_id: str) -> str | None:
+    """Why ``article_id`` cannot be an article's id (its URL could not reach it), or None when it can."""
+    if not article_id:
+        return "id: empty"
+    if (size := len(article_id.encode("utf-8", "surrogatepass"))) > MAX_ID_BYTES:
+        return f"id: longer than {MAX_ID_BYTES:,} bytes ({size:,} bytes)"
+    if article_id.startswith("/"):
+        return f"id: {article_id!r} starts with '/'"
+    if any(part in (".", "..") for part in article_id.split("/")):
+        return f"id: {article_id!r} has a '.' or '..' segment (URLs drop them)"
+    if any(c in article_id for c in "\t\n\r"):
+        return f"id: {article_id!r} holds a tab or a line break"
+    return None
+
+
+def _date_problem(published: datetime.date, field_text: str) -> str | None:
+    """Why ``published`` is implausible (before 1900, or days ahead of today), or None."""
+    latest = datetime.date.today() + datetime.timedelta(days=MAX_DAYS_AHEAD)
+    if EARLIEST_PUBLISHED <= published <= latest:
+        return None
+    bounds = f"{EARLIEST_PUBLISHED.isoformat()} to {MAX_DAYS_AHEAD} days from today"
+    return f"published: {field_text!r} is out of range ({bounds})"
 
 
 # --- plain text -------------------------------------------------------------
@@ -107,6 +140,8 @@ def parse_text_article(text: str, article_id: str, origin: str) -> Article:
 
     A tagless "Ngày d-m-y, …" first line gives the date only. Raises ArticleError when no body is left.
     """
+    if problem := id_problem(article_id):
+        raise ArticleError(origin, problem)
     lines = [line.rstrip() for line in clean(text).strip().split("\n")]
     title = source = published = author = None
     date_len = 0
@@ -124,9 +159,11 @@ def parse_text_article(text: str, article_id: str, origin: str) -> Article:
     body = _paragraphs("\n".join(lines))
     if not body:
         raise ArticleError(origin, "no body")
+    if published and (problem := _date_problem(published, prefix["date"])):
+        raise ArticleError(origin, problem)
     if title is None:
         title = _derive_title(body[date_len:].lstrip(" ,:;-–—\n") or body)
-    return Article(article_id, title, None, body, published, None, source, None, author, origin)
+    return Article(article_id, title, None, body, published, None, source, None, author, origin, origin)
 
 
 def _tag_ok(tag: str | None) -> bool:
@@ -214,27 +251,46 @@ def _from_object(obj: object, fallback_id: str, origin: str, location: str) -> A
     published = None
     if values["published"] and not (published := _parse_published(values["published"])):
         return Failure(location, f"published: cannot read date '{values['published']}'")
+    if published and (problem := _date_problem(published, values["published"])):
+        return Failure(location, problem)
     values.update(
         id=values["id"] or values["url"] or fallback_id,
         title=values["title"] or _derive_title(values["sapo"] or body),  # as for .txt files
         published=published,
     )
-    return Article(body=body, origin=origin, **values)
+    if values["id"] and (problem := id_problem(values["id"])):
+        return Failure(location, problem)
+    return Article(body=body, origin=origin, location=location, **values)
 
 
 def _too_large(what: str, size: int, limit: int) -> str:
-    return f"{what} larger than {limit // MB} MB ({size / MB:.1f} MB)"
+    shown = f"{size / MB:.1f} MB"
+    if float(shown.split()[0]) <= limit / MB:  # rounded down to the limit: exact bytes
+        shown = f"{size:,} bytes"
+    return f"{what} larger than {limit // MB} MB ({shown})"
 
 
 _TOO_DEEP = "nested too deeply"
+_TOO_LONG = "a number too long to read (over 4,300 digits)"
 
 
-def _loads(text: str):
-    """json.loads, with nesting too deep for the parser as a JSONDecodeError."""
+def parse_json(text: str):
+    """json.loads, with nesting too deep for the parser, or an integer too long for Python to
+    convert, as a JSONDecodeError (without a position)."""
     try:
         return json.loads(text)
+    except json.JSONDecodeError:
+        raise
     except RecursionError:
         raise json.JSONDecodeError(_TOO_DEEP, text, 0) from None
+    except ValueError:  # Python's int-string limit (sys.get_int_max_str_digits)
+        raise json.JSONDecodeError(_TOO_LONG, text, 0) from None
+
+
+def _where(e: json.JSONDecodeError, with_line: bool) -> str:
+    if e.msg in (_TOO_DEEP, _TOO_LONG):
+        return ""
+    return f" (line {e.lineno}, column {e.colno})" if with_line else f" (column {e.colno})"
 
 
 def articles_from_json(data: object, origin: str) -> list[Article | Failure]:
@@ -256,10 +312,9 @@ def articles_from_json(data: object, origin: str) -> list[Article | Failure]:
 
 def _read_json(text: str, rel: str, origin: str) -> Iterator[Article | Failure]:
     try:
-        data = _loads(text)
+        data = parse_json(text)
     except json.JSONDecodeError as e:
-        where = "" if e.msg == _TOO_DEEP else f" (line {e.lineno}, column {e.colno})"
-        raise ArticleError(origin, f"invalid JSON: {e.msg}{where}") from None
+        raise ArticleError(origin, f"invalid JSON: {e.msg}{_where(e, True)}") from None
     if not isinstance(data, list):
         yield _from_object(data, rel, origin, origin)
         return
@@ -267,9 +322,9 @@ def _read_json(text: str, rel: str, origin: str) -> Iterator[Article | Failure]:
         yield _from_object(obj, f"{rel}:{n}", origin, f"{origin}:item {n}")
 
 
-def _read_jsonl(path: Path, rel: str) -> Iterator[Article | Failure]:
+def _read_jsonl(path: Path, rel: str, origin: str) -> Iterator[Article | Failure]:
     """Stream one object a line; gzip errors propagate after the readable lines are yielded."""
-    origin, seen = str(path), False
+    seen = False
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as lines:
         # readline with a limit: a huge line (or a gzip bomb) is never held in memory whole.
@@ -290,10 +345,9 @@ def _read_jsonl(path: Path, rel: str) -> Iterator[Article | Failure]:
                 continue
             seen = True
             try:
-                obj = _loads(line)
+                obj = parse_json(line)
             except json.JSONDecodeError as e:
-                where = "" if e.msg == _TOO_DEEP else f" (column {e.colno})"
-                yield Failure(location, f"invalid JSON: {e.msg}{where}")
+                yield Failure(location, f"invalid JSON: {e.msg}{_where(e, False)}")
                 continue
             yield _from_object(obj, f"{rel}:{lineno}", origin, location)
     if not seen:
@@ -357,13 +411,25 @@ def article_paths(folder: str) -> Iterator[str]:
             yield entry.path
 
 
-def read_file(path: Path, base: Path) -> Iterator[Article | Failure]:
+def display_path(path: str | Path) -> str:
+    """``path`` as text that UTF-8 can hold: a byte of a file name that is not UTF-8 written as ``\\xe9``
+    (the same every time, so the file keeps its id)."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, as os.fsdecode's surrogateescape left them
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
+
+
+def read_file(path: Path, base: Path, *, follow_symlinks: bool = False) -> Iterator[Article | Failure]:
     """Yield the articles of one file, and a Failure for each bad article or for the whole file.
 
-    ``base`` is the path the user gave; ids fall back to the path relative to it.
+    ``base`` is the path the user gave; ids fall back to the path relative to it. A symlink to a
+    file outside ``base`` is refused unless ``follow_symlinks``.
     """
-    origin = str(path)
-    rel = path.name if path == base else path.relative_to(base).as_posix()
+    origin = display_path(path)
+    rel = display_path(path.name if path == base else path.relative_to(base).as_posix())
     name = path.name.lower()
     try:
         if path.is_dir():  # find_files yields a directory only when it could not list it
@@ -371,6 +437,9 @@ def read_file(path: Path, base: Path) -> Iterator[Article | Failure]:
         size = path.stat().st_size  # a symlink loop or a vanished file is reported below
         if not (path.is_file() or path.is_dir()):  # a FIFO blocks a reader, /dev/zero never ends
             yield Failure(origin, "not a regular file")
+            return
+        if not follow_symlinks and path != base and path.is_symlink() and not _inside(path, base):
+            yield Failure(origin, f"symlink to a file outside {display_path(base)} (--follow-symlinks reads it)")
             return
         if name.endswith(".txt") and size > MAX_ARTICLE_BYTES:
             yield Failure(origin, _too_large("article", size, MAX_ARTICLE_BYTES))
@@ -381,7 +450,7 @@ def read_file(path: Path, base: Path) -> Iterator[Article | Failure]:
         elif name.endswith(".json"):
             yield from _read_json(_decode(path.read_bytes(), origin), rel, origin)
         elif name.endswith((".jsonl", ".jsonl.gz")):
-            yield from _read_jsonl(path, rel)
+            yield from _read_jsonl(path, rel, origin)
         else:
             yield Failure(origin, "unsupported file type")
     except ArticleError as e:
@@ -395,12 +464,17 @@ def read_file(path: Path, base: Path) -> Iterator[Article | Failure]:
         yield Failure(origin, f"cannot read: {e.strerror or e}")
 
 
-def load_articles(paths: Iterable[Path]) -> Iterator[tuple[Path, Article | Failure]]:
+def _inside(path: Path, base: Path) -> bool:
+    """Whether the file ``path`` leads to lies under the folder ``base`` (symlinks resolved)."""
+    return os.path.realpath(path).startswith(os.path.join(os.path.realpath(base), ""))
+
+
+def load_articles(paths: Iterable[Path], *, follow_symlinks: bool = False) -> Iterator[tuple[Path, Article | Failure]]:
     """Read every article under the given files and directories, as (file, Article or Failure) pairs."""
     for path in map(Path, paths):
         if not path.exists():
-            yield path, Failure(str(path), "no such file or directory")
+            yield path, Failure(display_path(path), "no such file or directory")
             continue
         for file in find_files(path):
-            for item in read_file(file, path):
+            for item in read_file(file, path, follow_symlinks=follow_symlinks):
                 yield file, item

@@ -15,9 +15,15 @@ from .errors import VnsearchError
 from .ingest import apply_changes, index_paths, optimize
 from .search import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SORTS, search, snippet_to_text
 from .store import ArticleStore
-from .text import without_surrogates
+from .text import printable, without_surrogates
 
 DEFAULT_INDEX = ".index"
+DEFAULT_SETTLE = 2.0  # seconds a new file's stat must stay unchanged before `watch` reads it
+
+follow_symlinks_option = click.option(
+    "--follow-symlinks", is_flag=True,
+    help="Read symlinked files wherever they lead (by default only those leading inside the folder).",
+)
 
 
 def _default_index() -> str:
@@ -76,8 +82,9 @@ def main() -> None:
 @click.option("--rebuild", is_flag=True,
               help="Build a new index from PATHS and the old one's other articles (posted over the API, say).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Segmentation processes (default: up to 2).")
+@follow_symlinks_option
 @index_option
-def index_cmd(paths, prune, rebuild, workers, index_dir) -> None:
+def index_cmd(paths, prune, rebuild, workers, follow_symlinks, index_dir) -> None:
     """Index article files (.txt, .json, .jsonl, .jsonl.gz) or folders of them."""
     try:
         report = index_paths(
@@ -85,11 +92,12 @@ def index_cmd(paths, prune, rebuild, workers, index_dir) -> None:
             paths,
             prune=prune,
             rebuild=rebuild,
+            follow_symlinks=follow_symlinks,
             workers=workers,
             on_failure=lambda f: click.echo(str(f), err=True),
         )
     except OSError as e:  # beside the index (its vocabulary file, say): a full disk, a read-only directory
-        raise click.ClickException(f"Cannot write {e.filename or index_dir}: {e.strerror or e}") from None
+        raise click.ClickException(printable(f"Cannot write {e.filename or index_dir}: {e.strerror or e}")) from None
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)
@@ -138,17 +146,18 @@ def search_cmd(words, limit, page, source, category, since, until, sort, collaps
     tty = _stdout_is_terminal()
     before, after = ("\x1b[1m", "\x1b[22m") if tty else ("**", "**")
     noun = "result" if result.total == 1 else "results"
-    click.echo(f'{result.total} {noun} for "{query}" (page {result.page} of {result.pages})', color=tty)
+    click.echo(f'{result.total} {noun} for "{printable(query)}" (page {result.page} of {result.pages})', color=tty)
     if result.total and not result.matched_all:
         click.echo("No article has every word: showing articles with some of them.")
     if result.suggestion:
-        click.echo(f'Did you mean "{result.suggestion}"?')
+        click.echo(f'Did you mean "{printable(result.suggestion)}"?')
+    # Article text is anyone's: its control characters are shown, never sent to the terminal.
     for rank, hit in enumerate(result.hits, start=(page - 1) * limit + 1):
         meta = " · ".join(x for x in (hit.source, hit.published and hit.published.isoformat(), hit.id) if x)
         click.echo("")
-        click.echo(f"{rank}. {hit.title}")
-        click.echo(f"   {meta}")
-        click.echo(f"   {snippet_to_text(hit.snippet, before, after)}", color=tty)
+        click.echo(printable(f"{rank}. {hit.title}"))
+        click.echo(printable(f"   {meta}"))
+        click.echo(f"   {snippet_to_text(printable(hit.snippet), before, after)}", color=tty)
         if hit.similar:
             similar = "article" if hit.similar == 1 else "articles"
             click.echo(f"   + {hit.similar} similar {similar}: --group {hit.group}")
@@ -173,7 +182,7 @@ def stats_cmd(as_json, index_dir) -> None:
     click.echo(f"size:      {stats['size_bytes'] / 1e6:.1f} MB")
     click.echo("sources:")
     for name, count in stats["sources"].items():
-        click.echo(f"  {name}: {count}")
+        click.echo(printable(f"  {name}: {count}"))
 
 
 @main.command("delete")
@@ -184,7 +193,7 @@ def delete_cmd(article_id, index_dir) -> None:
     with ArticleStore.open(index_dir) as store:
         if store.get(article_id) is None or not apply_changes(store, (), [article_id]).deleted:
             raise click.ClickException(f"No article with id {article_id!r} in {index_dir}/")
-    click.echo(f"deleted {article_id}")
+    click.echo(printable(f"deleted {article_id}"))
 
 
 @main.command("serve")
@@ -204,9 +213,12 @@ def serve_cmd(host, port, threads, index_dir) -> None:
 @main.command("watch")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--interval", type=click.FloatRange(0.05, 3600), default=0.5, show_default=True,
-              help="Seconds between scans; a file is indexed once unchanged for one interval.")
+              help="Seconds between scans.")
+@click.option("--settle", type=click.FloatRange(0, 3600), default=DEFAULT_SETTLE, show_default=True,
+              help="Seconds a file must stay unchanged (over two scans at least) before it is indexed.")
+@follow_symlinks_option
 @index_option
-def watch_cmd(directory, interval, index_dir) -> None:
+def watch_cmd(directory, interval, settle, follow_symlinks, index_dir) -> None:
     """Keep the index up to date with the article files under DIRECTORY.
 
     New and changed files are indexed once complete, deleted files' articles
@@ -223,11 +235,11 @@ def watch_cmd(directory, interval, index_dir) -> None:
         click.echo(f"{time.strftime('%H:%M:%S')} {batch.report.summary()} ({files}{gone})")
 
     watcher = Watcher(
-        directory, index_dir, interval=interval,
+        directory, index_dir, interval=interval, settle=settle, follow_symlinks=follow_symlinks,
         on_batch=batch_line,
         on_failure=lambda f: click.echo(str(f), err=True),
         on_lock_wait=_waiting,
-        on_retry=lambda e: click.echo(f"{_retry_reason(e, index_dir)} (will try again)", err=True),
+        on_retry=lambda e: click.echo(printable(f"{_retry_reason(e, index_dir)} (will try again)"), err=True),
     )
     stop = threading.Event()
     click.echo(f"Watching {directory}/ every {interval:g} s, index {index_dir}/ (Ctrl-C to stop)", err=True)

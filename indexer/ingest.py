@@ -19,7 +19,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .articles import Article, Failure, duplicate_id, load_articles
+from .articles import Article, Failure, display_path, duplicate_id, load_articles
 from .documents import stored_article, to_document
 from .duplicates import assign_groups
 from .errors import IndexMissingError, IndexUnreadableError, IndexVersionError
@@ -44,6 +44,9 @@ LOCK_TIMEOUT = 10.0  # seconds a writer waits for another one to finish
 # first); both are done when the watcher is idle (``tidy``).
 MAX_SMALL_SEGMENTS = 8
 MERGE_MIN_SEGMENTS = 5  # Whoosh's MERGE_SMALL merges nothing below five segments
+# A file's first failures are kept and shown, the rest only counted: a file of a million bad
+# lines would otherwise fill memory and the terminal.
+FAILURES_SHOWN = 10
 
 Known = Mapping[str, tuple[str, str]]  # id → (content hash, origin), as ArticleStore.fingerprints
 OnLockWait = Callable[[LockHolder | None], None]
@@ -51,7 +54,8 @@ OnLockWait = Callable[[LockHolder | None], None]
 
 @dataclass
 class IngestReport:
-    """What one indexing run did."""
+    """What one indexing run did. ``failures`` holds each file's first FAILURES_SHOWN failures and
+    then one ``… and N more like these``; ``failed`` counts them all."""
 
     added: int = 0
     updated: int = 0
@@ -59,10 +63,31 @@ class IngestReport:
     deleted: int = 0
     failures: list[Failure] = field(default_factory=list)
     kept: int = 0  # by a rebuild: the old index's articles from elsewhere than its PATHs
+    failed: int = 0
+    on_failure: Callable[[Failure], None] | None = field(default=None, repr=False, compare=False)
+    _file: str | None = field(default=None, repr=False, compare=False)
+    _in_file: int = field(default=0, repr=False, compare=False)
 
-    @property
-    def failed(self) -> int:
-        return len(self.failures)
+    def fail(self, failure: Failure, file: str) -> None:
+        """Count a failure of ``file``; keep it (and pass it to ``on_failure``) if among the file's first."""
+        if file != self._file:
+            self.end_file()
+            self._file = file
+        self.failed += 1
+        self._in_file += 1
+        if self._in_file <= FAILURES_SHOWN:
+            self._keep(failure)
+
+    def end_file(self) -> None:
+        """Close the current file's failures: say how many were not kept."""
+        if self._in_file > FAILURES_SHOWN:
+            self._keep(Failure(self._file, f"… and {self._in_file - FAILURES_SHOWN:,} more like these"))
+        self._file, self._in_file = None, 0
+
+    def _keep(self, failure: Failure) -> None:
+        self.failures.append(failure)
+        if self.on_failure:
+            self.on_failure(failure)
 
     def summary(self) -> str:
         kept = f", kept {self.kept}" if self.kept else ""
@@ -78,6 +103,7 @@ def index_paths(
     *,
     prune: bool = False,
     rebuild: bool = False,
+    follow_symlinks: bool = False,
     workers: int | None = None,
     on_failure: Callable[[Failure], None] | None = None,
     on_article: Callable[[], None] | None = None,
@@ -87,10 +113,11 @@ def index_paths(
     """Index the articles under ``paths`` into ``index_dir`` in batches (an interrupted run keeps
     the finished ones); return the counts. ``prune`` deletes articles their file no longer holds;
     ``rebuild`` builds a new index beside ``index_dir`` that replaces it only once complete, from
-    ``paths`` and the old index's articles that ``prune`` would keep (posted over the API, say)."""
+    ``paths`` and the old index's articles that ``prune`` would keep (posted over the API, say);
+    ``follow_symlinks`` reads symlinked files wherever they lead (else only inside their PATH)."""
     paths = [Path(p) for p in paths]
     timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
-    report = IngestReport()
+    report = IngestReport(on_failure=on_failure)
     if rebuild:
         opened = ArticleStore.rebuild(index_dir, lock_timeout=timeout)
     else:
@@ -101,13 +128,11 @@ def index_paths(
         failed_origins: set[str] = set()
 
         def fail(failure: Failure, file_path: Path) -> None:
-            report.failures.append(failure)
-            failed_origins.add(os.path.abspath(file_path))
-            if on_failure:
-                on_failure(failure)
+            report.fail(failure, display_path(file_path))  # the file as its failures name it
+            failed_origins.add(display_path(os.path.abspath(file_path)))
 
         index_roots = tuple({os.path.abspath(d) + os.sep for d in (index_dir, store.path)})
-        roots = [os.path.abspath(p).rstrip(os.sep) for p in paths]
+        roots = [display_path(os.path.abspath(p)).rstrip(os.sep) for p in paths]
 
         def gone(article_id: str, origin: str) -> bool:
             """An indexed article that the PATHs no longer hold: its file under them was read whole without it."""
@@ -115,7 +140,7 @@ def index_paths(
             return article_id not in seen and under_roots and origin not in failed_origins
 
         def articles() -> Iterator[Article]:
-            for file_path, item in load_articles(paths):
+            for file_path, item in load_articles(paths, follow_symlinks=follow_symlinks):
                 if os.path.abspath(file_path).startswith(index_roots):
                     continue  # the index's own files (or a rebuild's), when it lives inside PATH
                 if isinstance(item, Failure):
@@ -124,10 +149,11 @@ def index_paths(
                 if item.id in seen:
                     fail(duplicate_id(item, seen[item.id]), file_path)
                     continue
-                seen[item.id] = item.origin
+                seen[item.id] = item.location or item.origin
                 if on_article:
                     on_article()
                 yield replace(item, origin=os.path.abspath(item.origin))
+            report.end_file()
 
         # A rebuild is all or nothing, so it commits in big batches and never merges: Whoosh's
         # merges re-encode every posting of the growing index in Python, again and again.

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["clean", "index_form", "fold", "fold_text", "has_diacritics", "without_surrogates"]
+__all__ = ["clean", "index_form", "fold", "fold_text", "has_diacritics", "printable", "without_surrogates"]
 
 # Zero-width characters, word joiner, BOM and soft hyphen vanish; every other
 # Unicode space (NBSP, narrow NBSP, figure space, ideographic space…) becomes
@@ -32,6 +32,23 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def without_surrogates(text: str) -> str:
     """``text`` with each lone surrogate (undecodable bytes of a command line) replaced by U+FFFD."""
     return _SURROGATE.sub("\ufffd", text)
+
+
+# What a terminal or a log would act on rather than show: C0 and C1 controls (escape sequences,
+# line breaks that forge a `path: reason` line), bidirectional overrides, lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal or a log: each control character written as an escape (``\\x1b``)."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name (surrogateescape)
+        code -= 0xDC00
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def clean(text: str) -> str:

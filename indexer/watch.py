@@ -3,8 +3,11 @@
 Polling rather than file-system events: it works the same on every platform and
 on network and container mounts, and deciding that a file is complete needs a
 second look anyway. A file is applied once two scans one interval apart see the
-same size, mtime and inode (a file renamed into place passes the first time it
-is seen twice; a file still being written keeps changing and waits). Its
+same size, mtime and inode, and that stat is ``settle`` seconds old: by its mtime
+(a file renamed into place passes the first time it is seen twice) or, with a
+clock that disagrees with the file system's, by how long the watcher has seen it
+unchanged. A writer pausing longer than that can still get a file applied half,
+and applied again whole once it changes. Its
 articles then go through ``ingest.apply_changes`` like `vnsearch index`'s:
 unchanged ones are skipped, changed ones replaced, ids the file no longer holds
 deleted, and a deleted file's articles removed, every scan's changes in one
@@ -13,16 +16,18 @@ commit (or a few, past ``ingest.BATCH_SIZE`` articles).
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from .articles import Article, Failure, article_paths, duplicate_id, read_file
+from .articles import Article, Failure, article_paths, display_path, duplicate_id, read_file
 from .errors import IndexLockedError, IndexWriteError
 from .ingest import LOCK_TIMEOUT, IngestReport, OnLockWait, apply_changes, tidy
 from .store import ArticleStore
@@ -50,6 +55,8 @@ class Watcher:
         index_dir: Path | str,
         *,
         interval: float = 0.5,
+        settle: float = 0.0,
+        follow_symlinks: bool = False,
         lock_timeout: float = LOCK_TIMEOUT,
         on_batch: Callable[[Batch], None] | None = None,
         on_failure: Callable[[Failure], None] | None = None,
@@ -59,12 +66,15 @@ class Watcher:
         self.root = Path(os.path.abspath(root))  # ids are paths relative to it, as with `vnsearch index DIR`
         self.index_dir = Path(index_dir)
         self.interval = interval
+        self.settle = settle
+        self.follow_symlinks = follow_symlinks
         self.lock_timeout = lock_timeout
         self.on_batch = on_batch
         self.on_failure = on_failure
         self.on_lock_wait = on_lock_wait
         self.on_retry = on_retry
         self._seen: dict[str, Stat] = {}  # every file at the last scan
+        self._since: dict[str, float] = {}  # when the scans first saw each file as it is (monotonic)
         self._applied: dict[str, Stat] = {}  # files as last applied to the index
         self._synced = False  # articles of files deleted while nobody watched are gone
 
@@ -112,7 +122,13 @@ class Watcher:
     def _scan(self) -> tuple[dict[str, Stat], list[str]]:
         """Files complete and not applied as they are (path → stat), and applied files now gone."""
         now = dict(self._files())
-        ready = {p: st for p, st in now.items() if self._seen.get(p) == st and self._applied.get(p) != st}
+        clock, wall = time.monotonic(), time.time_ns()
+        self._since = {p: self._since[p] if self._seen.get(p) == st else clock for p, st in now.items()}
+        ready = {
+            p: st for p, st in now.items()
+            if self._seen.get(p) == st and self._applied.get(p) != st
+            and (wall - st[1] >= self.settle * 1e9 or clock - self._since[p] >= self.settle)
+        }
         gone = [p for p in self._applied if p not in now]
         self._seen = now
         return ready, gone
@@ -127,8 +143,10 @@ class Watcher:
                 continue
             try:
                 st = os.stat(origin)
-            except OSError:
-                continue  # gone between the listing and now
+            except OSError as e:
+                if e.errno != errno.ELOOP:
+                    continue  # gone between the listing and now
+                st = os.lstat(origin)  # a symlink loop: read_file reports it, as `vnsearch index` does
             yield origin, (st.st_size, st.st_mtime_ns, st.st_ino)
 
     def _vanished(self, store: ArticleStore) -> list[str]:
@@ -136,7 +154,8 @@ class Watcher:
         store.refresh()
         root = os.path.abspath(self.root).rstrip(os.sep) + os.sep
         origins = {origin for _, origin in store.fingerprints().values() if origin.startswith(root)}
-        return sorted(o for o in origins if o not in self._seen)
+        seen = {display_path(p) for p in self._seen}
+        return sorted(o for o in origins if o not in seen)
 
     def _apply(
         self, store: ArticleStore, ready: dict[str, Stat], gone: list[str], stop: threading.Event | None
@@ -144,26 +163,28 @@ class Watcher:
         """Apply the ready files' articles and drop those of the ids they no longer hold, and of
         the files gone; a file that could not be read whole keeps its indexed articles."""
         store.refresh()
-        report = IngestReport()
+        report = IngestReport(on_failure=self.on_failure)
         articles: list[Article] = []
         origin_of: dict[str, str] = {}
         dropped: set[str] = set()  # ids that files read or gone held before
         for path in ready:
             failed = False
-            for item in read_file(Path(path), self.root):
+            origin = display_path(path)
+            for item in read_file(Path(path), self.root, follow_symlinks=self.follow_symlinks):
                 if isinstance(item, Failure):
                     failed = True
-                    self._fail(report, item)
+                    report.fail(item, origin)
                 elif item.id in origin_of:
                     failed = True
-                    self._fail(report, duplicate_id(item, origin_of[item.id]))
+                    report.fail(duplicate_id(item, origin_of[item.id]), origin)
                 else:
-                    origin_of[item.id] = item.origin
-                    articles.append(replace(item, origin=path))
+                    origin_of[item.id] = item.location or item.origin
+                    articles.append(replace(item, origin=origin))
+            report.end_file()
             if not failed:  # a file that could not be read whole keeps its articles
-                dropped.update(store.ids_from(path))
+                dropped.update(store.ids_from(origin))
         for path in gone:
-            dropped.update(store.ids_from(path))
+            dropped.update(store.ids_from(display_path(path)))
         deletions = sorted(dropped - origin_of.keys())
         apply_changes(
             store, articles, deletions, report=report, defer_upkeep=True,
@@ -173,11 +194,6 @@ class Watcher:
         for path in gone:
             self._applied.pop(path, None)
         return Batch(report, tuple(ready), tuple(gone))
-
-    def _fail(self, report: IngestReport, failure: Failure) -> None:
-        report.failures.append(failure)
-        if self.on_failure:
-            self.on_failure(failure)
 
 
 @contextmanager

@@ -204,7 +204,7 @@ def test_unreadable_file_is_reported_and_the_rest_indexed(tmp_path, monkeypatch)
 @pytest.mark.parametrize(
     "content, reason",
     [
-        (b'{"body": "' + b"a" * (MAX_ARTICLE_BYTES + 1) + b'"}', "article larger than 1 MB (1.0 MB)"),
+        (b'{"body": "' + b"a" * (MAX_ARTICLE_BYTES + 1) + b'"}', "article larger than 1 MB (1,048,577 bytes)"),
         (b'{"body": "' + b"a" * (MAX_ARTICLE_BYTES - 100) + b'"}', None),
         (b"[" * 5000 + b"]" * 5000, "invalid JSON: nested too deeply"),
         (b'{"body": "x", "extra": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "invalid JSON: nested too deeply"),

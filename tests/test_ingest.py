@@ -219,7 +219,7 @@ def test_bad_input_is_reported_and_everything_else_indexed(tmp_path):
             f"{src}/latin1.txt: not UTF-8 text",
             f"{src}/mixed.jsonl:2: invalid JSON: Expecting property name enclosed in double quotes (column 2)",
             f"{src}/mixed.jsonl:3: no body",
-            f"{src}/mixed.jsonl: duplicate id 'a1' (already read from {src}/mixed.jsonl)",
+            f"{src}/mixed.jsonl:5: duplicate id 'a1' (already read from {src}/mixed.jsonl:1)",
         ]
     )
     # The readable half of the truncated gzip file is kept.

@@ -155,7 +155,7 @@ def test_a_duplicate_id_is_reported_and_its_file_keeps_its_indexed_articles(setu
     (inbox / "a.jsonl").write_text(line(1, "Giá cà phê tăng.") + line(1, "Giá hồ tiêu giảm."), "utf-8")
     watcher.poll(store)
     report = watcher.poll(store).report
-    assert [str(f) for f in log] == [f"{inbox / 'a.jsonl'}: duplicate id 'j1' (already read from {inbox / 'a.jsonl'})"]
+    assert [str(f) for f in log] == [f"{inbox / 'a.jsonl'}:2: duplicate id 'j1' (already read from {inbox / 'a.jsonl'}:1)"]
     assert (report.updated, report.deleted, report.failed) == (1, 0, 1)  # the first j1 is applied, j2 kept
     assert ids(store, "cà phê") == ["j1"] and ids(store, "lúa") == ["j2"] and ids(store, "hồ tiêu") == []
 
