@@ -4,7 +4,6 @@ app over it, and ``check_page``, which asserts a page holds only the templates' 
 from __future__ import annotations
 
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -61,38 +60,23 @@ def client(app):
     return app.test_client()
 
 
-class PageChecker(HTMLParser):
-    """Collects tags, attributes and links of a page, to check what markup it holds."""
-
-    def __init__(self):
-        super().__init__()
-        self.tags: set[str] = set()
-        self.attrs: list[tuple[str, str, str | None]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.add(tag)
-        self.attrs += [(tag, name, value) for name, value in attrs]
-
-    def handle_data(self, data):
-        self.text.append(data)
+@pytest.fixture()
+def ix(tmp_path, corpus_dir):
+    d = tmp_path / "ix"
+    index_paths(d, [corpus_dir])
+    return d
 
 
-TEMPLATE_TAGS = {
-    "html", "head", "meta", "title", "link", "body", "a", "header", "span", "form", "label", "div",
-    "input", "button", "main", "footer", "p", "h1", "h2", "h3", "section", "ul", "li", "article",
-    "time", "mark", "nav", "aside", "details", "summary", "strong", "code", "pre", "kbd",
-}  # fmt: skip
+@pytest.fixture()
+def make_app(ix, monkeypatch):
+    monkeypatch.delenv("VNSEARCH_API_TOKEN", raising=False)
+    apps = []
 
+    def make(**config):
+        app = create_app({"INDEX_DIR": str(ix), "TESTING": True, **config})
+        apps.append(app)
+        return app
 
-def check_page(html: str) -> PageChecker:
-    """Parse ``html`` and assert that it holds only the templates' markup: no script, no handler."""
-    page = PageChecker()
-    page.feed(html)
-    assert page.tags <= TEMPLATE_TAGS, page.tags - TEMPLATE_TAGS
-    for tag, name, value in page.attrs:
-        assert not name.startswith("on"), (tag, name, value)
-        assert name != "style", (tag, name, value)
-        if name in ("href", "src", "action"):
-            assert not (value or "").strip().lower().startswith(("javascript:", "data:")), value
-    return page
+    yield make
+    for app in apps:
+        store_pool(app).close()

@@ -19,9 +19,7 @@ from indexer.ingest import index_paths
 from indexer.store import ArticleStore
 from search_ui.ingest_api import MAX_ARTICLES, MAX_BODY_BYTES, MAX_LISTED
 from search_ui.security import CONTENT_SECURITY_POLICY
-from test_ingest_api import TOKEN as API_TOKEN
-from test_ingest_api import ix, make_app, post  # noqa: F401 - ix and make_app are fixtures
-from test_watch import _answers, free_port, oversized_post, request, vnsearch, wait_for
+from support import API_TOKEN, answers, free_port, oversized_post, post, request, vnsearch, wait_for
 
 TOKEN = "mật-khẩu-thử"  # not Latin-1: a client sends its UTF-8 bytes
 LONG_LABEL_HOST = "a" * 64 + ".example"
@@ -42,7 +40,7 @@ def server(tmp_path_factory, corpus_dir):
     proc = subprocess.Popen(vnsearch("serve", "--index", str(index), "--port", str(port)), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: _answers(port), "vnsearch serve")
+        wait_for(lambda: answers(port), "vnsearch serve")
         yield port
     finally:
         proc.terminate()

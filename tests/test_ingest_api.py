@@ -8,14 +8,11 @@ import threading
 
 import pytest
 
-from indexer.ingest import index_paths
 from indexer.store import ArticleStore
-from search_ui import create_app
 from search_ui.server import request_body_limit
-from search_ui.stores import store_pool
-
-TOKEN = "thu-nghiem-8b1f"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+from support import API_AUTH as AUTH
+from support import API_TOKEN as TOKEN
+from support import post
 
 
 def article(i: int, body: str | None = None, **extra) -> dict:
@@ -23,35 +20,8 @@ def article(i: int, body: str | None = None, **extra) -> dict:
 
 
 @pytest.fixture()
-def ix(tmp_path, corpus_dir):
-    d = tmp_path / "ix"
-    index_paths(d, [corpus_dir])
-    return d
-
-
-@pytest.fixture()
-def make_app(ix, monkeypatch):
-    monkeypatch.delenv("VNSEARCH_API_TOKEN", raising=False)
-    apps = []
-
-    def make(**config):
-        app = create_app({"INDEX_DIR": str(ix), "TESTING": True, **config})
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        store_pool(app).close()
-
-
-@pytest.fixture()
 def client(make_app):
     return make_app(VNSEARCH_API_TOKEN=TOKEN, INGEST_COMMIT_DELAY=0).test_client()
-
-
-def post(client, payload, headers=AUTH):
-    data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-    return client.post("/api/articles", data=data, headers={**headers, "Content-Type": "application/json"})
 
 
 def hits(client, q: str) -> list[str]:

@@ -24,7 +24,7 @@ from indexer.errors import QueryError
 from indexer.query import parse_query
 from indexer.search import MAX_QUERY_CHARS, SearchPage, search
 from indexer.store import ArticleStore, build_query
-from conftest import check_page
+from support import check_page
 from search_ui import create_app
 from search_ui.security import CONTENT_SECURITY_POLICY
 from search_ui.stores import store_pool

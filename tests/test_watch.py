@@ -7,13 +7,10 @@ clock: a file is applied by the second scan that sees it unchanged.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -27,6 +24,7 @@ from indexer.search import search
 from indexer.store import ArticleStore
 from indexer.vocabulary import Vocabulary
 from indexer.watch import Watcher, stop_on_signals
+from support import answers, free_port, oversized_post, request, vnsearch, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -272,41 +270,6 @@ def test_an_abandoned_batch_leaves_nothing(setup, monkeypatch):
     assert watcher.poll(store).report.added == 1  # a new watcher (or this one) picks the file up again
 
 
-# -- the real commands --------------------------------------------------------------
-
-
-def vnsearch(*args: str) -> list[str]:
-    script = Path(sys.executable).with_name("vnsearch")
-    return [str(script), *args] if script.is_file() else [sys.executable, "-m", "indexer", *args]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def request(port: int, method: str, path: str, body: bytes | None = None, headers=None) -> tuple[int, dict]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        r = conn.getresponse()
-        data = r.read()
-    finally:
-        conn.close()
-    return r.status, json.loads(data) if data.startswith(b"{") else {}
-
-
-def wait_for(condition, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)  # polling, bounded by the deadline
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-
-
 def found(port: int, q: str) -> list[str]:
     status, data = request(port, "GET", "/api/search?" + urllib.parse.urlencode({"q": q}))
     assert status == 200, data
@@ -328,7 +291,7 @@ def test_watch_and_serve_end_to_end(tmp_path):
     watch = subprocess.Popen(vnsearch("watch", str(inbox), "--index", str(ix), "--interval", "0.2"),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: _answers(port), "vnsearch serve")
+        wait_for(lambda: answers(port), "vnsearch serve")
         assert found(port, "cà phê") == ["cafe.txt"]
 
         started = time.monotonic()
@@ -360,23 +323,3 @@ def test_watch_and_serve_end_to_end(tmp_path):
     lines = out.splitlines()
     assert any(" added 1, updated 0, " in ln and "failed 0" in ln for ln in lines), out
     assert any("deleted 1" in ln and "1 gone" in ln for ln in lines), out
-
-
-def oversized_post(port: int, length: int, headers: dict) -> int:
-    """Announce a body of ``length`` bytes and send none: waitress answers from the headers."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.putrequest("POST", "/api/articles")
-        for k, v in {**headers, "Content-Length": str(length)}.items():
-            conn.putheader(k, v)
-        conn.endheaders()
-        return conn.getresponse().status
-    finally:
-        conn.close()
-
-
-def _answers(port: int) -> bool:
-    try:
-        return request(port, "GET", "/api/search?q=x")[0] == 200
-    except OSError:
-        return False

@@ -18,7 +18,7 @@ from search_ui import pages as pages_module
 from search_ui.security import CONTENT_SECURITY_POLICY
 from search_ui.stores import store_pool
 
-from conftest import check_page
+from support import check_page
 
 
 # -- fixtures -----------------------------------------------------------------

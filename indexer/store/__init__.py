@@ -10,7 +10,7 @@ from .codec import BLOCK_POSTINGS
 
 # The on-disk format: every index's table of contents pickles these three classes by the
 # path "indexer.store.<name>" (each pins its __module__), so they must stay importable here.
-from .codec import _Codec, _Frequency, _Positions
+from .codec import _Codec, _Frequency, _Positions  # noqa: F401
 from .disk import FORMAT_VERSION, META_FILE
 from .locks import LOCK_HOLDER_FILE, WRITE_LOCK, LockHolder
 from .querying import ANY, EXACT, FOLDED, TITLE_BOOST, WORD_BOOST, Filters, build_query, levels
