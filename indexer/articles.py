@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from .text import clean, printable
 
 __all__ = [
     "ARTICLE_SUFFIXES", "Article", "Failure", "article_paths", "articles_from_json", "display_path", "duplicate_id",
+    "JSON_NUMBER_TOO_LONG", "JSON_TOO_DEEP",
     "find_files", "id_problem", "is_caption", "load_articles", "parse_json", "parse_text_article", "read_file",
 ]
 
@@ -270,8 +272,8 @@ def _too_large(what: str, size: int, limit: int) -> str:
     return f"{what} larger than {limit // MB} MB ({shown})"
 
 
-_TOO_DEEP = "nested too deeply"
-_TOO_LONG = "a number too long to read (over 4,300 digits)"
+JSON_TOO_DEEP = "nested too deeply"
+JSON_NUMBER_TOO_LONG = f"a number too long to read (over {sys.get_int_max_str_digits():,} digits)"
 
 
 def parse_json(text: str):
@@ -282,13 +284,13 @@ def parse_json(text: str):
     except json.JSONDecodeError:
         raise
     except RecursionError:
-        raise json.JSONDecodeError(_TOO_DEEP, text, 0) from None
+        raise json.JSONDecodeError(JSON_TOO_DEEP, text, 0) from None
     except ValueError:  # Python's int-string limit (sys.get_int_max_str_digits)
-        raise json.JSONDecodeError(_TOO_LONG, text, 0) from None
+        raise json.JSONDecodeError(JSON_NUMBER_TOO_LONG, text, 0) from None
 
 
 def _where(e: json.JSONDecodeError, with_line: bool) -> str:
-    if e.msg in (_TOO_DEEP, _TOO_LONG):
+    if e.msg in (JSON_TOO_DEEP, JSON_NUMBER_TOO_LONG):
         return ""
     return f" (line {e.lineno}, column {e.colno})" if with_line else f" (column {e.colno})"
 

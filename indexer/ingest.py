@@ -374,12 +374,3 @@ def tidy(store: ArticleStore, *, merge: bool = True, timeout: float = 0.0) -> bo
             writer.commit(merge=True)
     store.refresh()
     return True
-
-
-def __getattr__(name: str):
-    # search_ui.ingest_api imports CommitQueue from here; commit_queue imports this module.
-    if name == "CommitQueue":
-        from .commit_queue import CommitQueue  # noqa: PLC0415
-
-        return CommitQueue
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Writing to the index over HTTP: POST /api/articles and DELETE /api/articles/<id>, with the bearer token of
 VNSEARCH_API_TOKEN (config, else environment; none: no such routes). Concurrent requests share a commit
-(``indexer.ingest.CommitQueue``); each returns once its articles are searchable."""
+(``indexer.commit_queue.CommitQueue``); each returns once its articles are searchable."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ import hmac
 import json
 import os
 import re
-import sys
 
 from flask import Blueprint, Flask, abort, current_app, request
 
-from indexer.articles import Article, Failure, articles_from_json
+from indexer.articles import JSON_NUMBER_TOO_LONG, JSON_TOO_DEEP, Article, Failure, articles_from_json
 from indexer.errors import IndexLockedError, IndexWriteError
-from indexer.ingest import CommitQueue
+from indexer.commit_queue import CommitQueue
 
 from .errors import json_error
 
@@ -104,13 +103,12 @@ def post_articles():
     except json.JSONDecodeError as e:
         return json_error(400, f"invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
     except RecursionError:
-        return json_error(400, "invalid JSON: nested too deeply")
+        return json_error(400, f"invalid JSON: {JSON_TOO_DEEP}")
     except TooManyArticles:
         message = f"too many articles: at most {MAX_ARTICLES:,} a request — send the rest in further requests"
         return json_error(413, message)
     except ValueError:  # Python's limit on the digits of an int
-        digits = sys.get_int_max_str_digits()
-        return json_error(400, f"invalid JSON: a number longer than {digits:,} digits")
+        return json_error(400, f"invalid JSON: {JSON_NUMBER_TOO_LONG}")
     if payload == []:
         return json_error(400, "empty list: no article to index")
     items = articles_from_json(payload, API_ORIGIN)

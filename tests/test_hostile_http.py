@@ -63,7 +63,7 @@ def raw_exchange(port: int, data: bytes, timeout: float = 10) -> bytes:
 def test_a_huge_json_integer_is_a_400_naming_it(api, shape):
     r = post(api, shape.format("9" * 5000).encode())
     assert r.status_code == 400
-    assert r.get_json()["error"]["message"] == f"invalid JSON: a number longer than {sys.get_int_max_str_digits():,} digits"
+    assert r.get_json()["error"]["message"] == f"invalid JSON: a number too long to read (over {sys.get_int_max_str_digits():,} digits)"
 
 
 # --- 4: failures listed, articles per request capped -------------------------
