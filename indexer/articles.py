@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import zlib
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -25,7 +26,7 @@ from .text import clean, printable
 __all__ = [
     "ARTICLE_SUFFIXES", "Article", "Failure", "article_paths", "articles_from_json", "display_path", "duplicate_id",
     "JSON_NUMBER_TOO_LONG", "JSON_TOO_DEEP",
-    "find_files", "id_problem", "is_caption", "load_articles", "parse_json", "parse_text_article", "read_file",
+    "find_files", "id_problem", "is_caption", "is_json_list", "json_error_text", "json_list_items", "load_articles", "parse_json", "parse_text_article", "read_file",
 ]
 
 ARTICLE_SUFFIXES = (".txt", ".json", ".jsonl", ".jsonl.gz")
@@ -279,8 +280,51 @@ JSON_NUMBER_TOO_LONG = f"a number too long to read (over {sys.get_int_max_str_di
 def parse_json(text: str):
     """json.loads, with nesting too deep for the parser, or an integer too long for Python to
     convert, as a JSONDecodeError (without a position)."""
-    try:
+    with _decoding(text):
         return json.loads(text)
+
+
+def is_json_list(text: str) -> bool:
+    """Whether ``text`` holds a JSON list (its first non-space character is '[')."""
+    return text.startswith("[", _SPACE.match(text).end())
+
+
+def json_list_items(text: str) -> Iterator[object]:
+    """The items of the JSON list ``text`` holds, decoded one at a time (memory bounded by the
+    largest item); a decoding error is a JSONDecodeError, as with ``parse_json``."""
+    with _decoding(text):
+        pos = _SPACE.match(text, _SPACE.match(text).end() + 1).end()  # past the '['
+        if text.startswith("]", pos):
+            pos += 1
+        else:
+            while True:
+                item, pos = _DECODER.raw_decode(text, pos)
+                yield item
+                pos = _SPACE.match(text, pos).end()
+                if text.startswith("]", pos):
+                    pos += 1
+                    break
+                if not text.startswith(",", pos):
+                    raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+                pos = _SPACE.match(text, pos + 1).end()
+        pos = _SPACE.match(text, pos).end()
+        if pos != len(text):
+            raise json.JSONDecodeError("Extra data", text, pos)
+
+
+def json_error_text(e: json.JSONDecodeError, with_line: bool = True) -> str:
+    """'invalid JSON: what (line L, column C)', without a position where it has none."""
+    return f"invalid JSON: {e.msg}{_where(e, with_line)}"
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+@contextmanager
+def _decoding(text: str) -> Iterator[None]:
+    try:
+        yield
     except json.JSONDecodeError:
         raise
     except RecursionError:
@@ -313,14 +357,16 @@ def articles_from_json(data: object, origin: str) -> list[Article | Failure]:
 
 
 def _read_json(text: str, rel: str, origin: str) -> Iterator[Article | Failure]:
+    """A list's items one at a time: checked whole first, so that a broken file indexes nothing."""
     try:
-        data = parse_json(text)
+        if not is_json_list(text):
+            yield _from_object(parse_json(text), rel, origin, origin)
+            return
+        for _ in json_list_items(text):
+            pass
     except json.JSONDecodeError as e:
-        raise ArticleError(origin, f"invalid JSON: {e.msg}{_where(e, True)}") from None
-    if not isinstance(data, list):
-        yield _from_object(data, rel, origin, origin)
-        return
-    for n, obj in enumerate(data, 1):  # items are numbered from 1, like jsonl lines
+        raise ArticleError(origin, json_error_text(e)) from None
+    for n, obj in enumerate(json_list_items(text), 1):  # items are numbered from 1, like jsonl lines
         yield _from_object(obj, f"{rel}:{n}", origin, f"{origin}:item {n}")
 
 
@@ -349,7 +395,7 @@ def _read_jsonl(path: Path, rel: str, origin: str) -> Iterator[Article | Failure
             try:
                 obj = parse_json(line)
             except json.JSONDecodeError as e:
-                yield Failure(location, f"invalid JSON: {e.msg}{_where(e, False)}")
+                yield Failure(location, json_error_text(e, with_line=False))
                 continue
             yield _from_object(obj, f"{rel}:{lineno}", origin, location)
     if not seen:

@@ -7,13 +7,14 @@ from __future__ import annotations
 import hmac
 import json
 import os
-import re
 
 from flask import Blueprint, Flask, abort, current_app, request
 
-from indexer.articles import JSON_NUMBER_TOO_LONG, JSON_TOO_DEEP, Article, Failure, articles_from_json
-from indexer.errors import IndexLockedError, IndexWriteError
+from indexer.articles import (
+    Article, Failure, articles_from_json, is_json_list, json_error_text, json_list_items, parse_json,
+)
 from indexer.commit_queue import CommitQueue
+from indexer.errors import IndexLockedError, IndexWriteError
 
 from .errors import json_error
 
@@ -101,14 +102,10 @@ def post_articles():
     except UnicodeDecodeError:
         return json_error(400, "invalid JSON: the body is not UTF-8")
     except json.JSONDecodeError as e:
-        return json_error(400, f"invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
-    except RecursionError:
-        return json_error(400, f"invalid JSON: {JSON_TOO_DEEP}")
+        return json_error(400, json_error_text(e))
     except TooManyArticles:
         message = f"too many articles: at most {MAX_ARTICLES:,} a request — send the rest in further requests"
         return json_error(413, message)
-    except ValueError:  # Python's limit on the digits of an int
-        return json_error(400, f"invalid JSON: {JSON_NUMBER_TOO_LONG}")
     if payload == []:
         return json_error(400, "empty list: no article to index")
     items = articles_from_json(payload, API_ORIGIN)
@@ -140,36 +137,15 @@ class TooManyArticles(Exception):
     """A body listing more than MAX_ARTICLES articles."""
 
 
-_SPACE = re.compile(r"[ \t\n\r]*")
-
-
 def _parse_body(text: str) -> object:
-    """The body's JSON value; a list is read item by item and refused past MAX_ARTICLES items,
-    before the rest becomes objects."""
-    decoder = json.JSONDecoder()
-    pos = _SPACE.match(text).end()
-    if not text.startswith("[", pos):
-        return decoder.decode(text)
+    """The body's JSON value; a list is read item by item and refused past MAX_ARTICLES items."""
+    if not is_json_list(text):
+        return parse_json(text)
     items: list = []
-    pos = _SPACE.match(text, pos + 1).end()
-    if text.startswith("]", pos):
-        pos += 1
-    else:
-        while True:
-            if len(items) == MAX_ARTICLES:
-                raise TooManyArticles
-            item, pos = decoder.raw_decode(text, pos)
-            items.append(item)
-            pos = _SPACE.match(text, pos).end()
-            if text.startswith("]", pos):
-                pos += 1
-                break
-            if not text.startswith(",", pos):
-                raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
-            pos = _SPACE.match(text, pos + 1).end()
-    pos = _SPACE.match(text, pos).end()
-    if pos != len(text):
-        raise json.JSONDecodeError("Extra data", text, pos)
+    for item in json_list_items(text):
+        if len(items) == MAX_ARTICLES:
+            raise TooManyArticles
+        items.append(item)
     return items
 
 
