@@ -107,6 +107,10 @@ def measure(cmd: list[str], out: Path, timeout: float = RUN_TIMEOUT) -> Run:
     timer.start()
     try:
         _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:  # Ctrl-C: leave no process behind
+        proc.kill()
+        proc.wait()
+        raise
     finally:
         timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -182,7 +186,10 @@ class Server:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"} if body is not None else {}
-            conn.request(method, path, body=body, headers=headers)
+            try:
+                conn.request(method, path, body=body, headers=headers)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # a server may refuse a body before reading it all: its answer may still be there
             r = conn.getresponse()
             return r.status, r.read()
         finally:
@@ -286,14 +293,16 @@ def kill_post(lab: Lab, rounds: int | None = None, posters: int = 3) -> Row:
             threading.Thread(target=_post_until, args=(server, f"rt-kill-{r}-{c}", stop, results), daemon=True)
             for c in range(posters)
         ]
-        for t in threads:
-            t.start()
-        deadline = time.monotonic() + 30  # the server's first POST loads the segmenter
-        while not any(ok for _, ok in results) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(lab.rng.uniform(0, 1.0))  # then a kill at a random moment of the POST traffic
-        server.kill(signal.SIGKILL)
-        stop.set()
+        try:
+            for t in threads:
+                t.start()
+            deadline = time.monotonic() + 30  # the server's first POST loads the segmenter
+            while not any(ok for _, ok in results) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(lab.rng.uniform(0, 1.0))  # then a kill at a random moment of the POST traffic
+        finally:
+            server.kill(signal.SIGKILL)
+            stop.set()
         for t in threads:
             t.join(35)
         for ids, ok in results:
