@@ -27,13 +27,16 @@ from pathlib import Path
 
 from bench.common import free_port, log, machine_line, rss_mb, start_server, vnsearch
 
-ATTACKS = ("flood-jsonl", "flood-json", "api-body", "slow-clients", "kill-post")
+ATTACKS = ("flood-jsonl", "flood-json", "api-body", "slow-clients", "kill-post")  # the default run: the issue's
 QUICK_SCALE = 0.1  # of the issue's sizes: a run of a minute or two
 FLOOD_EXTRA_MB = 100  # a failure flood may cost this much over the good files alone
 FAILURE_LINES_PER_FILE = 30  # the first failures of a file, then one line counting the rest
 API_EXTRA_MB = 100  # beyond parsing the body, which a server must do to count its articles
 API_ANSWER_BYTES = 64 * 1024
 SLOW_CLIENTS = 150
+TRICKLE_CLIENTS = 1050  # more than the connection slots a waitress alone is likely to have
+TRICKLE_EVERY = 5.0  # seconds between a trickling client's bytes: under any idle timeout
+TRICKLE_HOLD = 20  # seconds the trickle goes on before the searches, past a 15 s idle timeout
 SEARCH_WITHIN = 5.0  # seconds a search may take while the slow clients hold their connections
 RUN_TIMEOUT = 900  # seconds any one `vnsearch index` may run
 TOKEN = "redteam-token"
@@ -260,17 +263,34 @@ def api_body(lab: Lab, size: int | None = None) -> Row:
 
 def slow_clients(lab: Lab, clients: int = SLOW_CLIENTS, searches: int | None = None) -> Row:
     """150 half-sent requests held open, then searches: each must answer within a few seconds."""
+    return _slow_flood(lab, f"slow-clients ({clients} held)", clients, searches)
+
+
+def slow_trickle(lab: Lab, clients: int = TRICKLE_CLIENTS, searches: int | None = None) -> Row:
+    """Beyond the issue: 1,050 requests that send a header byte every 5 s, past any idle timeout."""
+    return _slow_flood(lab, f"slow-trickle ({clients} held)", clients, searches, trickle=TRICKLE_EVERY)
+
+
+def _slow_flood(lab: Lab, attack: str, clients: int, searches: int | None, trickle: float | None = None) -> Row:
+    """Hold ``clients`` half-sent requests (sending a byte of a header every ``trickle`` seconds, for
+    ``TRICKLE_HOLD`` seconds, when given), then search one after another."""
     searches = searches if searches is not None else (3 if lab.scale < 1 else 10)
     held: list[socket.socket] = []
     answered: list[float] = []
     failure = ""
-    with Server(lab.index_copy("ix-slow")) as server:
+    stop = threading.Event()
+    with Server(lab.index_copy(f"ix-{attack.split()[0]}")) as server:
         try:
             for _ in range(clients):
                 s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-                s.sendall(b"GET /search?q=v%C3%A0ng HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never the blank line
+                s.sendall(b"GET /search?q=v%C3%A0ng HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")  # never the blank line
                 held.append(s)
-            log(f"slow-clients: {len(held)} half-sent requests held; searching…")
+            if trickle:
+                threading.Thread(target=_trickle, args=(held, trickle, stop), daemon=True).start()
+                log(f"{attack}: {len(held)} requests trickling a byte every {trickle:g} s; searching in {TRICKLE_HOLD} s…")
+                stop.wait(TRICKLE_HOLD)
+            else:
+                log(f"{attack}: {len(held)} half-sent requests held; searching…")
             for _ in range(searches):
                 start = time.monotonic()
                 try:
@@ -285,14 +305,25 @@ def slow_clients(lab: Lab, clients: int = SLOW_CLIENTS, searches: int | None = N
         except OSError as e:
             failure = f"connection {len(held) + 1} failed: {e}"
         finally:
+            stop.set()
             closed = sum(1 for s in held if _closed_by_peer(s))
             for s in held:
                 s.close()
     expected = f"{searches} searches answer 200 within {SEARCH_WITHIN:g} s each"
     slowest = f", slowest {max(answered):.2f} s" if answered else ""
-    observed = f"{len(answered)}/{searches} answered{slowest}; {failure or 'no failure'}; the server closed {closed}/{len(held)} held"
-    ok = len(answered) == searches and max(answered) <= SEARCH_WITHIN
-    return Row(f"slow-clients ({clients} held)", expected, observed, ok)
+    observed = (f"{len(answered)}/{searches} answered{slowest}; {failure or 'no failure'}; "
+                f"the server closed {closed}/{len(held)} held")
+    return Row(attack, expected, observed, len(answered) == searches and max(answered) <= SEARCH_WITHIN)
+
+
+def _trickle(held: list[socket.socket], every: float, stop: threading.Event) -> None:
+    """One more byte of a header line on each connection every ``every`` seconds, until ``stop``."""
+    while not stop.wait(every):
+        for s in held:
+            try:
+                s.send(b"x")
+            except OSError:
+                pass  # closed by the server: counted at the end
 
 
 def _closed_by_peer(s: socket.socket) -> bool:
@@ -386,6 +417,7 @@ RUNNERS: dict[str, Callable[[Lab], Row]] = {
     "flood-json": flood_json,
     "api-body": api_body,
     "slow-clients": slow_clients,
+    "slow-trickle": slow_trickle,
     "kill-post": kill_post,
 }
 
@@ -404,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.redteam", description=__doc__.split("\n")[0], epilog=f"attacks:\n{attacks}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--attacks", default=",".join(ATTACKS), help="comma-separated (all by default)")
+    parser.add_argument("--attacks", default=",".join(ATTACKS), help="comma-separated (by default all but slow-trickle)")
     parser.add_argument("--quick", action="store_true", help=f"sizes ×{QUICK_SCALE:g} and 4 kill rounds: a minute or two")
     parser.add_argument("--scale", type=float, help="sizes of the issue's attacks × this (1 by default)")
     parser.add_argument("--rounds", type=int, help="kill-post rounds (30 by default)")
@@ -412,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [a.strip() for a in args.attacks.split(",") if a.strip()]
     if unknown := [a for a in chosen if a not in RUNNERS]:
-        parser.error(f"--attacks: unknown {', '.join(unknown)} (choose among {', '.join(ATTACKS)})")
+        parser.error(f"--attacks: unknown {', '.join(unknown)} (choose among {', '.join(RUNNERS)})")
     scale = args.scale if args.scale is not None else QUICK_SCALE if args.quick else 1.0
     rounds = args.rounds if args.rounds is not None else 4 if args.quick else 30
     if not 0 < scale <= 1 or not 0 < rounds <= 100:

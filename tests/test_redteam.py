@@ -25,7 +25,7 @@ def test_help_lists_every_attack():
     )
     assert done.returncode == 0, done.stderr
     assert "--quick" in done.stdout
-    for attack in ("flood-jsonl", "flood-json", "api-body", "slow-clients", "kill-post"):
+    for attack in ("flood-jsonl", "flood-json", "api-body", "slow-clients", "slow-trickle", "kill-post"):
         assert f"\n  {attack} " in done.stdout
 
 
