@@ -249,7 +249,7 @@ def api_body(lab: Lab, size: int | None = None) -> Row:
         start = time.monotonic()
         try:
             status, answer = server.request("POST", "/api/articles", body, timeout=120)
-        except OSError as e:
+        except (OSError, http.client.HTTPException) as e:
             status, answer = 0, str(e).encode()
         seconds = time.monotonic() - start
         peak = rss_mb(server.proc.pid).get("VmHWM", 0.0)
@@ -295,7 +295,7 @@ def _slow_flood(lab: Lab, attack: str, clients: int, searches: int | None, trick
                 start = time.monotonic()
                 try:
                     status, _ = server.request("GET", "/api/search?q=gi%C3%A1+v%C3%A0ng", timeout=2 * SEARCH_WITHIN)
-                except OSError as e:
+                except (OSError, http.client.HTTPException) as e:
                     failure = f"a search failed after {time.monotonic() - start:.1f} s ({e or type(e).__name__})"
                     break
                 if status != 200:
@@ -376,7 +376,7 @@ def kill_post(lab: Lab, rounds: int | None = None, posters: int = 3) -> Row:
         log(f"kill-post: round {r + 1}/{rounds}: {len(acknowledged):,} acknowledged so far")
     missing, duplicates = _check_kept(index, acknowledged)
     expected = "every acknowledged article found after a restart, no duplicate, the server restarts every round"
-    observed = (f"{rounds} kills, {len(acknowledged):,}/{sent:,} acknowledged, {len(missing)} missing, "
+    observed = (f"{rounds - restarts_failed} kills, {len(acknowledged):,}/{sent:,} acknowledged, {len(missing)} missing, "
                 f"{duplicates} duplicates, {restarts_failed} failed restarts")
     return Row("kill-post", expected, observed, not missing and not duplicates and not restarts_failed)
 
@@ -392,7 +392,7 @@ def _post_until(server: Server, prefix: str, stop: threading.Event, results: lis
         ]).encode()
         try:
             status, _ = server.request("POST", "/api/articles", body, timeout=30)
-        except OSError:
+        except (OSError, http.client.HTTPException):  # the server was killed mid-request
             results.append((ids, False))
             return
         results.append((ids, status in (200, 201)))
