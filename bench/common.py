@@ -115,8 +115,8 @@ def vnsearch() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-c", "from indexer.cli import main; main()"]
 
 
-def start_server(index: Path, port: int, threads: int):
-    """`vnsearch serve` on 127.0.0.1:``port``: its ``Popen``, returned once its home page answers 200."""
+def start_server(index: Path, port: int, threads: int, env: dict[str, str] | None = None):
+    """`vnsearch serve` on 127.0.0.1:``port`` (in ``env``, else ours): its ``Popen``, once its home page answers 200."""
     import http.client
     import subprocess
 
@@ -124,7 +124,7 @@ def start_server(index: Path, port: int, threads: int):
     log_path = OUT / f"{index.name}.serve.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as server_log:  # the child keeps its own copy of the file
-        proc = subprocess.Popen([*cmd, "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=server_log)
+        proc = subprocess.Popen([*cmd, "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=server_log, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
