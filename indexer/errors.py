@@ -56,3 +56,7 @@ class IndexWriteError(VnsearchError):
     def __init__(self, message: str, reason: str = ""):
         super().__init__(message)
         self.reason = reason
+
+
+class WordListError(VnsearchError):
+    """A synonyms or stopwords file could not be read; the message starts with ``FILE:LINE``."""

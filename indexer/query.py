@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
 
 from .analysis import syllables
 from .text import clean
+from .wordlists import AbbreviationTable, WordLists, packaged_lists
 
 __all__ = ["MAX_WORD_SYLLABLES", "ParsedQuery", "parse_query", "word_spans"]
 
@@ -68,8 +67,10 @@ def _forms(text: str) -> tuple[Forms, ...]:
     return tuple((s.exact, s.folded) for s in syllables(text))
 
 
-def parse_query(text: str) -> ParsedQuery:
-    """Split query text into required syllables, phrases, abbreviations and exclusions."""
+def parse_query(text: str, word_lists: WordLists | None = None) -> ParsedQuery:
+    """Split query text into required syllables, phrases, abbreviations and exclusions
+    (``word_lists``: the abbreviations and stopwords, by default the packaged ones)."""
+    word_lists = word_lists or packaged_lists()
     text = clean(text).translate(_QUOTES)
     phrases: list[tuple[Forms, ...]] = []
     excluded: list[tuple[Forms, ...]] = []
@@ -90,11 +91,11 @@ def parse_query(text: str) -> ParsedQuery:
     terms: list[Forms] = []
     alternatives: list[tuple[tuple[Forms, ...], ...]] = []
     for run in runs:
-        for kind, item in _expand_abbreviations(run):
+        for kind, item in _expand_abbreviations(run, word_lists.abbreviations):
             bucket = alternatives if kind == "alt" else terms
             if item not in bucket:
                 bucket.append(item)
-    optional = _optional_stopwords(terms)
+    optional = _optional_stopwords(terms, word_lists.stopwords)
     terms = [t for t in terms if t not in optional]
     parsed = ParsedQuery(
         tuple(terms),
@@ -109,48 +110,22 @@ def parse_query(text: str) -> ParsedQuery:
     return parsed
 
 
-STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
 # From this many plain syllables on, a query reads as a sentence or a question.
 LONG_QUERY = 4
 
 
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    lines = STOPWORDS_FILE.read_text("utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-
-
-def _optional_stopwords(terms: list[Forms]) -> tuple[Forms, ...]:
+def _optional_stopwords(terms: list[Forms], stopwords: frozenset[str]) -> tuple[Forms, ...]:
     """The function syllables of a long query, when at least two content syllables remain."""
     if len(terms) < LONG_QUERY:
         return ()
-    stop = tuple(t for t in terms if t[0] in _stopwords())
+    stop = tuple(t for t in terms if t[0] in stopwords)
     return stop if len(terms) - len(stop) >= 2 else ()
 
 
-ABBREVIATIONS_FILE = Path(__file__).with_name("abbreviations.txt")
-
-
-@lru_cache(maxsize=1)
-def _abbreviations() -> dict[str, list[tuple[tuple[str, ...], tuple[tuple[Forms, ...], ...]]]]:
-    """First folded syllable → [(folded variant, all variants of its group)], longest first."""
-    index: dict[str, list] = {}
-    for line in ABBREVIATIONS_FILE.read_text("utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        variants = tuple(v for v in (_forms(part) for part in line.split(" | ")) if v)
-        for v in variants:
-            index.setdefault(v[0][1], []).append((tuple(f for _, f in v), variants))
-    for entries in index.values():
-        entries.sort(key=lambda e: -len(e[0]))
-    return index
-
-
-def _expand_abbreviations(run: list[Forms]):
+def _expand_abbreviations(run: list[Forms], table: AbbreviationTable):
     """Yield ("term", syllable) or ("alt", variants) for a run of plain syllables: a span
     that spells an abbreviation or its long form becomes one clause, the span as typed or
     any other variant of its group."""
-    table = _abbreviations()
     i = 0
     while i < len(run):
         for folded, variants in table.get(run[i][1], ()):

@@ -12,6 +12,7 @@ from .errors import ArticleNotFoundError, QueryError
 from .query import parse_query
 from .snippets import highlight, make_snippet
 from .store import ArticleStore, Filters
+from .wordlists import WordLists
 
 __all__ = [
     "ArticleView", "SearchHit", "SearchPage", "get_article", "search", "snippet_to_text",
@@ -132,11 +133,13 @@ def search(
     sort: str = DEFAULT_SORT,
     group: str | None = None,
     collapse: bool = True,
+    word_lists: WordLists | None = None,
 ) -> SearchPage:
     """Rank the articles matching ``query``; raises QueryError naming a bad parameter.
 
     Near duplicates (the same story from several outlets) show as one hit that
     counts the others, unless ``collapse`` is False; ``group`` shows one group only.
+    ``word_lists``: the abbreviations and stopwords (default: the packaged ones).
     """
     started = time.perf_counter()
     check_query(query)
@@ -146,7 +149,7 @@ def search(
     check_dates(since, until)
 
     vocabulary = store.vocabulary()
-    parsed = vocabulary.word_readings(parse_query(query))
+    parsed = vocabulary.word_readings(parse_query(query, word_lists))
     filters = Filters(source=source or None, category=category or None, since=since, until=until, group=group or None)
     found = store.search(
         parsed, filters, (page - 1) * limit, limit, newest_first=sort == "newest", collapse=collapse
@@ -211,12 +214,14 @@ class ArticleView:
         }
 
 
-def get_article(store: ArticleStore, article_id: str, query: str = "", related: int = 5) -> ArticleView:
+def get_article(
+    store: ArticleStore, article_id: str, query: str = "", related: int = 5, word_lists: WordLists | None = None
+) -> ArticleView:
     """The article with ``article_id``, ``query``'s matches marked; raises ArticleNotFoundError."""
     fields = store.get(article_id)
     if fields is None:
         raise ArticleNotFoundError(f"No article with id {article_id!r}")
-    wanted = parse_query(query[:MAX_QUERY_CHARS]).wanted
+    wanted = parse_query(query[:MAX_QUERY_CHARS], word_lists).wanted
     hit = _hit(fields, 0.0, wanted)
     sapo, body = fields.get("sapo"), fields.get("body", "")
     return ArticleView(
