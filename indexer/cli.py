@@ -14,8 +14,10 @@ import click
 from .errors import VnsearchError
 from .ingest import apply_changes, index_paths, optimize
 from .search import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SORTS, search, snippet_to_text
+from .status import index_stats
 from .store import ArticleStore
 from .text import printable, without_surrogates
+from .wordlists import load_word_lists
 
 DEFAULT_INDEX = ".index"
 DEFAULT_SETTLE = 2.0  # seconds a new file's stat must stay unchanged before `watch` reads it
@@ -28,6 +30,15 @@ follow_symlinks_option = click.option(
 
 def _default_index() -> str:
     return os.environ.get("VNSEARCH_INDEX") or DEFAULT_INDEX
+
+
+def word_list_options(command):
+    """--synonyms and --stopwords: files merged with the packaged lists, applied to queries."""
+    file = click.Path(exists=True, dir_okay=False, path_type=Path)
+    command = click.option("--stopwords", "stopwords_file", type=file,
+                           help="Stopwords, one syllable a line (-syllable drops a packaged one).")(command)
+    return click.option("--synonyms", "synonyms_file", type=file,
+                        help='Synonyms and abbreviations, one group a line: "HAGL | Hoàng Anh Gia Lai".')(command)
 
 
 index_option = click.option(
@@ -127,18 +138,23 @@ def optimize_cmd(index_dir) -> None:
               help="Show near duplicates (the same story from several outlets) one by one.")
 @click.option("--group", help="Only this group of near duplicates (shown under a hit that has them).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@word_list_options
 @index_option
-def search_cmd(words, limit, page, source, category, since, until, sort, collapse, group, as_json, index_dir) -> None:
+def search_cmd(
+    words, limit, page, source, category, since, until, sort, collapse, group, as_json, synonyms_file, stopwords_file,
+    index_dir,
+) -> None:
     """Search the index: plain words, "quoted phrases", -excluded words.
 
     Every word counts, typed with or without diacritics; articles with all of
     them come first. A word starting with "-" is excluded (no need for "--").
     """
     query = without_surrogates(" ".join(words))  # printable, and the same text the search sees
+    word_lists = load_word_lists(synonyms_file, stopwords_file)
     with ArticleStore.open(index_dir) as store:
         result = search(
             store, query, page=page, limit=limit, source=source, category=category,
-            since=since, until=until, sort=sort, group=group, collapse=collapse,
+            since=since, until=until, sort=sort, group=group, collapse=collapse, word_lists=word_lists,
         )
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
@@ -169,10 +185,8 @@ def search_cmd(words, limit, page, source, category, since, until, sort, collaps
 def stats_cmd(as_json, index_dir) -> None:
     """What the index holds: articles, sources, dates, size."""
     with ArticleStore.open(index_dir) as store:
-        stats = store.stats()
+        stats = index_stats(store)
     stats["index"] = str(index_dir)
-    for key in ("first_published", "last_published"):
-        stats[key] = stats[key].isoformat() if stats[key] else None
     if as_json:
         click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
         return
@@ -200,14 +214,25 @@ def delete_cmd(article_id, index_dir) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True,
+              help="Least severe log records shown (info: one line per request).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Log lines as text or as one JSON object each.")
+@click.option("--no-query-log", "log_queries", is_flag=True, flag_value=False, default=True,
+              help="Leave query strings (what readers searched for) out of the log.")
+@word_list_options
 @index_option
-def serve_cmd(host, port, threads, index_dir) -> None:
+def serve_cmd(host, port, threads, log_level, log_format, log_queries, synonyms_file, stopwords_file, index_dir) -> None:
     """Serve the search page (waitress, a production WSGI server)."""
     # The one import of the web app: the library never needs Flask, only this command does.
+    from search_ui.observe import configure_logging  # noqa: PLC0415
     from search_ui.server import serve  # noqa: PLC0415
 
+    load_word_lists(synonyms_file, stopwords_file)  # a bad line stops it here, naming FILE:LINE
+    configure_logging(log_level, log_format)
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
-    serve(index_dir, host, port, threads)
+    config = {"LOG_QUERIES": log_queries, "SYNONYMS_FILE": synonyms_file, "STOPWORDS_FILE": stopwords_file}
+    serve(index_dir, host, port, threads, config)
 
 
 @main.command("watch")
@@ -271,17 +296,20 @@ def _retry_reason(error: Exception, index_dir: Path) -> str:
 @click.option("--run", "run_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the rankings as a TREC run file.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@word_list_options
 @index_option
-def eval_cmd(queries_path, qrels_path, run_path, as_json, index_dir) -> None:
+def eval_cmd(queries_path, qrels_path, run_path, as_json, synonyms_file, stopwords_file, index_dir) -> None:
     """Score the index on judged queries: nDCG@10, MRR@10, S@1, S@10, R@100."""
     from . import evaluation  # noqa: PLC0415 - only this command uses it
 
     try:
         queries = evaluation.load_queries(queries_path)
         qrels = evaluation.load_qrels(qrels_path)
+        word_lists = load_word_lists(synonyms_file, stopwords_file)
         with ArticleStore.open(index_dir) as store:
             run = evaluation.run_queries(
-                queries, lambda text: [(h.id, h.score) for h in search(store, text, limit=100).hits]
+                queries,
+                lambda text: [(h.id, h.score) for h in search(store, text, limit=100, word_lists=word_lists).hits],
             )
         report = evaluation.evaluate(queries, qrels, run)
         if run_path:

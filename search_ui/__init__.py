@@ -6,14 +6,15 @@ import os
 
 from flask import Flask
 
-from . import api, errors, ingest_api, pages, security, template_filters
+from . import api, errors, ingest_api, observe, pages, security, template_filters, word_lists
 from .stores import EXTENSION, StorePool
 
 __all__ = ["create_app"]
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """App factory; config INDEX_DIR defaults to $VNSEARCH_INDEX, else .index."""
+    """App factory; config INDEX_DIR defaults to $VNSEARCH_INDEX, else .index; SYNONYMS_FILE and
+    STOPWORDS_FILE add to the packaged word lists; LOG_QUERIES False keeps query strings out of the log."""
     app = Flask(__name__)
     app.config.update(
         INDEX_DIR=os.environ.get("VNSEARCH_INDEX") or ".index",
@@ -30,6 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
     # Article ids may be URLs ("https://…/a"): keep their double slashes.
     app.url_map.merge_slashes = False
     app.extensions[EXTENSION] = StorePool(app.config["INDEX_DIR"])
+    word_lists.register(app)
+    observe.register(app)
     for blueprint in (pages.bp, api.bp, ingest_api.bp, errors.bp):
         app.register_blueprint(blueprint)
     template_filters.register(app)

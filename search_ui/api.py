@@ -6,8 +6,10 @@ from flask import Blueprint, request
 
 from indexer.search import get_article, search
 
+from .observe import note_search
 from .params import parse_query_text, parse_search_params
 from .stores import open_store
+from .word_lists import word_lists
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -17,7 +19,8 @@ def search_json():
     """``query``, ``total``, ``page``, ``took_ms`` and ``hits`` as the CLI's --json, plus facets and paging."""
     params = parse_search_params(request.args)
     with open_store() as store:
-        result = search(store, params.q, **params.search_kwargs())
+        result = search(store, params.q, word_lists=word_lists(), **params.search_kwargs())
+    note_search(result.total)
     data = result.to_json()
     data["limit"] = result.limit
     data["pages"] = result.pages
@@ -30,7 +33,7 @@ def article_json(article_id: str):
     """One article; with ``q``, its title, sapo and paragraphs also as HTML with the matches marked."""
     q = parse_query_text(request.args)
     with open_store() as store:
-        view = get_article(store, article_id, q)
+        view = get_article(store, article_id, q, word_lists=word_lists())
     data = view.to_json()
     if q.strip():
         data["highlighted"] = {

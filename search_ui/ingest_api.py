@@ -17,6 +17,7 @@ from indexer.commit_queue import CommitQueue
 from indexer.errors import IndexLockedError, IndexWriteError
 
 from .errors import json_error
+from .observe import note_ingested
 
 bp = Blueprint("ingest_api", __name__, url_prefix="/api")
 
@@ -127,6 +128,7 @@ def post_articles():
     result: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
     for a in articles:
         result[outcome[a.id]].append(a.id)
+    note_ingested(result)
     return result, 201 if result["added"] else 200
 
 
@@ -157,4 +159,5 @@ def delete_article(article_id: str):
     outcome = _queue().submit(deletions=[article_id])
     if outcome[article_id] != "deleted":
         return json_error(404, f"No article with id {article_id!r}")
+    note_ingested({"deleted": [article_id]})
     return {"deleted": article_id}

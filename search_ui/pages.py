@@ -9,9 +9,11 @@ from flask import Blueprint, render_template, request, url_for
 from indexer.search import get_article, search
 from indexer.store import ArticleStore
 
+from .observe import note_search
 from .params import SORT_LABELS, SearchParams, parse_query_text, parse_search_params
 from .results import active_filters, facets, page_links, query_chunks
 from .stores import open_store
+from .word_lists import word_lists
 
 bp = Blueprint("pages", __name__)
 
@@ -44,7 +46,8 @@ def search_page():
     if not params.q.strip():
         return render_template("search.html", params=params, result=None)
     with open_store() as store:
-        result = search(store, params.q, **params.search_kwargs())
+        result = search(store, params.q, word_lists=word_lists(), **params.search_kwargs())
+        note_search(result.total)
         alternatives = _alternatives(store, params) if result.total == 0 else []
     suggestion = result.suggestion
     return render_template(
@@ -68,7 +71,7 @@ def search_page():
 def article(article_id: str):
     q = parse_query_text(request.args)
     with open_store() as store:
-        view = get_article(store, article_id, q)
+        view = get_article(store, article_id, q, word_lists=word_lists())
     back_url = _results_url(SearchParams(q).args()) if q.strip() else None
     return render_template("article.html", article=view, q=q, back_url=back_url, params=SearchParams(q))
 
@@ -91,7 +94,7 @@ def _alternatives(store: ArticleStore, params: SearchParams) -> list[Alternative
             tries.append((f"Bỏ «{chunk}»: {rest}", replace(params, q=rest, page=1)))
     out = []
     for label, p in tries:
-        kwargs = p.search_kwargs() | {"page": 1, "limit": 1}
+        kwargs = p.search_kwargs() | {"page": 1, "limit": 1, "word_lists": word_lists()}
         total = search(store, p.q, **kwargs).total
         if total:
             out.append(Alternative(label, _results_url(p.args()), total))

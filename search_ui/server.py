@@ -19,11 +19,12 @@ CHANNEL_TIMEOUT = 15  # seconds without a byte before an idle connection is clos
 FILES_PER_CONNECTION = 4  # waitress's socket and up to two buffer files, and a spare
 
 
-def serve(index_dir: str | Path, host: str, port: int, threads: int) -> None:
-    """Serve the search page and API for ``index_dir`` until interrupted, then close its stores."""
+def serve(index_dir: str | Path, host: str, port: int, threads: int, config: dict | None = None) -> None:
+    """Serve the search page and API for ``index_dir`` (and the app's further ``config``) until interrupted,
+    then close its stores."""
     import waitress  # noqa: PLC0415 - only serving needs it
 
-    app = create_app({"INDEX_DIR": str(index_dir)})
+    app = create_app({"INDEX_DIR": str(index_dir), **(config or {})})
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="vnsearch", **server_options(app))
     finally:
