@@ -19,7 +19,7 @@ from search_ui import create_app
 from search_ui.observe import configure_logging, prepare_multiprocess
 from search_ui.stores import store_pool
 
-from support import post
+from support import answers, free_port, post, request, vnsearch, wait_for
 
 TOKEN = "s3cret"
 
@@ -218,3 +218,31 @@ def test_prepare_multiprocess_refuses_to_run_after_the_app_is_made(monkeypatch):
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     with pytest.raises(RuntimeError, match="before the app is made"):
         prepare_multiprocess()
+
+
+def test_vnsearch_serve_logs_each_request_as_json_and_follows_its_synonyms_file(ix, tmp_path):
+    synonyms = tmp_path / "synonyms.txt"
+    synonyms.write_text("# the newsroom's synonyms\n", "utf-8")
+    port = free_port()
+    args = ["--index", str(ix), "--port", str(port), "--synonyms", str(synonyms), "--log-format", "json"]
+    proc = subprocess.Popen(vnsearch("serve", *args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: answers(port), "vnsearch serve")
+        search = "/api/search?q=kim+lo%E1%BA%A1i+qu%C3%BD"
+        assert request(port, "GET", search)[1]["total"] == 0
+        synonyms.write_text("kim loại quý | vàng\n", "utf-8")
+        assert request(port, "GET", search)[1]["total"] == 2
+        assert request(port, "GET", "/health")[0] == 200
+    finally:
+        proc.terminate()
+        err = proc.communicate(timeout=60)[1]
+    first, *lines = err.splitlines()
+    assert first == f"Serving {ix}/ on http://127.0.0.1:{port}/"  # and nothing from waitress
+    records = [json.loads(line) for line in lines]
+    for r in records:
+        del r["time"], r["ms"]
+    assert records[-3:] == [
+        {"method": "GET", "path": "/api/search", "query": "q=kim+lo%E1%BA%A1i+qu%C3%BD", "status": 200, "hits": 0},
+        {"method": "GET", "path": "/api/search", "query": "q=kim+lo%E1%BA%A1i+qu%C3%BD", "status": 200, "hits": 2},
+        {"method": "GET", "path": "/health", "status": 200},
+    ]

@@ -6,12 +6,9 @@ from flask import Flask
 
 from . import access_log, metrics, status
 from .access_log import configure_logging
-from .metrics import mark_process_dead, prepare_multiprocess
+from .metrics import prepare_multiprocess
 
-__all__ = [
-    "configure_logging", "mark_process_dead", "note_ingested", "note_search",
-    "prepare_multiprocess", "register",
-]  # fmt: skip
+__all__ = ["configure_logging", "note_ingested", "note_search", "prepare_multiprocess", "register"]
 
 
 def register(app: Flask) -> None:

@@ -8,7 +8,9 @@ goes before that, in the process that forks the workers.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -22,7 +24,7 @@ from indexer.status import last_commit
 from ..stores import store_pool
 from .access_log import elapsed
 
-__all__ = ["MULTIPROC_ENV", "count_ingested", "count_search", "mark_process_dead", "prepare_multiprocess", "register"]
+__all__ = ["MULTIPROC_ENV", "count_ingested", "count_search", "prepare_multiprocess", "register"]
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 EXTENSION = "vnsearch_metrics"
@@ -30,25 +32,20 @@ UNMATCHED = "unmatched"  # the route label of a request no route took (bounded: 
 
 
 def prepare_multiprocess(directory: str | Path | None = None) -> Path:
-    """Before the workers fork (and before any app is made): the directory of multiprocess mode,
-    ``directory`` or $PROMETHEUS_MULTIPROC_DIR or a new temporary one, emptied of an earlier run's
-    files and set in the environment for the workers."""
+    """Before the app is made and its workers fork: the directory of multiprocess mode, ``directory``
+    or $PROMETHEUS_MULTIPROC_DIR or a new temporary one (removed when this process exits), emptied
+    of an earlier run's files and set in the environment for the workers."""
     if "prometheus_client" in sys.modules and MULTIPROC_ENV not in os.environ:
         raise RuntimeError("prepare_multiprocess() must run before the app is made (prometheus_client is imported)")
-    path = Path(directory or os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="vnsearch-metrics-"))
+    given = directory or os.environ.get(MULTIPROC_ENV)
+    path = Path(given or tempfile.mkdtemp(prefix="vnsearch-metrics-"))
+    if not given:
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
     path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("*.db"):
+    for stale in path.glob("*.db"):  # counts of an earlier run would add to this one's
         stale.unlink()
     os.environ[MULTIPROC_ENV] = str(path)
     return path
-
-
-def mark_process_dead(pid: int) -> None:
-    """Call when a worker exits (gunicorn's child_exit): drops its share of live gauges."""
-    if os.environ.get(MULTIPROC_ENV):
-        from prometheus_client import multiprocess  # noqa: PLC0415
-
-        multiprocess.mark_process_dead(pid)
 
 
 class _Metrics:
@@ -61,6 +58,7 @@ class _Metrics:
 
         disable_created_metrics()  # no *_created series: a restart shows as counters starting again
         self.multiprocess = bool(os.environ.get(MULTIPROC_ENV))
+        self.pid = os.getpid()
         self.registry = None if self.multiprocess else CollectorRegistry()
         r = self.registry
         self.requests = Counter("vnsearch_http_requests", "HTTP requests by route and status.",
@@ -80,6 +78,9 @@ class _Metrics:
         from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415
 
         registry = self.registry
+        if registry is not None and os.getpid() != self.pid:
+            current_app.logger.error("/metrics counts this worker process only: prepare_multiprocess() was not called "
+                          "before the app was made and its workers forked")
         if registry is None:
             registry = CollectorRegistry()
             MultiProcessCollector(registry)
