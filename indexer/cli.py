@@ -214,15 +214,18 @@ def delete_cmd(article_id, index_dir) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True,
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True,
               help="Least severe log records shown (info: one line per request).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Log lines as text or as one JSON object each.")
-@click.option("--no-query-log", "log_queries", is_flag=True, flag_value=False, default=True,
-              help="Leave query strings (what readers searched for) out of the log.")
+@click.option("--query-log/--no-query-log", default=True, show_default=True,
+              help="Log query strings (what readers searched for), or leave them out.")
 @word_list_options
 @index_option
-def serve_cmd(host, port, threads, log_level, log_format, log_queries, synonyms_file, stopwords_file, index_dir) -> None:
+def serve_cmd(
+    host, port, threads, log_level, log_format, query_log, synonyms_file, stopwords_file, index_dir,
+) -> None:
     """Serve the search page (waitress, a production WSGI server)."""
     # The one import of the web app: the library never needs Flask, only this command does.
     from search_ui.observe import configure_logging  # noqa: PLC0415
@@ -231,7 +234,7 @@ def serve_cmd(host, port, threads, log_level, log_format, log_queries, synonyms_
     load_word_lists(synonyms_file, stopwords_file)  # a bad line stops it here, naming FILE:LINE
     configure_logging(log_level, log_format)
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
-    config = {"LOG_QUERIES": log_queries, "SYNONYMS_FILE": synonyms_file, "STOPWORDS_FILE": stopwords_file}
+    config = {"LOG_QUERIES": query_log, "SYNONYMS_FILE": synonyms_file, "STOPWORDS_FILE": stopwords_file}
     serve(index_dir, host, port, threads, config)
 
 

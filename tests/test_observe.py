@@ -246,3 +246,13 @@ def test_vnsearch_serve_logs_each_request_as_json_and_follows_its_synonyms_file(
         {"method": "GET", "path": "/api/search", "query": "q=kim+lo%E1%BA%A1i+qu%C3%BD", "status": 200, "hits": 2},
         {"method": "GET", "path": "/health", "status": 200},
     ]
+
+
+def test_metrics_in_a_worker_forked_without_multiprocess_mode_say_so(make_app, caplog):
+    app = make_app()
+    app.extensions["vnsearch_metrics"].pid = -1  # as seen from a forked worker
+    assert app.test_client().get("/metrics").status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        "/metrics counts this worker process only: prepare_multiprocess() was not called "
+        "before the app was made and its workers forked"
+    ]
