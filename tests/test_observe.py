@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -86,24 +87,34 @@ def test_health_of_a_good_index(client):
     assert data == {"status": "ok", "articles": 9, "format": 5}
 
 
-def test_health_of_a_missing_index(tmp_path):
-    app = create_app({"INDEX_DIR": str(tmp_path / "none"), "TESTING": True})
-    r = app.test_client().get("/health")
-    assert (r.status_code, r.get_json()) == (
-        503, {"status": "unavailable", "reason": "No index — run: vnsearch index --index INDEX_DIR PATH…"},
-    )
+def _missing(ix):
+    shutil.rmtree(ix)
 
 
-def test_health_of_an_index_of_another_format(ix):
+def _another_format(ix):
     (ix / "vnsearch.json").write_text('{"format": 4}\n', "utf-8")
-    app = create_app({"INDEX_DIR": str(ix), "TESTING": True})
-    r = app.test_client().get("/health")
-    assert (r.status_code, r.get_json()) == (
-        503,
-        {"status": "unavailable", "reason": "The index has another format — run: vnsearch index --rebuild --index INDEX_DIR PATH…"},
-    )
+
+
+def _unreadable(ix):
+    for f in ix.glob("*.toc"):
+        f.write_bytes(b"\x00garbage" * 10)
+
+
+# Whoosh leaves the table-of-contents file it failed to parse open; that is its leak, not the app's.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (_missing, "No index — run: vnsearch index --index INDEX_DIR PATH…"),
+        (_another_format, "The index has another format — run: vnsearch index --rebuild --index INDEX_DIR PATH…"),
+        (_unreadable, "The index could not be read — run: vnsearch index --rebuild --index INDEX_DIR PATH…"),
+    ],
+)
+def test_health_of_an_index_that_does_not_open(make_app, ix, damage, reason):
+    damage(ix)
+    r = make_app().test_client().get("/health")
+    assert (r.status_code, r.get_json()) == (503, {"status": "unavailable", "reason": reason})
     assert str(ix) not in r.get_data(as_text=True)
-    store_pool(app).close()
 
 
 def test_api_stats_is_what_the_cli_prints_less_the_path(client, runner, index_dir):
