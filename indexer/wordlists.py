@@ -89,7 +89,7 @@ def read_synonyms(path: Path) -> tuple[Group, ...]:
         for n, (part, variant) in enumerate(zip(parts, variants), 1):
             if not variant:
                 raise WordListError(f"{path}:{number}: variant {n} ({part!r}) has no letters or digits")
-        groups.append(tuple(dict.fromkeys(variants)))
+        groups.append(variants)
     return tuple(groups)
 
 
