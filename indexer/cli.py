@@ -14,7 +14,6 @@ import click
 from .errors import VnsearchError
 from .ingest import apply_changes, index_paths, optimize
 from .search import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SORTS, search, snippet_to_text
-from .status import index_stats
 from .store import ArticleStore
 from .text import printable, without_surrogates
 from .wordlists import load_word_lists
@@ -184,6 +183,8 @@ def search_cmd(
 @index_option
 def stats_cmd(as_json, index_dir) -> None:
     """What the index holds: articles, sources, dates, size."""
+    from .status import index_stats  # noqa: PLC0415 - the index's modules load only for a command that reads it
+
     with ArticleStore.open(index_dir) as store:
         stats = index_stats(store)
     stats["index"] = str(index_dir)
