@@ -16,7 +16,6 @@ from .ingest import apply_changes, index_paths, optimize
 from .search import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SORTS, search, snippet_to_text
 from .store import ArticleStore
 from .text import printable, without_surrogates
-from .wordlists import load_word_lists
 
 DEFAULT_INDEX = ".index"
 DEFAULT_SETTLE = 2.0  # seconds a new file's stat must stay unchanged before `watch` reads it
@@ -38,6 +37,13 @@ def word_list_options(command):
                            help="Stopwords, one syllable a line (-syllable drops a packaged one).")(command)
     return click.option("--synonyms", "synonyms_file", type=file,
                         help='Synonyms and abbreviations, one group a line: "HAGL | Hoàng Anh Gia Lai".')(command)
+
+
+def _word_lists(synonyms: Path | None, stopwords: Path | None):
+    """The packaged word lists merged with these files; WordListError (FILE:LINE) on a bad line."""
+    from .wordlists import load_word_lists  # noqa: PLC0415 - --help loads no text analysis
+
+    return load_word_lists(synonyms, stopwords)
 
 
 index_option = click.option(
@@ -149,7 +155,7 @@ def search_cmd(
     them come first. A word starting with "-" is excluded (no need for "--").
     """
     query = without_surrogates(" ".join(words))  # printable, and the same text the search sees
-    word_lists = load_word_lists(synonyms_file, stopwords_file)
+    word_lists = _word_lists(synonyms_file, stopwords_file)
     with ArticleStore.open(index_dir) as store:
         result = search(
             store, query, page=page, limit=limit, source=source, category=category,
@@ -232,7 +238,7 @@ def serve_cmd(
     from search_ui.observe import configure_logging  # noqa: PLC0415
     from search_ui.server import serve  # noqa: PLC0415
 
-    load_word_lists(synonyms_file, stopwords_file)  # a bad line stops it here, naming FILE:LINE
+    _word_lists(synonyms_file, stopwords_file)  # a bad line stops it here, naming FILE:LINE
     configure_logging(log_level, log_format)
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
     config = {"LOG_QUERIES": query_log, "SYNONYMS_FILE": synonyms_file, "STOPWORDS_FILE": stopwords_file}
@@ -309,7 +315,7 @@ def eval_cmd(queries_path, qrels_path, run_path, as_json, synonyms_file, stopwor
     try:
         queries = evaluation.load_queries(queries_path)
         qrels = evaluation.load_qrels(qrels_path)
-        word_lists = load_word_lists(synonyms_file, stopwords_file)
+        word_lists = _word_lists(synonyms_file, stopwords_file)
         with ArticleStore.open(index_dir) as store:
             run = evaluation.run_queries(
                 queries,
