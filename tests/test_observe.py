@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -267,3 +268,15 @@ def test_metrics_in_a_worker_forked_without_multiprocess_mode_say_so(make_app, c
         "/metrics counts this worker process only: prepare_multiprocess() was not called "
         "before the app was made and its workers forked"
     ]
+
+
+def test_prepare_multiprocess_makes_a_directory_it_removes_at_exit():
+    script = (
+        "import os\nfrom search_ui.observe import prepare_multiprocess\n"
+        "path = prepare_multiprocess()\n"
+        "print(path, os.environ['PROMETHEUS_MULTIPROC_DIR'] == str(path) and path.is_dir())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True)
+    path, ok = out.stdout.split()
+    assert ok == "True" and "vnsearch-metrics-" in path and not os.path.exists(path)

@@ -45,6 +45,7 @@ def elapsed() -> float:
 
 
 def note_hits(total: int) -> None:
+    """Give this request's log line a search's number of hits."""
     g.vnsearch_hits = total
 
 

@@ -40,12 +40,17 @@ def prepare_multiprocess(directory: str | Path | None = None) -> Path:
     given = directory or os.environ.get(MULTIPROC_ENV)
     path = Path(given or tempfile.mkdtemp(prefix="vnsearch-metrics-"))
     if not given:
-        atexit.register(shutil.rmtree, path, ignore_errors=True)
+        atexit.register(_remove_made_dir, path, os.getpid())
     path.mkdir(parents=True, exist_ok=True)
     for stale in path.glob("*.db"):  # counts of an earlier run would add to this one's
         stale.unlink()
     os.environ[MULTIPROC_ENV] = str(path)
     return path
+
+
+def _remove_made_dir(path: Path, maker: int) -> None:
+    if os.getpid() == maker:  # a worker that exits normally must not take the others' counts with it
+        shutil.rmtree(path, ignore_errors=True)
 
 
 class _Metrics:
