@@ -286,8 +286,9 @@ def test_watch_and_serve_end_to_end(tmp_path):
     index_paths(ix, [inbox])
     port = free_port()
     env = {**os.environ, "VNSEARCH_API_TOKEN": "bi-mat"}
+    # The server's log (a line a request) is not read: a pipe nobody drains would fill and stop it.
     server = subprocess.Popen(vnsearch("serve", "--index", str(ix), "--port", str(port)), env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     watch = subprocess.Popen(vnsearch("watch", str(inbox), "--index", str(ix), "--interval", "0.2"),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
