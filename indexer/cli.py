@@ -242,7 +242,7 @@ def serve_cmd(
     configure_logging(log_level, log_format)
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
     config = {"LOG_QUERIES": query_log, "SYNONYMS_FILE": synonyms_file, "STOPWORDS_FILE": stopwords_file}
-    serve(index_dir, host, port, threads, config)
+    serve(index_dir, host, port, threads, config=config)
 
 
 @main.command("watch")

@@ -29,12 +29,11 @@ TOKEN = "s3cret"
 @pytest.fixture()
 def log_stream():
     """configure_logging's output, the loggers it changes restored afterwards."""
-    names = ("vnsearch", "search_ui", "indexer", "waitress")
-    saved = [(lg, lg.handlers[:], lg.level, lg.propagate) for lg in map(logging.getLogger, names)]
+    saved = [(lg, lg.handlers[:], lg.level) for lg in (logging.getLogger(), logging.getLogger("waitress"))]
     stream = io.StringIO()
     yield stream
-    for lg, handlers, level, propagate in saved:
-        lg.handlers[:], lg.level, lg.propagate = handlers, level, propagate
+    for lg, handlers, level in saved:
+        lg.handlers[:], lg.level = handlers, level
 
 
 def access_lines(stream: io.StringIO) -> list[str]:
@@ -80,6 +79,17 @@ def test_log_level_warning_drops_the_access_lines_but_not_errors(tmp_path, log_s
     (line,) = access_lines(log_stream)
     assert line == f"TIME ERROR search_ui: 503: No index at {tmp_path / 'none'}/ — run: vnsearch index --index {tmp_path / 'none'} PATH…"
     assert logging.getLogger("waitress").level == logging.ERROR
+
+
+def test_configure_logging_again_replaces_its_handler_and_follows_stderr(log_stream, capsys):
+    configure_logging("info", "text", log_stream)
+    configure_logging("warning", "json")
+    logging.getLogger("vnsearch.test").warning("một")
+    assert log_stream.getvalue() == ""
+    record = json.loads(capsys.readouterr().err)
+    assert {k: record[k] for k in ("level", "logger", "message")} == {
+        "level": "WARNING", "logger": "vnsearch.test", "message": "một",
+    }
 
 
 def test_health_of_a_good_index(client):

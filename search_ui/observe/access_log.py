@@ -20,9 +20,7 @@ __all__ = ["ACCESS_LOGGER", "configure_logging", "elapsed", "note_hits", "regist
 
 ACCESS_LOGGER = "vnsearch.access"
 _STARTED = "vnsearch.started"  # the WSGI environ's key for a request's start
-# The loggers of this program, and waitress's, which speaks only of errors.
-_OURS = ("vnsearch", "search_ui", "indexer")
-_QUIET = ("waitress",)
+_QUIET = ("waitress",)  # its own log speaks only of errors
 
 log = logging.getLogger(ACCESS_LOGGER)
 
@@ -66,15 +64,34 @@ def _log_request(response: Response) -> Response:
 
 
 def configure_logging(level: str = "info", fmt: str = "text", stream: TextIO | None = None) -> None:
-    """Send this program's log records at ``level`` and above to ``stream`` (stderr) as ``fmt`` (text or JSON);
-    waitress's own only from ERROR on."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Send log records at ``level`` and above to ``stream`` (default: stderr) as ``fmt``, text or JSON;
+    waitress's own only from ERROR on. Called again, it replaces its handler."""
+    handler = _Handler(stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    for name, at in [(n, level.upper()) for n in _OURS] + [(n, "ERROR") for n in _QUIET]:
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(at)
-        logger.propagate = False
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class _Handler(logging.StreamHandler):
+    """configure_logging's handler: to ``stream``, else to ``sys.stderr`` as it is when a record comes
+    (not as it was when configured: a test's captured stream is closed by then)."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self._fixed = stream
+        super().__init__(stream)
+
+    @property
+    def stream(self) -> TextIO:
+        return self._fixed or sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass  # StreamHandler's own assignment: the property decides
 
 
 def _utc(record: logging.LogRecord) -> str:
