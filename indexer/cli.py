@@ -31,11 +31,12 @@ def _default_index() -> str:
 
 
 def word_list_options(command):
-    """--synonyms and --stopwords: files merged with the packaged lists, applied to queries."""
+    """--synonyms and --stopwords: files merged with the packaged lists, applied to queries (parameters
+    named as the options, so that their environment variables are VNSEARCH_SYNONYMS and VNSEARCH_STOPWORDS)."""
     file = click.Path(exists=True, dir_okay=False, path_type=Path)
-    command = click.option("--stopwords", "stopwords_file", type=file,
+    command = click.option("--stopwords", type=file,
                            help="Stopwords, one syllable a line (-syllable drops a packaged one).")(command)
-    return click.option("--synonyms", "synonyms_file", type=file,
+    return click.option("--synonyms", type=file,
                         help='Synonyms and abbreviations, one group a line: "HAGL | Hoàng Anh Gia Lai".')(command)
 
 
@@ -146,7 +147,7 @@ def optimize_cmd(index_dir) -> None:
 @word_list_options
 @index_option
 def search_cmd(
-    words, limit, page, source, category, since, until, sort, collapse, group, as_json, synonyms_file, stopwords_file,
+    words, limit, page, source, category, since, until, sort, collapse, group, as_json, synonyms, stopwords,
     index_dir,
 ) -> None:
     """Search the index: plain words, "quoted phrases", -excluded words.
@@ -155,7 +156,7 @@ def search_cmd(
     them come first. A word starting with "-" is excluded (no need for "--").
     """
     query = without_surrogates(" ".join(words))  # printable, and the same text the search sees
-    word_lists = _word_lists(synonyms_file, stopwords_file)
+    word_lists = _word_lists(synonyms, stopwords)
     with ArticleStore.open(index_dir) as store:
         result = search(
             store, query, page=page, limit=limit, source=source, category=category,
@@ -231,17 +232,17 @@ def delete_cmd(article_id, index_dir) -> None:
 @word_list_options
 @index_option
 def serve_cmd(
-    host, port, threads, log_level, log_format, query_log, synonyms_file, stopwords_file, index_dir,
+    host, port, threads, log_level, log_format, query_log, synonyms, stopwords, index_dir,
 ) -> None:
     """Serve the search page (waitress, a production WSGI server)."""
     # The one import of the web app: the library never needs Flask, only this command does.
     from search_ui.observe import configure_logging  # noqa: PLC0415
     from search_ui.server import serve  # noqa: PLC0415
 
-    _word_lists(synonyms_file, stopwords_file)  # a bad line stops it here, naming FILE:LINE
+    _word_lists(synonyms, stopwords)  # a bad line stops it here, naming FILE:LINE
     configure_logging(log_level, log_format)
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
-    config = {"LOG_QUERIES": query_log, "SYNONYMS_FILE": synonyms_file, "STOPWORDS_FILE": stopwords_file}
+    config = {"LOG_QUERIES": query_log, "SYNONYMS_FILE": synonyms, "STOPWORDS_FILE": stopwords}
     serve(index_dir, host, port, threads, config=config)
 
 
@@ -308,14 +309,14 @@ def _retry_reason(error: Exception, index_dir: Path) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @word_list_options
 @index_option
-def eval_cmd(queries_path, qrels_path, run_path, as_json, synonyms_file, stopwords_file, index_dir) -> None:
+def eval_cmd(queries_path, qrels_path, run_path, as_json, synonyms, stopwords, index_dir) -> None:
     """Score the index on judged queries: nDCG@10, MRR@10, S@1, S@10, R@100."""
     from . import evaluation  # noqa: PLC0415 - only this command uses it
 
     try:
         queries = evaluation.load_queries(queries_path)
         qrels = evaluation.load_qrels(qrels_path)
-        word_lists = _word_lists(synonyms_file, stopwords_file)
+        word_lists = _word_lists(synonyms, stopwords)
         with ArticleStore.open(index_dir) as store:
             run = evaluation.run_queries(
                 queries,
