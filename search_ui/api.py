@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, Flask, request, url_for
+from flask_cors import CORS
 
 from indexer.search import SearchHit, get_article, search
 
@@ -13,6 +14,15 @@ from .params import ARTICLE_PARAMS, DEFAULT_TAGS, SearchParams, check_known, par
 from .stores import open_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+# The read-only routes other origins may call (config CORS_ORIGINS); the ingest routes never.
+CORS_ROUTES = r"^/api(/|/search|/openapi\.json|/articles/.+)?$"
+
+
+def enable_cors(app: Flask, origins: list[str]) -> None:
+    """Let ``origins`` call the search API from their pages (preflights included), and no other."""
+    if origins:
+        CORS(app, resources={CORS_ROUTES: {"origins": list(origins), "methods": ["GET"]}}, vary_header=True)
 
 
 @bp.get("", strict_slashes=False)
