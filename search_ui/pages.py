@@ -19,7 +19,7 @@ bp = Blueprint("pages", __name__)
 bp.add_app_template_global(hidden_args)
 
 MAX_DROPPED_WORDS = 6  # "try without this word" runs one count per word
-HOME_NEWEST = 10  # the newest articles under the home page's box
+HOME_NEWEST = 6  # the newest articles under the home page's box
 QUICK_RANGES = (("24 giờ qua", dt.timedelta(hours=24)), ("7 ngày qua", dt.timedelta(days=7)), ("30 ngày qua", dt.timedelta(days=30)))
 
 
