@@ -308,3 +308,9 @@ def test_serve_takes_cors_origins(runner, monkeypatch):
     result = runner.invoke(main, ["serve", "--cors-origin", "https://a.example/path"])
     assert result.exit_code == 2
     assert "'https://a.example/path' is not an origin like https://example.com or http://localhost:8080" in result.output
+
+
+def test_the_article_page_shows_its_time(timed):
+    html = timed.get("/article/sang").get_data(as_text=True)
+    assert '<time datetime="2024-03-12T07:30:00+07:00">12/03/2024 07:30</time>' in html
+    assert timed.get("/api/articles/sang").get_json()["published"] == "2024-03-12T07:30:00+07:00"
