@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import html
+import re
 
-from flask import Blueprint, Flask, request, url_for
+from flask import Blueprint, Flask, Response, request, url_for
 from flask_cors import CORS
 
 from indexer.search import SearchHit, get_article, search
@@ -22,7 +23,21 @@ CORS_ROUTES = r"^/api(/|/search|/openapi\.json|/articles/.+)?$"
 def enable_cors(app: Flask, origins: list[str]) -> None:
     """Let ``origins`` call the search API from their pages (preflights included), and no other."""
     if origins:
+        app.after_request(_cors_tidied)  # before flask-cors's: Flask runs the last registered first
         CORS(app, resources={CORS_ROUTES: {"origins": list(origins), "methods": ["GET"]}}, vary_header=True)
+
+
+def _cors_tidied(response: Response) -> Response:
+    """Vary: Origin on the routes CORS covers; no CORS header on the ingest routes' writes."""
+    if re.match(CORS_ROUTES, request.path):
+        # flask-cors says Vary only for several origins; with one, a cache would still serve
+        # an answer without the header to the origin that needs it.
+        response.vary.add("Origin")
+        method = request.headers.get("Access-Control-Request-Method", "") if request.method == "OPTIONS" else request.method
+        if method not in ("GET", "HEAD"):  # DELETE /api/articles/ID shares the path
+            for name in [k for k in response.headers.keys() if k.lower().startswith("access-control-")]:
+                del response.headers[name]
+    return response
 
 
 @bp.get("", strict_slashes=False)
