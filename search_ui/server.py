@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import create_app, ingest_api
+from .observe import configure_logging
 from .stores import store_pool
 
 __all__ = ["CONNECTION_LIMIT", "CHANNEL_TIMEOUT", "request_body_limit", "serve", "server_options"]
@@ -19,12 +20,17 @@ CHANNEL_TIMEOUT = 15  # seconds without a byte before an idle connection is clos
 FILES_PER_CONNECTION = 4  # waitress's socket and up to two buffer files, and a spare
 
 
-def serve(index_dir: str | Path, host: str, port: int, threads: int, config: dict | None = None) -> None:
-    """Serve the search page and API for ``index_dir`` (and the app's further ``config``) until interrupted,
-    then close its stores."""
+def serve(
+    index_dir: str | Path, host: str, port: int, threads: int, cors_origins: tuple[str, ...] = (), *,
+    config: dict | None = None, log_level: str = "info", log_format: str = "text",
+) -> None:
+    """Serve the search page and API for ``index_dir`` until interrupted, then close its stores;
+    ``cors_origins`` may call the search API from their pages; ``config``: the app's further settings;
+    the log on stderr at ``log_level``, as ``log_format`` (text or json)."""
     import waitress  # noqa: PLC0415 - only serving needs it
 
-    app = create_app({"INDEX_DIR": str(index_dir), **(config or {})})
+    configure_logging(log_level, log_format)
+    app = create_app({"INDEX_DIR": str(index_dir), "CORS_ORIGINS": list(cors_origins), **(config or {})})
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="vnsearch", **server_options(app))
     finally:

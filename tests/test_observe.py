@@ -17,6 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from indexer.cli import main
+from indexer.store import FORMAT_VERSION
 from search_ui import create_app
 from search_ui.observe import configure_logging, prepare_multiprocess
 from search_ui.stores import store_pool
@@ -95,7 +96,7 @@ def test_configure_logging_again_replaces_its_handler_and_follows_stderr(log_str
 def test_health_of_a_good_index(client):
     data = client.get("/health").get_json()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", data.pop("last_commit"))
-    assert data == {"status": "ok", "articles": 9, "format": 5}
+    assert data == {"status": "ok", "articles": 9, "format": FORMAT_VERSION}
 
 
 def _missing(ix):
@@ -103,7 +104,7 @@ def _missing(ix):
 
 
 def _another_format(ix):
-    (ix / "vnsearch.json").write_text('{"format": 4}\n', "utf-8")
+    (ix / "vnsearch.json").write_text(json.dumps({"format": FORMAT_VERSION - 1}), "utf-8")
 
 
 def _unreadable(ix):
@@ -140,7 +141,7 @@ def test_api_stats_is_what_the_cli_prints_less_the_path(client, runner, index_di
 def test_api_version(client):
     data = client.get("/api/version").get_json()
     assert list(data) == ["vnsearch", "index_format", "whoosh", "pyvi", "python"]
-    assert (data["vnsearch"], data["index_format"], data["whoosh"], data["pyvi"]) == ("0.1.0", 5, "2.7.5", "0.1.1")
+    assert (data["vnsearch"], data["index_format"], data["whoosh"], data["pyvi"]) == ("0.1.0", FORMAT_VERSION, "2.7.5", "0.1.1")
 
 
 def samples(text: str) -> dict[tuple, float]:
