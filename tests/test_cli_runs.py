@@ -1,0 +1,164 @@
+"""`vnsearch index` run for real: progress through a pipe and through a pseudo-terminal, stopped
+by SIGTERM, Ctrl-C and a second signal; a rerun completes with nothing lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from support import without_timing
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLES = 300
+BATCH = 40
+TIMEOUT = 120
+# Small batches, a progress line for every article and a bar redrawn at each: a short run shows it all.
+PREFIX = (
+    "import sys, indexer.ingest as ingest, indexer.progress as progress; ingest.BATCH_SIZE = {batch}; "
+    "progress.PLAIN_EVERY = progress.REDRAW_EVERY = 0; {setup}"
+    "from indexer.cli import main; sys.argv[0] = 'vnsearch'; main()"
+)
+# In a pseudo-terminal of its own, the command takes it as its controlling terminal: Ctrl-C typed
+# there reaches its whole process group, the segmentation workers included.
+TAKE_TERMINAL = "import fcntl, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+STOPPED = re.compile(r"stopped: (\d+) articles committed; run the same command again to continue")
+WORDS = "giá vàng tăng mạnh nhà đầu tư ngân hàng lãi suất thị trường chứng khoán bóng đá Hà Nội".split()
+
+
+@pytest.fixture()
+def feed(tmp_path) -> Path:
+    path = tmp_path / "feed.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(ARTICLES):
+            body = " ".join(WORDS[(i * 7 + k) % len(WORDS)] for k in range(40))
+            f.write(json.dumps({"id": f"tin-{i}", "title": f"Tin số {i}", "body": body}, ensure_ascii=False) + "\n")
+    return path
+
+
+def command(index_dir: Path, feed: Path, *, workers: int = 1, setup: str = "") -> list[str]:
+    code = PREFIX.format(batch=BATCH, setup=setup)
+    return [sys.executable, "-c", code, "index", "--workers", str(workers), "--index", str(index_dir), str(feed)]
+
+
+def indexed(index_dir: Path) -> int:
+    out = subprocess.run(
+        [sys.executable, "-m", "indexer", "stats", "--json", "--index", str(index_dir)],
+        cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=True,
+    ).stdout
+    return json.loads(out)["articles"]
+
+
+def rerun_completes(index_dir: Path, feed: Path, committed: int) -> None:
+    """The same command again: it adds what the stopped run had not committed, and nothing is lost."""
+    p = subprocess.run(command(index_dir, feed), cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    assert without_timing(p.stdout) == (
+        f"added {ARTICLES - committed}, updated 0, unchanged {committed}, deleted 0, failed 0\n"
+    )
+    assert indexed(index_dir) == ARTICLES
+
+
+def read_until(proc: subprocess.Popen, stream, pattern: re.Pattern, seen: list[str]) -> re.Match:
+    """Lines of ``stream`` until one matches ``pattern`` (bounded by TIMEOUT)."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            pytest.fail(f"ended ({proc.poll()}) before {pattern.pattern!r}: {seen[-5:]}")
+        seen.append(line)
+        if m := pattern.search(line):
+            return m
+    pytest.fail(f"no {pattern.pattern!r} in {TIMEOUT} s")
+
+
+@pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_through_a_pipe_stops_after_the_batch_and_a_rerun_completes(tmp_path, feed, sig, status):
+    index_dir = tmp_path / "ix"
+    proc = subprocess.Popen(command(index_dir, feed), cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen: list[str] = []
+    # Plain lines, one an article here: "HH:MM:SS 45 articles (16% of the input), 30 articles/s".
+    progress = re.compile(r"^\d\d:\d\d:\d\d (\d+) articles? \((\d+)% of the input\), \d+ articles/s$")
+    while int(read_until(proc, proc.stderr, progress, seen).group(1)) < BATCH + 5:
+        pass
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=TIMEOUT)
+    lines = [ln for ln in (seen + err.splitlines(keepends=True)) if not progress.match(ln.rstrip("\n"))]
+    assert proc.returncode == status
+    committed = int(STOPPED.fullmatch(lines[-1].rstrip("\n")).group(1))
+    assert [ln.rstrip("\n") for ln in lines] == [
+        f"{sig.name}: stopping after the batch under way (again to abandon it)",
+        f"stopped: {committed} articles committed; run the same command again to continue",
+    ]
+    assert 0 < committed < ARTICLES and committed % BATCH == 0
+    assert without_timing(out) == f"added {committed}, updated 0, unchanged 0, deleted 0, failed 0\n"
+    assert indexed(index_dir) == committed
+    rerun_completes(index_dir, feed, committed)
+
+
+def test_a_second_signal_abandons_the_batch_under_way(tmp_path, feed):
+    index_dir = tmp_path / "ix"
+    proc = subprocess.Popen(command(index_dir, feed), cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen: list[str] = []
+    progress = re.compile(r"^\d\d:\d\d:\d\d (\d+) articles? ")
+    while int(read_until(proc, proc.stderr, progress, seen).group(1)) < BATCH + 5:
+        pass
+    proc.send_signal(signal.SIGINT)
+    read_until(proc, proc.stderr, re.compile("^SIGINT: stopping"), seen)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 130
+    committed = int(STOPPED.fullmatch(err.splitlines()[-1]).group(1))
+    assert committed % BATCH == 0 and committed < ARTICLES
+    assert without_timing(out) == f"added {committed}, updated 0, unchanged 0, deleted 0, failed 0\n"
+    assert indexed(index_dir) == committed  # nothing of the abandoned batch
+    rerun_completes(index_dir, feed, committed)
+
+
+def test_ctrl_c_on_a_terminal_with_a_progress_bar_and_worker_processes(tmp_path, feed):
+    index_dir = tmp_path / "ix"
+    controller, terminal = os.openpty()
+    proc = subprocess.Popen(
+        command(index_dir, feed, workers=2, setup=TAKE_TERMINAL), cwd=ROOT,
+        stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
+    )
+    os.close(terminal)
+    screen = b""
+    deadline = time.monotonic() + TIMEOUT
+    typed = False
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 1.0)
+        if ready:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the command has exited and closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+        bar = re.findall(rb"indexing  \[[#-]+\]\s+(\d+)%.{0,20}?([\d,]+) articles, [\d,]+/s", screen)
+        if not typed and bar and int(bar[-1][1].replace(b",", b"")) > BATCH + 5:
+            os.write(controller, b"\x03")  # Ctrl-C, as typed: SIGINT to the foreground process group
+            typed = True
+    assert proc.wait(timeout=TIMEOUT) == 130
+    os.close(controller)
+    text = screen.decode()
+    assert typed, text[-500:]
+    assert "SIGINT: stopping after the batch under way (again to abandon it)\r\n" in text
+    committed = int(STOPPED.search(text).group(1))
+    assert 0 < committed < ARTICLES and committed % BATCH == 0
+    summary = re.search(r"added (\d+), updated 0, unchanged 0, deleted 0, failed 0 in [\d.]+ s, [\d,.]+ articles/s\r\n",
+                        text)
+    assert int(summary.group(1)) == committed
+    assert indexed(index_dir) == committed
+    rerun_completes(index_dir, feed, committed)
