@@ -148,6 +148,7 @@ def index_cmd(paths, prune, rebuild, workers, quiet, as_json, follow_symlinks, i
             )
     except KeyboardInterrupt:  # the second signal: the batch under way was abandoned
         abandoned = True
+        signals = signals or [signal.SIGINT]
     except OSError as e:  # beside the index (its vocabulary file, say): a full disk, a read-only directory
         raise click.ClickException(printable(f"Cannot write {e.filename or index_dir}: {e.strerror or e}")) from None
     finally:
@@ -206,7 +207,7 @@ def optimize_cmd(as_json, index_dir) -> None:
                 before = optimize(store, on_lock_wait=_waiting)
         except KeyboardInterrupt:
             click.echo(f"stopped: the merge abandoned; {index_dir}/ is as it was", err=True)
-            sys.exit(128 + signals[0])
+            sys.exit(128 + (signals[0] if signals else signal.SIGINT))
         after = store.segment_count()
     elapsed = time.monotonic() - started
     if as_json:

@@ -24,10 +24,10 @@ def setting_name(param: click.Parameter) -> str | None:
     ``follow-symlinks``), or None for an argument or an option that is no setting (``--help``)."""
     if not isinstance(param, click.Option):
         return None
-    longs = [o for o in param.opts if o.startswith("--")]
-    if not longs or param.name in _NOT_SETTINGS:
+    longs = [o[2:] for o in param.opts if o.startswith("--")]
+    if not longs or longs[0] in _NOT_SETTINGS:
         return None
-    return longs[0][2:]
+    return longs[0]
 
 
 def envvar_name(setting: str) -> str:
@@ -64,6 +64,15 @@ def settings(group: click.Group) -> list[Setting]:
                 commands, help_text = found.setdefault(setting, ([], param.help or ""))
                 commands.append(cmd_name or "vnsearch")
     return [Setting(name, tuple(cmds), help_text) for name, (cmds, help_text) in sorted(found.items())]
+
+
+def settings_table(group: click.Group) -> str:
+    """The README's table of every setting (a test checks that the README holds it as it is now)."""
+    rows = ["| Option | Environment | File key | Commands | What it does |", "|---|---|---|---|---|"]
+    for s in settings(group):
+        what = s.help.replace("|", "\\|").replace("\n", " ")
+        rows.append(f"| `--{s.name}` | `{envvar_name(s.name)}` | `{s.name}` | {', '.join(s.commands)} | {what} |")
+    return "\n".join(rows) + "\n"
 
 
 def load_config(path: Path, group: click.Group, ctx: click.Context) -> tuple[dict, dict[str, dict]]:

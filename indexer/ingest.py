@@ -313,7 +313,9 @@ def _die_with_parent(parent: int) -> None:
     """Make a worker die with the process that started it: a SIGKILLed command cannot stop
     its pool, whose workers would otherwise wait for work forever, pyvi's model loaded."""
     # Ctrl-C reaches the whole process group: the parent decides whether the batch is finished.
+    # SIGTERM is the pool's way to end a worker: not the parent's handler, which a fork inherits.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
     except (OSError, AttributeError, TypeError):  # TypeError: Windows' CDLL needs a name

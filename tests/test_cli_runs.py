@@ -162,3 +162,15 @@ def test_ctrl_c_on_a_terminal_with_a_progress_bar_and_worker_processes(tmp_path,
     assert int(summary.group(1)) == committed
     assert indexed(index_dir) == committed
     rerun_completes(index_dir, feed, committed)
+
+
+def test_a_segmentation_worker_leaves_signals_to_its_parent_and_ends_on_sigterm():
+    # A worker forks from a parent whose handlers set a stop flag: SIGTERM, the pool's way to end
+    # it, must end it (else the pool waits for it forever), and Ctrl-C must leave it be.
+    code = (
+        "import os, signal; from indexer.ingest import _die_with_parent; "
+        "signal.signal(signal.SIGTERM, lambda *a: None); _die_with_parent(os.getppid()); "
+        "print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
+    assert out.stdout == "True True\n", out.stderr
