@@ -164,18 +164,18 @@ def index_cmd(paths, prune, rebuild, workers, quiet, as_json, follow_symlinks, i
             "seconds": round(elapsed, 3), "articles_per_second": round(done / elapsed, 1) if elapsed else None,
             "stopped": _signal_name(signals[0]) if signals else None,
         }, ensure_ascii=False, indent=2))
-    else:
+    elif not (rebuild and abandoned):  # an abandoned rebuild has nothing to count
         if skipped := found.skipped_line():
             click.echo(skipped)
         rate = done / elapsed if elapsed else 0.0
         rate = f"{rate:,.1f}" if rate < 10 else f"{rate:,.0f}"
         click.echo(f"{report.summary()} in {elapsed:.1f} s, {rate} articles/s")
-    if signals:
-        if rebuild and abandoned:
-            click.echo(f"stopped: the rebuild abandoned; {index_dir}/ is as it was", err=True)
-        else:
-            click.echo(f"stopped: {report.added + report.updated} articles committed; "
-                       "run the same command again to continue", err=True)
+    if rebuild and abandoned:
+        click.echo(f"stopped: the rebuild abandoned; {index_dir}/ is as it was", err=True)
+    elif signals and not rebuild:  # a rebuild that was not abandoned is complete
+        click.echo(f"stopped: {report.added + report.updated} articles committed; "
+                   "run the same command again to continue", err=True)
+    if signals and (abandoned or not rebuild):
         sys.exit(128 + signals[0])
     if report.failed:
         sys.exit(1)

@@ -44,9 +44,9 @@ def feed(tmp_path) -> Path:
     return path
 
 
-def command(index_dir: Path, feed: Path, *, workers: int = 1, setup: str = "") -> list[str]:
+def command(index_dir: Path, feed: Path, *options: str, workers: int = 1, setup: str = "") -> list[str]:
     code = PREFIX.format(batch=BATCH, setup=setup)
-    return [sys.executable, "-c", code, "index", "--workers", str(workers), "--index", str(index_dir), str(feed)]
+    return [sys.executable, "-c", code, "index", *options, "--workers", str(workers), "--index", str(index_dir), str(feed)]
 
 
 def indexed(index_dir: Path) -> int:
@@ -80,19 +80,27 @@ def read_until(proc: subprocess.Popen, stream, pattern: re.Pattern, seen: list[s
     pytest.fail(f"no {pattern.pattern!r} in {TIMEOUT} s")
 
 
+# Plain lines, one an article here: "HH:MM:SS 45 articles (16% of the input), 30 articles/s".
+PROGRESS = re.compile(r"^\d\d:\d\d:\d\d (\d+) articles? \((\d+)% of the input\), \d+ articles/s$")
+
+
+def started_past_a_batch(index_dir: Path, feed: Path, seen: list[str], *options: str) -> subprocess.Popen:
+    """The command through pipes, once its progress lines show it past its first batch."""
+    proc = subprocess.Popen(command(index_dir, feed, *options), cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    while int(read_until(proc, proc.stderr, PROGRESS, seen).group(1)) < BATCH + 5:
+        pass
+    return proc
+
+
 @pytest.mark.parametrize("sig, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_through_a_pipe_stops_after_the_batch_and_a_rerun_completes(tmp_path, feed, sig, status):
     index_dir = tmp_path / "ix"
-    proc = subprocess.Popen(command(index_dir, feed), cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     seen: list[str] = []
-    # Plain lines, one an article here: "HH:MM:SS 45 articles (16% of the input), 30 articles/s".
-    progress = re.compile(r"^\d\d:\d\d:\d\d (\d+) articles? \((\d+)% of the input\), \d+ articles/s$")
-    while int(read_until(proc, proc.stderr, progress, seen).group(1)) < BATCH + 5:
-        pass
+    proc = started_past_a_batch(index_dir, feed, seen)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=TIMEOUT)
-    lines = [ln for ln in (seen + err.splitlines(keepends=True)) if not progress.match(ln.rstrip("\n"))]
+    lines = [ln for ln in (seen + err.splitlines(keepends=True)) if not PROGRESS.match(ln.rstrip("\n"))]
     assert proc.returncode == status
     committed = int(STOPPED.fullmatch(lines[-1].rstrip("\n")).group(1))
     assert [ln.rstrip("\n") for ln in lines] == [
@@ -107,12 +115,8 @@ def test_a_signal_through_a_pipe_stops_after_the_batch_and_a_rerun_completes(tmp
 
 def test_a_second_signal_abandons_the_batch_under_way(tmp_path, feed):
     index_dir = tmp_path / "ix"
-    proc = subprocess.Popen(command(index_dir, feed), cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     seen: list[str] = []
-    progress = re.compile(r"^\d\d:\d\d:\d\d (\d+) articles? ")
-    while int(read_until(proc, proc.stderr, progress, seen).group(1)) < BATCH + 5:
-        pass
+    proc = started_past_a_batch(index_dir, feed, seen)
     proc.send_signal(signal.SIGINT)
     read_until(proc, proc.stderr, re.compile("^SIGINT: stopping"), seen)
     proc.send_signal(signal.SIGINT)
@@ -174,3 +178,20 @@ def test_a_segmentation_worker_leaves_signals_to_its_parent_and_ends_on_sigterm(
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
     assert out.stdout == "True True\n", out.stderr
+
+
+def test_a_rebuild_is_all_or_nothing_a_second_signal_abandons_it(tmp_path, feed):
+    index_dir = tmp_path / "ix"
+    first = tmp_path / "first.jsonl"
+    first.write_text(feed.read_text("utf-8").splitlines(keepends=True)[0], "utf-8")
+    assert subprocess.run(command(index_dir, first), cwd=ROOT, capture_output=True, timeout=TIMEOUT).returncode == 0
+    seen: list[str] = []
+    proc = started_past_a_batch(index_dir, feed, seen, "--rebuild")
+    proc.send_signal(signal.SIGTERM)
+    read_until(proc, proc.stderr, re.compile("^SIGTERM: stopping"), seen)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert (proc.returncode, out) == (143, "")
+    assert seen[-1] == "SIGTERM: stopping after the batch under way (a rebuild is all or nothing: again to abandon it)\n"
+    assert err.splitlines()[-1] == f"stopped: the rebuild abandoned; {index_dir}/ is as it was"
+    assert indexed(index_dir) == 1
