@@ -156,14 +156,13 @@ def index_cmd(paths, prune, rebuild, workers, quiet, as_json, follow_symlinks, i
     done = report.added + report.updated + report.unchanged
     elapsed = progress.elapsed()
     if as_json:
-        click.echo(json.dumps({
-            "index": str(index_dir), "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-            "deleted": report.deleted, "failed": report.failed, "kept": report.kept,
-            "skipped": dict(sorted(found.skipped.items())),
+        data = {
+            "index": str(index_dir), **_counts(report), "skipped": dict(sorted(found.skipped.items())),
             "failures": [{"location": f.location, "reason": f.reason} for f in report.failures],
             "seconds": round(elapsed, 3), "articles_per_second": round(done / elapsed, 1) if elapsed else None,
             "stopped": _signal_name(signals[0]) if signals else None,
-        }, ensure_ascii=False, indent=2))
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif not (rebuild and abandoned):  # an abandoned rebuild has nothing to count
         if skipped := found.skipped_line():
             click.echo(skipped)
@@ -219,6 +218,10 @@ def optimize_cmd(as_json, index_dir) -> None:
     if signals:
         click.echo("stopped: the merge was done", err=True)
         sys.exit(128 + signals[0])
+
+
+def _counts(report) -> dict[str, int]:
+    return {k: getattr(report, k) for k in ("added", "updated", "unchanged", "deleted", "failed", "kept")}
 
 
 def _stopping_on_signals(stop: threading.Event, on_signal):

@@ -122,7 +122,7 @@ def index_paths(
     paths = [Path(p) for p in paths]
     timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     report = report if report is not None else IngestReport()
-    report.on_failure = on_failure
+    report.on_failure = on_failure or report.on_failure
     if rebuild:
         opened = ArticleStore.rebuild(index_dir, lock_timeout=timeout)
     else:

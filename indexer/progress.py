@@ -4,6 +4,7 @@ PLAIN_EVERY seconds elsewhere, nothing with --quiet; and what the input holds be
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections import Counter
@@ -73,8 +74,10 @@ class Progress:
         self._bar = None
         self._notes: list[str] = []
         if mode == "bar":
+            # An input of unknown size (standard input): the bar shows the articles alone.
+            unknown = {"iterable": iter(int, 1)} if not total_bytes else {"length": total_bytes}
             self._bar = click.progressbar(
-                length=total_bytes or None, label=label, file=click.get_text_stream("stderr"),
+                **unknown, label=label, file=sys.stderr,
                 show_eta=True, show_percent=True, item_show_func=self._info, width=24,
             )
             self._bar.__enter__()

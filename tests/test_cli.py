@@ -416,3 +416,16 @@ def test_no_c_library_by_no_name_means_the_two_rename_swap(runner, tmp_path, cor
     run(runner, "index", "--index", ix, str(corpus_dir / "news.jsonl"))
     result = run(runner, "index", "--rebuild", "--workers", "1", "--index", ix, str(corpus_dir / "news.jsonl"))
     assert without_timing(result.output) == "added 8, updated 0, unchanged 0, deleted 0, failed 0\n"
+
+
+@pytest.mark.parametrize("args", [["-"], ["{feed}"], ["{empty}"]])
+def test_the_bar_takes_an_input_of_unknown_or_no_size(runner, tmp_path, monkeypatch, args):
+    monkeypatch.setattr("indexer.cli._stderr_is_terminal", lambda: True)
+    (tmp_path / "feed.jsonl").write_text('{"id": "s1", "body": "Giá vàng tăng."}\n', "utf-8")
+    (tmp_path / "empty").mkdir()
+    paths = [a.format(feed=tmp_path / "feed.jsonl", empty=tmp_path / "empty") for a in args]
+    stdin = '{"id": "s1", "body": "Giá vàng tăng."}\n'
+    result = runner.invoke(main, ["index", "--index", str(tmp_path / "ix"), *paths], input=stdin, catch_exceptions=False)
+    assert result.exit_code == 0
+    expected = "added 0, updated 0, unchanged 0" if "empty" in paths[0] else "added 1, updated 0, unchanged 0"
+    assert without_timing(result.stdout).startswith(expected)
