@@ -199,15 +199,24 @@ def delete_cmd(article_id, index_dir) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes serving, each with its own threads (default: one per core; Linux only).")
 @index_option
-def serve_cmd(host, port, threads, index_dir) -> None:
+def serve_cmd(host, port, threads, workers, index_dir) -> None:
     """Serve the search page (waitress, a production WSGI server)."""
     # The one import of the web app: the library never needs Flask, only this command does.
-    from search_ui.server import serve  # noqa: PLC0415
+    from search_ui.server import default_workers, serve, workers_supported  # noqa: PLC0415
 
-    click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
-    serve(index_dir, host, port, threads)
+    if workers is None:
+        workers = default_workers() if workers_supported() else 1
+    elif workers > 1 and not workers_supported():
+        click.echo(f"--workers {workers} needs Linux (forked workers sharing one socket): serving with one process",
+                   err=True)
+        workers = 1
+    processes = f" with {workers} workers" if workers > 1 else ""
+    click.echo(f"Serving {index_dir}/ on http://{host}:{port}/{processes}", err=True)
+    serve(index_dir, host, port, threads, workers, log=lambda line: click.echo(line, err=True))
 
 
 @main.command("watch")
