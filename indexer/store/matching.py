@@ -15,8 +15,13 @@ from .blocks import _Postings
 from .querying import Filters
 from .scoring import recency_factor
 from .segments import _factorized, _Segment
+from .whoosh_internals import _FIELD_LENGTHS
 
 _PHRASE_SPAN = 1 << 32  # above any position
+# A bound computed from a block's largest weight and shortest length may round a hair below a
+# score computed from the posting itself: bounds are raised by this much.
+_BOUND_MARGIN = 1 + 1e-9
+SEED_DOCS = 4096  # documents of the best-bounded blocks scored first, for a threshold
 FACETS = (SOURCE, CATEGORY)  # counted over the matches, with the year
 
 
@@ -49,6 +54,7 @@ class _View:
         self._groups()
         self._lengths: dict[str, np.ndarray] = {}
         self._norms: dict[str, np.ndarray] = {}
+        self._ranges: tuple[np.ndarray, np.ndarray] | None = None  # postings read only in these (top())
 
     def _groups(self) -> None:
         """Number the groups of near duplicates with more than one live article, in order of
@@ -134,9 +140,100 @@ class _View:
             self._lengths[field] = np.concatenate([s.lengths(field) for s in self.segments])
         return self._lengths[field]
 
+    def top(self, q: Q.Query, n: int, keep: np.ndarray | None = None) -> Matches:
+        """The ``n`` best matches of ``q`` among the documents ``keep`` lets through (None: all), scores
+        times recency, best first as ``ranking.top`` orders them: what ``matches`` would give, read
+        only from the blocks whose score bounds (largest weight, shortest length) can reach them."""
+        if n <= 0:
+            return Matches.none()
+        cuts, bound = self._bounds(q)
+        if keep is not None and len(cuts):
+            bound = np.where(np.logical_or.reduceat(keep, cuts), bound, -np.inf)
+        ends = np.append(cuts[1:], self.size)
+        order = np.argsort(-bound, kind="stable")
+        order = order[np.isfinite(bound[order])]
+        spans = np.cumsum(ends[order] - cuts[order])
+        # The best-bounded ranges first, more of them until they hold n matches; then every range
+        # bounded at least as high as the n-th best score so far (at most the n-th best of all).
+        # Each range is read once: a document's score does not depend on the others read with it.
+        found: list[Matches] = []
+        done, seed = 0, SEED_DOCS
+        while done < len(order):
+            upto = min(int(np.searchsorted(spans, seed)) + 1, len(order))
+            found.append(self._within(q, cuts[order[done:upto]], ends[order[done:upto]], keep))
+            done = upto
+            if sum(map(len, found)) >= n:
+                break
+            seed *= 8
+        matches = _union(found)
+        if done < len(order):
+            threshold = matches.scores[ranking.top(matches, n)[-1]]
+            rest = order[done:][bound[order[done:]] >= threshold]
+            matches = _union([matches, self._within(q, cuts[rest], ends[rest], keep)])
+        return matches.where(ranking.top(matches, n))
+
+    def _within(self, q: Q.Query, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray | None) -> Matches:
+        """``q``'s matches in the docnum ranges [starts, ends) (any order), scores times recency, ``keep``'s only."""
+        order = np.argsort(starts)
+        self._ranges = (starts[order], ends[order])
+        try:
+            found = self.matches(q)
+        finally:
+            self._ranges = None
+        if keep is not None:
+            found = found.where(keep[found.docs])
+        return Matches(found.docs, found.scores * self.recency[found.docs])
+
+    def _bounds(self, q: Q.Query) -> tuple[np.ndarray, np.ndarray]:
+        """Docnum ranges (the start of each, sorted; each ends where the next starts) that no term
+        of ``q`` has a block boundary within, and the highest score a match in each could have
+        (-inf: none can match there)."""
+        keys = {(t.fieldname, t.text, t.boost) for t in _terms(q)}
+        blocks = {key: self._term_blocks(*key) for key in keys}
+        cuts = np.unique(np.concatenate([np.zeros(1, np.int64), *(np.concatenate((s, e)) for s, e, _ in blocks.values())]))
+        cuts = cuts[cuts < self.size]
+        if not len(cuts):
+            return cuts, np.empty(0)
+        bound = _bound(q, blocks, cuts)
+        return cuts, bound * np.maximum.reduceat(self.recency, cuts) * _BOUND_MARGIN
+
+    def _term_blocks(self, field: str, text: str, boost: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A term's blocks in every segment: docnum ranges [starts, ends) and the highest score of each."""
+        term = self.searcher.schema[field].to_bytes(text)
+        infos = [(seg, offset, i) for seg, offset in zip(self.segments, self.offsets) if (i := seg.info(field, term))]
+        if not infos:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+        idf = ranking.idf(sum(i.doc_frequency() for _, _, i in infos), self.size)
+        avg = self.searcher.reader().field_length(field) / (self.size or 1) or 1
+        starts, ends, highest = [], [], []
+        for seg, offset, _ in infos:
+            b = seg.bounds(field, term)
+            if b is None:  # a few postings inlined: one range, their best score
+                p = seg.postings(field, term)
+                starts.append([offset])
+                ends.append([offset + seg.size])
+                highest.append([ranking.bm25(p.tf, self.length_norms(field)[p.docs + offset], idf, boost).max()])
+                continue
+            starts.append(offset + np.concatenate(([0], b.lasts[:-1] + 1)))
+            ends.append(offset + b.lasts + 1)
+            norms = ranking.length_norms(_FIELD_LENGTHS[b.min_lengths], avg)
+            highest.append(ranking.bm25(b.max_weights, norms, idf, boost))
+        return tuple(np.concatenate(x) for x in (starts, ends, highest))  # type: ignore[return-value]
+
     def _postings(self, field: str, text: str) -> _Postings:
         term = self.searcher.schema[field].to_bytes(text)
+        if self._ranges is not None:
+            return self._joined([self._segment_postings_in(seg, offset, field, term)
+                                 for seg, offset in zip(self.segments, self.offsets)])
         return self._joined([seg.postings(field, term) for seg in self.segments])
+
+    def _segment_postings_in(self, seg: _Segment, offset: int, field: str, term: bytes) -> _Postings:
+        starts, ends = self._ranges
+        inside = (ends > offset) & (starts < offset + seg.size)
+        if not inside.any():
+            return _Postings()
+        local = (np.maximum(starts[inside], offset) - offset, np.minimum(ends[inside], offset + seg.size) - offset)
+        return seg.postings_in(field, term, local)
 
     def _positions(self, field: str, text: str, docs: np.ndarray) -> _Postings:
         """A term's postings with positions in the sorted ``docs``, decoded from each segment's blocks that hold them."""
@@ -168,3 +265,51 @@ class _View:
             dated = (self.day >= start) & (self.day <= end)
             mask = dated if mask is None else mask & dated
         return mask
+
+
+def _union(parts: list[Matches]) -> Matches:
+    """Matches of disjoint sets of documents, as one."""
+    parts = [p for p in parts if len(p)]
+    if len(parts) <= 1:
+        return parts[0] if parts else Matches.none()
+    docs = np.concatenate([p.docs for p in parts])
+    order = np.argsort(docs, kind="stable")
+    return Matches(docs[order], np.concatenate([p.scores for p in parts])[order])
+
+
+def _terms(q: Q.Query) -> list[Q.Query]:
+    """The terms a query of build_query's shapes reads (a phrase's words as terms of its field)."""
+    if isinstance(q, Q.Term):
+        return [q]
+    if isinstance(q, Q.Phrase):
+        return [Q.Term(q.fieldname, w) for w in dict.fromkeys(q.words)]
+    if isinstance(q, (Q.AndMaybe, Q.AndNot)):
+        return _terms(q.a) + (_terms(q.b) if isinstance(q, Q.AndMaybe) else [])
+    if isinstance(q, (Q.And, Q.Or)):
+        return [t for sub in q.subqueries for t in _terms(sub)]
+    raise TypeError(f"store.search cannot evaluate {type(q).__name__} queries")
+
+
+def _bound(q: Q.Query, blocks: dict, cuts: np.ndarray) -> np.ndarray:
+    """The highest score ``q`` could give a document in each range starting at ``cuts`` (recency
+    aside; -inf where it cannot match), from its terms' ``blocks``: (starts, ends, highest)."""
+    if isinstance(q, Q.Term):
+        starts, ends, highest = blocks[(q.fieldname, q.text, q.boost)]
+        at = np.searchsorted(ends, cuts, "right")
+        found = at < len(ends)
+        found[found] = starts[at[found]] <= cuts[found]
+        return np.where(found, highest[np.minimum(at, max(len(highest) - 1, 0))] if len(highest) else 0.0, -np.inf)
+    if isinstance(q, Q.Phrase):
+        words = [_bound(Q.Term(q.fieldname, w), blocks, cuts) for w in dict.fromkeys(q.words)]
+        return sum(words[1:], words[0]) * q.boost
+    if isinstance(q, Q.AndMaybe):
+        b = _bound(q.b, blocks, cuts)
+        return _bound(q.a, blocks, cuts) + np.where(np.isfinite(b), b, 0.0)
+    if isinstance(q, Q.AndNot):
+        return _bound(q.a, blocks, cuts)
+    parts = [_bound(sub, blocks, cuts) for sub in q.subqueries]
+    if isinstance(q, Q.And):
+        return sum(parts[1:], parts[0])
+    present = [np.isfinite(p) for p in parts]
+    total = sum(np.where(f, p, 0.0) for f, p in zip(present, parts))
+    return np.where(np.logical_or.reduce(present), total, -np.inf)

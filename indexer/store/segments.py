@@ -8,7 +8,7 @@ from whoosh.reading import SegmentReader, TermNotFound
 
 from .. import ranking
 from ..fields import COLUMNS, DAY
-from .blocks import _blocks, _Postings
+from .blocks import BlockBounds, _blocks, _Postings, block_bounds, in_ranges
 from .codec import _Codec
 from .whoosh_internals import _byte_strings, _numbers, damaged, fell_back, field_lengths, looked_up, postings_bytes, term_table
 
@@ -85,6 +85,28 @@ class _Segment:
         if self.info(field, term) is None:
             return _Postings()
         return self._read(field, term, values=True, within=within)
+
+    def bounds(self, field: str, term: bytes) -> BlockBounds | None:
+        """What the headers of a term's blocks say (``blocks.block_bounds``); None when the term is
+        absent, or its few postings are inlined in its entry (or another codec wrote them)."""
+        info = self.info(field, term)
+        if info is None or self._table is None or info.is_inlined():
+            return None
+        with damaged(self._postings_file):
+            return block_bounds(postings_bytes(self._table, info))
+
+    def postings_in(self, field: str, term: bytes, ranges: tuple[np.ndarray, np.ndarray]) -> _Postings:
+        """A term's postings of the documents in ``ranges`` ((starts, ends), ``blocks.in_ranges``'s),
+        decoded from the blocks that meet them."""
+        info = self.info(field, term)
+        if info is None:
+            return _Postings()
+        if self._table is not None and not info.is_inlined():
+            with damaged(self._postings_file):
+                return _blocks(postings_bytes(self._table, info), False, ranges=ranges)
+        found = self._matched(field, term, False, None)
+        keep = in_ranges(found.docs, *ranges)
+        return _Postings(found.docs[keep], found.tf[keep])
 
     def _read(self, field: str, term: bytes, values: bool = False, within: np.ndarray | None = None) -> _Postings:
         info = self.info(field, term)
