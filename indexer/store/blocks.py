@@ -175,6 +175,46 @@ def in_ranges(docs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndar
     return inside
 
 
+def meeting(lasts: np.ndarray, ranges: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The indexes of the blocks (each one's ids after the last one's ``lasts``) that meet one of
+    ``ranges`` ((starts, ends) as ``in_ranges`` takes them)."""
+    firsts = np.concatenate(([0], lasts[:-1] + 1))
+    starts, ends = ranges
+    at = np.searchsorted(ends, firsts, "right")  # the first range ending past the block's first id
+    meets = at < len(ends)
+    meets[meets] = starts[at[meets]] <= lasts[meets]
+    return np.flatnonzero(meets)
+
+
+class BlockReader:
+    """A term's blocks, each decoded once however many times it is asked for (``top``'s rounds)."""
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+        self.blocks = _headers(raw)
+        self.lasts = np.array([h.last for _, h in self.blocks], np.int64)
+        self._decoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def postings_in(self, ranges: tuple[np.ndarray, np.ndarray]) -> _Postings:
+        """The docnums and frequencies of the postings in ``ranges``."""
+        parts = [self._block(int(i)) for i in meeting(self.lasts, ranges)]
+        if not parts:
+            return _Postings()
+        docs = np.concatenate([d for d, _ in parts])
+        tf = np.concatenate([w for _, w in parts])
+        keep = in_ranges(docs, *ranges)
+        return _Postings(docs[keep], tf[keep])
+
+    def _block(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        if i not in self._decoded:
+            start, h = self.blocks[i]
+            ids, weights, _ = _block_arrays(h, self.raw, start, False)
+            # A block's first id is whole, the rest deltas: its ids alone are one cumulative sum.
+            docs = np.cumsum(ids.astype(np.int64))
+            self._decoded[i] = (docs, np.ones(h.count) if weights is None else weights.astype(np.float64))
+        return self._decoded[i]
+
+
 def _blocks(
     raw: bytes, values: bool, within: np.ndarray | None = None, ranges: tuple[np.ndarray, np.ndarray] | None = None
 ) -> _Postings:
@@ -189,14 +229,8 @@ def _blocks(
         lasts = np.array([h.last for _, h in blocks])
         reached = np.searchsorted(within, lasts, "right")
         blocks = [b for b, keep in zip(blocks, np.diff(reached, prepend=0) > 0) if keep]
-    elif ranges is not None:  # the blocks whose ids (after the last one's last) meet a range
-        lasts = np.array([h.last for _, h in blocks], np.int64)
-        firsts = np.concatenate(([0], lasts[:-1] + 1))
-        starts, ends = ranges
-        at = np.searchsorted(ends, firsts, "right")  # the first range ending past the block's first id
-        meets = at < len(ends)
-        meets[meets] = starts[at[meets]] <= lasts[meets]
-        blocks = [b for b, keep in zip(blocks, meets) if keep]
+    elif ranges is not None:
+        blocks = [blocks[i] for i in meeting(np.array([h.last for _, h in blocks], np.int64), ranges)]
     ids, weights, counts, deltas = [], [], [], []
     last = 0
     for start, h in blocks:

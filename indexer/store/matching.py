@@ -22,6 +22,9 @@ _PHRASE_SPAN = 1 << 32  # above any position
 # score computed from the posting itself: bounds are raised by this much.
 _BOUND_MARGIN = 1 + 1e-9
 SEED_DOCS = 4096  # documents of the best-bounded blocks scored first, for a threshold
+# A term in at most this share of the documents is read whole for top(): its exact scores bound
+# the documents that hold it (a title syllable's short list, not its blocks' loose maxima).
+EXACT_SHARE = 1 / 32
 FACETS = (SOURCE, CATEGORY)  # counted over the matches, with the year
 
 
@@ -55,6 +58,7 @@ class _View:
         self._lengths: dict[str, np.ndarray] = {}
         self._norms: dict[str, np.ndarray] = {}
         self._ranges: tuple[np.ndarray, np.ndarray] | None = None  # postings read only in these (top())
+        self._readers: dict = {}  # top()'s blocks decoded so far: segment, field, term → BlockReader
 
     def _groups(self) -> None:
         """Number the groups of near duplicates with more than one live article, in order of
@@ -146,6 +150,12 @@ class _View:
         only from the blocks whose score bounds (largest weight, shortest length) can reach them."""
         if n <= 0:
             return Matches.none()
+        try:
+            return self._top(q, n, keep)
+        finally:
+            self._readers = {}
+
+    def _top(self, q: Q.Query, n: int, keep: np.ndarray | None) -> Matches:
         cuts, bound = self._bounds(q)
         if keep is not None and len(cuts):
             bound = np.where(np.logical_or.reduceat(keep, cuts), bound, -np.inf)
@@ -175,7 +185,11 @@ class _View:
     def _within(self, q: Q.Query, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray | None) -> Matches:
         """``q``'s matches in the docnum ranges [starts, ends) (any order), scores times recency, ``keep``'s only."""
         order = np.argsort(starts)
-        self._ranges = (starts[order], ends[order])
+        starts, ends = starts[order], ends[order]
+        if len(starts):  # ranges that go on from the one before made one
+            joined = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+            starts, ends = starts[np.concatenate(([0], joined))], ends[np.concatenate((joined - 1, [len(ends) - 1]))]
+        self._ranges = (starts, ends)
         try:
             found = self.matches(q)
         finally:
@@ -203,16 +217,18 @@ class _View:
         infos = [(seg, offset, i) for seg, offset in zip(self.segments, self.offsets) if (i := seg.info(field, term))]
         if not infos:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-        idf = ranking.idf(sum(i.doc_frequency() for _, _, i in infos), self.size)
+        frequency = sum(i.doc_frequency() for _, _, i in infos)
+        idf = ranking.idf(frequency, self.size)
         avg = self.searcher.reader().field_length(field) / (self.size or 1) or 1
         starts, ends, highest = [], [], []
         for seg, offset, _ in infos:
             b = seg.bounds(field, term)
-            if b is None:  # a few postings inlined: one range, their best score
-                p = seg.postings(field, term)
-                starts.append([offset])
-                ends.append([offset + seg.size])
-                highest.append([ranking.bm25(p.tf, self.length_norms(field)[p.docs + offset], idf, boost).max()])
+            if b is None or frequency <= self.size * EXACT_SHARE:  # each document its own range and score
+                whole = (np.zeros(1, np.int64), np.full(1, seg.size, np.int64))
+                p = seg.postings_in(field, term, whole, self._readers.setdefault(id(seg), {}))
+                starts.append(p.docs + offset)
+                ends.append(p.docs + offset + 1)
+                highest.append(ranking.bm25(p.tf, self.length_norms(field)[p.docs + offset], idf, boost))
                 continue
             starts.append(offset + np.concatenate(([0], b.lasts[:-1] + 1)))
             ends.append(offset + b.lasts + 1)
@@ -233,7 +249,7 @@ class _View:
         if not inside.any():
             return _Postings()
         local = (np.maximum(starts[inside], offset) - offset, np.minimum(ends[inside], offset + seg.size) - offset)
-        return seg.postings_in(field, term, local)
+        return seg.postings_in(field, term, local, self._readers.setdefault(id(seg), {}))
 
     def _positions(self, field: str, text: str, docs: np.ndarray) -> _Postings:
         """A term's postings with positions in the sorted ``docs``, decoded from each segment's blocks that hold them."""

@@ -8,7 +8,7 @@ from whoosh.reading import SegmentReader, TermNotFound
 
 from .. import ranking
 from ..fields import COLUMNS, DAY
-from .blocks import BlockBounds, _blocks, _Postings, block_bounds, in_ranges
+from .blocks import BlockBounds, BlockReader, _blocks, _Postings, block_bounds, in_ranges
 from .codec import _Codec
 from .whoosh_internals import _byte_strings, _numbers, damaged, fell_back, field_lengths, looked_up, postings_bytes, term_table
 
@@ -95,15 +95,18 @@ class _Segment:
         with damaged(self._postings_file):
             return block_bounds(postings_bytes(self._table, info))
 
-    def postings_in(self, field: str, term: bytes, ranges: tuple[np.ndarray, np.ndarray]) -> _Postings:
+    def postings_in(self, field: str, term: bytes, ranges: tuple[np.ndarray, np.ndarray], readers: dict) -> _Postings:
         """A term's postings of the documents in ``ranges`` ((starts, ends), ``blocks.in_ranges``'s),
-        decoded from the blocks that meet them."""
+        decoded from the blocks that meet them; ``readers`` keeps each term's decoded blocks."""
         info = self.info(field, term)
         if info is None:
             return _Postings()
         if self._table is not None and not info.is_inlined():
+            if (field, term) not in readers:
+                with damaged(self._postings_file):
+                    readers[field, term] = BlockReader(postings_bytes(self._table, info))
             with damaged(self._postings_file):
-                return _blocks(postings_bytes(self._table, info), False, ranges=ranges)
+                return readers[field, term].postings_in(ranges)
         found = self._matched(field, term, False, None)
         keep = in_ranges(found.docs, *ranges)
         return _Postings(found.docs[keep], found.tf[keep])
