@@ -211,15 +211,3 @@ def test_top_k_reads_only_the_blocks_that_can_hold_it(small_blocks, monkeypatch)
     assert top.scores.tolist() == full.scores.tolist()
     assert everything >= 10 and len(decoded) <= everything // 3, (len(decoded), everything)
 
-
-
-def test_related_articles_are_the_exhaustive_ones(small_blocks, monkeypatch):
-    """ArticleStore.related reads its OR of key terms through top(): the same articles and scores."""
-    store, _, _, _ = small_blocks
-    ids = [f"a{i}" for i in range(1, TOP_ARTICLES, 20)] + ["lu-0"]
-    monkeypatch.setattr(matching_module, "SEED_DOCS", 8)
-    ours = [[(h.fields["id"], h.score) for h in store.related(i, 5)] for i in ids]
-    monkeypatch.setattr(matching_module._View, "top", exhaustive_top)
-    theirs = [[(h.fields["id"], h.score) for h in store.related(i, 5)] for i in ids]
-    assert ours == theirs
-    assert sum(map(len, ours)) > 80

@@ -338,10 +338,13 @@ class ArticleStore:
         if not key_terms:
             return []
         view = self._view()
-        keep = view.live.copy()
-        keep[docnum] = False
-        best = view.top(Q.Or([Q.Term(TEXT_X, word, boost=weight) for word, weight in key_terms]), limit, keep)
-        return [StoredHit(self._searcher.stored_fields(int(d)), float(s)) for d, s in zip(best.docs, best.scores)]
+        matches = view.matches(Q.Or([Q.Term(TEXT_X, word, boost=weight) for word, weight in key_terms]))
+        matches = matches.where(view.live[matches.docs] & (matches.docs != docnum))
+        matches = Matches(matches.docs, matches.scores * view.recency[matches.docs])
+        return [
+            StoredHit(self._searcher.stored_fields(int(matches.docs[i])), float(matches.scores[i]))
+            for i in ranking.top(matches, limit)
+        ]
 
     @_writes
     def writer(
