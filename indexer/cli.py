@@ -214,8 +214,6 @@ def serve_cmd(host, port, threads, workers, index_dir) -> None:
         click.echo(f"--workers {workers} needs Linux (forked workers sharing one socket): serving with one process",
                    err=True)
         workers = 1
-    processes = f" with {workers} workers" if workers > 1 else ""
-    click.echo(f"Serving {index_dir}/ on http://{host}:{port}/{processes}", err=True)
     serve(index_dir, host, port, threads, workers, log=lambda line: click.echo(line, err=True))
 
 

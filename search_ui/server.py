@@ -15,11 +15,13 @@ from typing import Callable
 
 from flask import Flask
 
+from indexer.errors import VnsearchError
+
 from . import create_app, ingest_api
 from .stores import store_pool
 
 __all__ = [
-    "CONNECTION_LIMIT", "CHANNEL_TIMEOUT", "default_workers", "request_body_limit", "serve", "server_options",
+    "CONNECTION_LIMIT", "CHANNEL_TIMEOUT", "ListenError", "default_workers", "request_body_limit", "serve", "server_options",
     "workers_supported",
 ]
 
@@ -51,22 +53,43 @@ def serve(
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
 ) -> None:
     """Serve the search page and API for ``index_dir`` until interrupted or terminated, with
-    ``workers`` processes of ``threads`` threads each, then close the stores."""
+    ``workers`` processes of ``threads`` threads each, then close the stores. ``log`` hears
+    "Serving …" once listening, and each worker replaced."""
     app = create_app({"INDEX_DIR": str(index_dir)})
     options = {"threads": threads, "ident": "vnsearch", **server_options(app)}
+    logging.basicConfig()  # as waitress.serve does, once (before the workers fork)
+    serving = f"Serving {index_dir}/ on http://{host}:{port}/"
     if workers <= 1:
-        _serve_one(app, options | {"host": host, "port": port})
+        _serve_one(app, host, port, options, lambda: log(serving))
         return
-    logging.basicConfig()  # as waitress.serve does, once, before the workers fork
-    with socket.create_server((host, port), backlog=2048) as sock:
+    try:
+        sock = socket.create_server((host, port), backlog=2048)
+    except OSError as e:
+        raise ListenError(host, port, e) from None
+    with sock:
+        log(f"{serving} with {workers} workers")
         _Supervisor(app, sock, options, workers, log).run()
 
 
-def _serve_one(app: Flask, options: dict) -> None:
+class ListenError(VnsearchError):
+    """The address to serve on cannot be listened on."""
+
+    def __init__(self, host: str, port: int, error: OSError):
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        super().__init__(f"Cannot listen on {host}:{port}: {reason} — "
+                         "stop what uses it, or give another --host or --port")
+
+
+def _serve_one(app: Flask, host: str, port: int, options: dict, listening: Callable[[], None]) -> None:
     import waitress  # noqa: PLC0415 - only serving needs it
 
     try:
-        waitress.serve(app, **options)
+        try:
+            server = waitress.create_server(app, host=host, port=port, **options)
+        except OSError as e:
+            raise ListenError(host, port, e) from None
+        listening()
+        server.run()
     finally:
         store_pool(app).close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -94,10 +95,7 @@ def test_several_workers_off_linux_fall_back_to_one(runner, monkeypatch, tmp_pat
     result = runner.invoke(main, ["serve", "--index", str(tmp_path), "--workers", "3"])
     assert result.exit_code == 0, result.output
     assert calls == [(tmp_path, "127.0.0.1", 5000, 4, 1)]
-    assert result.output.splitlines() == [
-        "--workers 3 needs Linux (forked workers sharing one socket): serving with one process",
-        f"Serving {tmp_path}/ on http://127.0.0.1:5000/",
-    ]
+    assert result.output == "--workers 3 needs Linux (forked workers sharing one socket): serving with one process\n"
 
 
 def test_workers_that_cannot_start_stop_the_server(tmp_path, index_dir):
@@ -111,7 +109,19 @@ def test_workers_that_cannot_start_stop_the_server(tmp_path, index_dir):
     )
     result = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
-    lines = result.stderr.splitlines()
+    first, *lines = result.stderr.splitlines()
+    assert first == f"Serving {index_dir}/ on http://127.0.0.1:{port}/ with 2 workers"
     assert len(lines) == server.MAX_QUICK_DEATHS
     assert all(line.startswith("Worker ") for line in lines)
     assert lines[-1].endswith(f"(exit status 3), the {server.MAX_QUICK_DEATHS}th in a row to end on starting: stopping")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_a_clear_error(index_dir, workers):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(vnsearch("serve", "--index", str(index_dir), "--port", str(port), "--workers", workers),
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == (f"Error: Cannot listen on 127.0.0.1:{port}: Address already in use — "
+                             "stop what uses it, or give another --host or --port\n")
