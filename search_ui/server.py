@@ -21,8 +21,8 @@ from . import create_app, ingest_api
 from .stores import store_pool
 
 __all__ = [
-    "CONNECTION_LIMIT", "CHANNEL_TIMEOUT", "ListenError", "default_workers", "request_body_limit", "serve", "server_options",
-    "workers_supported",
+    "CONNECTION_LIMIT", "CHANNEL_TIMEOUT", "ListenError", "default_workers", "request_body_limit", "serve",
+    "server_options", "workers_supported",
 ]
 
 # Idle or half-sent connections cost waitress no thread, only a connection slot until
@@ -117,9 +117,13 @@ class _Supervisor:
         except _Stop:
             pass
         finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
-            self._stop_all()
+            for s in previous:  # a second Ctrl-C or SIGTERM must not leave workers behind
+                signal.signal(s, signal.SIG_IGN)
+            try:
+                self._stop_all()
+            finally:
+                for s, handler in previous.items():
+                    signal.signal(s, handler)
 
     def _stop_signal(self, signum, frame) -> None:
         raise _Stop
@@ -147,23 +151,19 @@ class _Supervisor:
         self.children[pid] = time.monotonic()
 
     def _stop_all(self) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave workers behind
-        try:
-            for pid in self.children:
-                _kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_GRACE
-            while self.children and time.monotonic() < deadline:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-                if pid:
-                    self.children.pop(pid, None)
-                else:
-                    time.sleep(0.05)  # polling the workers' exits, bounded by STOP_GRACE
-            for pid in self.children:
-                _kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            self.children.clear()
-        finally:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        for pid in self.children:
+            _kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
+        while self.children and time.monotonic() < deadline:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+            if pid:
+                self.children.pop(pid, None)
+            else:
+                time.sleep(0.05)  # polling the workers' exits, bounded by STOP_GRACE
+        for pid in self.children:
+            _kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        self.children.clear()
 
 
 class _Stop(Exception):
