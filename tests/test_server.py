@@ -105,6 +105,7 @@ def test_workers_that_cannot_start_stop_the_server(tmp_path, index_dir):
         "import os, sys\n"
         "from search_ui import server\n"
         "server._worker = lambda *a: os._exit(3)\n"
+        "server.QUICK_DEATH = 60  # however loaded the machine\n"
         f"server.serve({str(index_dir)!r}, '127.0.0.1', {port}, 2, workers=2)\n"
     )
     result = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
