@@ -109,7 +109,7 @@ class _Supervisor:
 
     def run(self) -> None:
         _prepare_fork(self.app)
-        previous = {s: signal.signal(s, self._stop_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        previous = {s: signal.signal(s, self._stop_signal) for s in _STOP_SIGNALS}
         try:
             for _ in range(self.workers):
                 self._spawn()
@@ -145,10 +145,16 @@ class _Supervisor:
             self._spawn()
 
     def _spawn(self) -> None:
-        pid = os.fork()
-        if pid == 0:
-            _worker(self.app, self.sock, self.options, os.getppid())  # never returns
-        self.children[pid] = time.monotonic()
+        # Blocked across the fork: the new worker hears SIGTERM only once its own handler is set,
+        # and the supervisor only once it has recorded the worker.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                _worker(self.app, self.sock, self.options, os.getppid())  # never returns
+            self.children[pid] = time.monotonic()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
     def _stop_all(self) -> None:
         for pid in self.children:
@@ -168,6 +174,9 @@ class _Supervisor:
 
 class _Stop(Exception):
     """SIGTERM or SIGINT reached the supervisor."""
+
+
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def _prepare_fork(app: Flask) -> None:
@@ -190,16 +199,15 @@ def _worker(app: Flask, sock: socket.socket, options: dict, parent: int) -> None
         _die_with_parent(parent)
         import waitress  # noqa: PLC0415
 
-        signal.signal(signal.SIGTERM, _exit_on_signal)
-        signal.signal(signal.SIGINT, _exit_on_signal)
+        for s in _STOP_SIGNALS:
+            signal.signal(s, _exit_on_signal)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         try:
             waitress.serve(app, sockets=[sock], _quiet=True, **options)
         finally:
             store_pool(app).close()
     except SystemExit as e:
         status = e.code if isinstance(e.code, int) else 0
-    except _Stop:  # SIGTERM before the worker's own handler was set
-        status = 0
     except BaseException:  # noqa: BLE001 - a worker must never return into the supervisor's code
         import traceback  # noqa: PLC0415
 
