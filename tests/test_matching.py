@@ -211,3 +211,28 @@ def test_top_k_reads_only_the_blocks_that_can_hold_it(small_blocks, monkeypatch)
     assert top.scores.tolist() == full.scores.tolist()
     assert everything >= 10 and len(decoded) <= everything // 3, (len(decoded), everything)
 
+
+
+def test_an_and_read_among_the_documents_its_rarer_parts_leave_matches_the_same(small_blocks, monkeypatch):
+    """Each part of an AND (and an AND MAYBE's optional part) read only from the blocks holding the
+    documents left so far, or whole: the same matches and scores, bit for bit."""
+    store, view, sentences, _ = small_blocks
+    read: dict[int, list] = {}
+    for sparse in (0, 10**9):  # always restricted, never
+        monkeypatch.setattr(matching_module, "SPARSE_WITHIN", sparse)
+        decoded = []
+        real = blocks_module._block_arrays
+        monkeypatch.setattr(blocks_module, "_block_arrays", lambda *a: decoded.append(1) or real(*a))
+        read[sparse] = []
+        for text in random_queries(sentences, 150, 7) + ["lũ năm", "lũ được năm", '"tin lũ" năm']:
+            parsed = store.vocabulary().word_readings(parse_query(text))
+            for level in levels(parsed):
+                if (q := build_query(parsed, level)) is not None:
+                    m = view.matches(q)
+                    read[sparse].append((m.docs.tolist(), m.scores.tolist()))
+        monkeypatch.setattr(blocks_module, "_block_arrays", real)
+        read[sparse].append(len(decoded))
+    restricted, whole = read[0], read[10**9]
+    assert restricted[:-1] == whole[:-1]
+    assert sum(len(d) for d, _ in whole[:-1]) > 2000
+    assert restricted[-1] < whole[-1]

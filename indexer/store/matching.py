@@ -25,6 +25,9 @@ SEED_DOCS = 4096  # documents of the best-bounded blocks scored first, for a thr
 # A term in at most this share of the documents is read whole for top(): its exact scores bound
 # the documents that hold it (a title syllable's short list, not its blocks' loose maxima).
 EXACT_SHARE = 1 / 32
+# A term is read only from the blocks holding the documents an AND has left when they are fewer
+# than 1/SPARSE_WITHIN of its postings (a block holds up to 1,024).
+SPARSE_WITHIN = 64
 FACETS = (SOURCE, CATEGORY)  # counted over the matches, with the year
 
 
@@ -71,43 +74,56 @@ class _View:
         number[seen[shared][np.argsort(first[shared], kind="stable")]] = np.arange(int(shared.sum()), dtype=np.int32)
         self.groups = number[codes]
 
-    def matches(self, q: Q.Query) -> Matches:
-        """Evaluate a query of build_query's shapes (deleted documents included: the caller drops them)."""
+    def matches(self, q: Q.Query, within: np.ndarray | None = None) -> Matches:
+        """Evaluate a query of build_query's shapes (deleted documents included: the caller drops them).
+        With ``within`` (sorted docnums), only the matches among them count: others may be left out,
+        and the postings of a long list are read only from the blocks that hold some of them."""
         if isinstance(q, Q.Term):
-            return self.term(q.fieldname, q.text, q.boost)
+            return self.term(q.fieldname, q.text, q.boost, within)
         if isinstance(q, Q.Phrase):
-            return self.phrase(q)
+            return self.phrase(q, within)
         if isinstance(q, Q.AndMaybe):
-            required = self.matches(q.a)
-            return ranking.maybe(required, self.matches(q.b)) if len(required) else required
+            required = self.matches(q.a, within)
+            return ranking.maybe(required, self.matches(q.b, required.docs)) if len(required) else required
         if isinstance(q, Q.AndNot):
-            positive = self.matches(q.a)
-            return ranking.without(positive, self.matches(q.b).docs) if len(positive) else positive
+            positive = self.matches(q.a, within)
+            return ranking.without(positive, self.matches(q.b, positive.docs).docs) if len(positive) else positive
         if isinstance(q, Q.And):
-            # Phrases last, among the documents the other parts leave: reading positions is the costly part.
+            # The rarest terms first, each next part read among the documents the ones before leave;
+            # phrases last: reading positions is the costly part.
             parts: list[Matches | None] = [None] * len(q.subqueries)
-            for i in sorted(range(len(parts)), key=lambda i: isinstance(q.subqueries[i], Q.Phrase)):
-                sub = q.subqueries[i]
-                if isinstance(sub, Q.Phrase):
-                    found = [p for p in parts if p is not None]
-                    parts[i] = self.phrase(sub, within=ranking.both(found).docs if found else None)
-                else:
-                    parts[i] = self.matches(sub)
+            for i in sorted(range(len(parts)), key=lambda i: self._cost(q.subqueries[i])):
+                found = [p for p in parts if p is not None]
+                among = ranking.both(found).docs if found else within
+                parts[i] = self.matches(q.subqueries[i], among)
                 if not len(parts[i]):
                     return Matches.none()
             return ranking.both(parts)
         if isinstance(q, Q.Or):
-            return ranking.either([self.matches(sub) for sub in q.subqueries], self.size)
+            return ranking.either([self.matches(sub, within) for sub in q.subqueries], self.size)
         raise TypeError(f"store.search cannot evaluate {type(q).__name__} queries")
 
-    def term(self, field: str, text: str, boost: float = 1.0) -> Matches:
-        """The documents holding a term, BM25F-scored as ReferenceBM25F scores them."""
-        docs, tf = self._postings(field, text)[:2]
+    def _cost(self, q: Q.Query) -> tuple[bool, int]:
+        """The order of an AND's parts: terms by how many documents hold them, other parts after in
+        their order, phrases last."""
+        if isinstance(q, Q.Term):
+            return False, self._frequency(q.fieldname, q.text)
+        return isinstance(q, Q.Phrase), self.size + 1
+
+    def _frequency(self, field: str, text: str) -> int:
+        term = self.searcher.schema[field].to_bytes(text)
+        return sum(i.doc_frequency() for s in self.segments if (i := s.info(field, term)))
+
+    def term(self, field: str, text: str, boost: float = 1.0, within: np.ndarray | None = None) -> Matches:
+        """The documents holding a term, BM25F-scored as ReferenceBM25F scores them; with ``within``,
+        as ``matches``."""
+        frequency = self._frequency(field, text)
+        if within is not None and len(within) * SPARSE_WITHIN >= frequency:
+            within = None  # most blocks hold one of them: reading them all costs less
+        docs, tf = self._postings(field, text, within)[:2]
         if not len(docs):
             return Matches.none()
-        term = self.searcher.schema[field].to_bytes(text)
-        idf = ranking.idf(sum(i.doc_frequency() for s in self.segments if (i := s.info(field, term))), self.size)
-        return Matches(docs, ranking.bm25(tf, self.length_norms(field)[docs], idf, boost))
+        return Matches(docs, ranking.bm25(tf, self.length_norms(field)[docs], ranking.idf(frequency, self.size), boost))
 
     def phrase(self, q: Q.Phrase, within: np.ndarray | None = None) -> Matches:
         """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does)."""
@@ -236,12 +252,18 @@ class _View:
             highest.append(ranking.bm25(b.max_weights, norms, idf, boost))
         return tuple(np.concatenate(x) for x in (starts, ends, highest))  # type: ignore[return-value]
 
-    def _postings(self, field: str, text: str) -> _Postings:
+    def _postings(self, field: str, text: str, within: np.ndarray | None = None) -> _Postings:
         term = self.searcher.schema[field].to_bytes(text)
         if self._ranges is not None:
             return self._joined([self._segment_postings_in(seg, offset, field, term)
                                  for seg, offset in zip(self.segments, self.offsets)])
-        return self._joined([seg.postings(field, term) for seg in self.segments])
+        if within is None:
+            return self._joined([seg.postings(field, term) for seg in self.segments])
+        parts = []
+        for seg, offset in zip(self.segments, self.offsets):
+            local = within[(within >= offset) & (within < offset + seg.size)] - offset
+            parts.append(seg.postings(field, term, local) if len(local) else _Postings())
+        return self._joined(parts)
 
     def _segment_postings_in(self, seg: _Segment, offset: int, field: str, term: bytes) -> _Postings:
         starts, ends = self._ranges

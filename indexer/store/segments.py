@@ -73,11 +73,12 @@ class _Segment:
         except TermNotFound:
             return None
 
-    def postings(self, field: str, term: bytes) -> _Postings:
-        """A term's docnums (in this segment, deleted ones included) and frequencies."""
+    def postings(self, field: str, term: bytes, within: np.ndarray | None = None) -> _Postings:
+        """A term's docnums (in this segment, deleted ones included) and frequencies; with ``within``
+        (sorted docnums), only those documents', from the blocks holding them."""
         if self.info(field, term) is None:
             return _Postings()
-        return self._read(field, term)
+        return self._read(field, term, within=within)
 
     def positions(self, field: str, term: bytes, within: np.ndarray | None = None) -> _Postings:
         """A term's postings with their positions: those of the sorted docnums ``within``
