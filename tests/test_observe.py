@@ -3,6 +3,7 @@ and in several sharing prometheus-client's multiprocess directory)."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import logging
@@ -243,11 +244,22 @@ def test_prepare_multiprocess_refuses_to_run_after_the_app_is_made(monkeypatch):
         prepare_multiprocess()
 
 
+def http_get(port: int, path: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().read().decode()
+    finally:
+        conn.close()
+
+
 def test_vnsearch_serve_logs_each_request_as_json_and_follows_its_synonyms_file(ix, tmp_path):
+    """Two workers: each reads the changed file again, and /metrics adds up both."""
     synonyms = tmp_path / "synonyms.txt"
     synonyms.write_text("# the newsroom's synonyms\n", "utf-8")
     port = free_port()
-    args = ["--index", str(ix), "--port", str(port), "--synonyms", str(synonyms), "--log-format", "json"]
+    args = ["--index", str(ix), "--port", str(port), "--workers", "2", "--synonyms", str(synonyms),
+            "--log-format", "json"]
     proc = subprocess.Popen(vnsearch("serve", *args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: answers(port), "vnsearch serve")
@@ -255,19 +267,25 @@ def test_vnsearch_serve_logs_each_request_as_json_and_follows_its_synonyms_file(
         assert request(port, "GET", search)[1]["total"] == 0
         synonyms.write_text("kim loại quý | vàng\n", "utf-8")
         assert request(port, "GET", search)[1]["total"] == 2
-        assert request(port, "GET", "/health")[0] == 200
+        assert request(port, "GET", search)[1]["total"] == 2  # on either worker
+        for _ in range(3):
+            assert request(port, "GET", "/health")[0] == 200
+        metrics = http_get(port, "/metrics")
     finally:
         proc.terminate()
         err = proc.communicate(timeout=60)[1]
     first, *lines = err.splitlines()
-    assert first == f"Serving {ix}/ on http://127.0.0.1:{port}/"  # and nothing from waitress
+    assert first == f"Serving {ix}/ on http://127.0.0.1:{port}/ with 2 workers"  # and nothing from waitress
+    assert samples(metrics)[("vnsearch_http_requests_total", (("route", "/health"), ("status", "200")))] == 3.0
     records = [json.loads(line) for line in lines]
     for r in records:
         del r["time"], r["ms"]
-    assert records[-3:] == [
+    assert records[-7:] == [
         {"method": "GET", "path": "/api/search", "query": "q=kim+lo%E1%BA%A1i+qu%C3%BD", "status": 200, "hits": 0},
         {"method": "GET", "path": "/api/search", "query": "q=kim+lo%E1%BA%A1i+qu%C3%BD", "status": 200, "hits": 2},
-        {"method": "GET", "path": "/health", "status": 200},
+        {"method": "GET", "path": "/api/search", "query": "q=kim+lo%E1%BA%A1i+qu%C3%BD", "status": 200, "hits": 2},
+        *[{"method": "GET", "path": "/health", "status": 200}] * 3,
+        {"method": "GET", "path": "/metrics", "status": 200},
     ]
 
 
