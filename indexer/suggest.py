@@ -1,0 +1,167 @@
+"""Completions of what a reader is typing, drawn from the index's vocabulary.
+
+The vocabulary file (``vocabulary.py``) counts, for every syllable and pyvi word, how many
+articles use it. Its most frequent entries are loaded once into a sorted table of folded keys
+("ha_noi" for "hà_nội"), built again when the file changes. A completion aligns the last
+syllables typed with the first syllables of an entry, the very last one taken as a prefix:
+"ha no" and "hà nộ" both find "hà nội".
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections import OrderedDict
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .query import MAX_WORD_SYLLABLES
+from .text import clean, fold_chars, index_form
+from .vocabulary import VOCABULARY_FILE
+
+__all__ = ["MAX_SUGGESTIONS", "Completions", "completions", "suggest"]
+
+MAX_SUGGESTIONS = 8
+# How many of the most frequent entries are kept: rarer ones are mostly names met once and
+# typos, and the table's memory stays bounded (tens of MB at these sizes) however large the index.
+KEPT_WORDS = 150_000
+KEPT_SYLLABLES = 50_000
+MAX_ENTRY_CHARS = 40
+KEPT_INDEXES = 4  # completion tables held at once, for the most recently used index directories
+_SCAN = 64  # candidates ranked at once; more only when the typed diacritics reject most of them
+_SYLLABLE = re.compile(r"[^\W_]+")
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+_LAST = "\U0010ffff"
+
+
+def _untoned(text: str) -> str:
+    """``text`` without its tone marks ("nộ" → "nô"): what a reader has typed before the tone key."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+
+
+def _fits(typed: str, form: str) -> bool:
+    """Whether each typed letter is the form's letter, or that letter with fewer marks ("a" or "â" for "ấ")."""
+    if len(form) < len(typed):
+        return False
+    return all(c == x or c == fold_chars(x) or c == _untoned(x) for c, x in zip(typed, form))
+
+
+@dataclass(frozen=True)
+class _Typed:
+    """What has been typed, as indexed syllables: the whole ones, then the one in progress."""
+
+    syllables: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> "_Typed":
+        return cls(tuple(index_form(s) for s in _SYLLABLE.findall(clean(text).lower())))
+
+
+class Completions:
+    """The most frequent syllables and words of one vocabulary file, sorted by folded key."""
+
+    def __init__(self, entries: dict[str, int]):
+        rows = sorted((fold_chars(form), form, n) for form, n in entries.items())
+        self._keys = [key for key, _, _ in rows]
+        self._forms = [form for _, form, _ in rows]
+        self._counts = np.fromiter((n for _, _, n in rows), dtype=np.int64, count=len(rows))
+
+    @classmethod
+    def load(cls, index_dir: Path) -> "Completions":
+        """The table of ``index_dir``'s vocabulary file (empty when it has none or cannot be read)."""
+        entries: dict[str, int] = {}
+        path = Path(index_dir) / VOCABULARY_FILE
+        try:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)) as db:
+                for table, kept in (("syllables", KEPT_SYLLABLES), ("words", KEPT_WORDS)):
+                    rows = db.execute(f"SELECT form, n FROM {table} ORDER BY n DESC, form LIMIT ?", (kept,))
+                    for form, n in rows:
+                        if len(form) <= MAX_ENTRY_CHARS and any(c.isalpha() for c in form):
+                            entries[form] = max(n, entries.get(form, 0))
+        except sqlite3.Error:
+            pass  # no vocabulary yet, or a damaged one: no completions, the searches still work
+        return cls(entries)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def complete(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
+        """Up to ``limit`` completions of ``text``, most used first, from the entries that the most
+        syllables typed last begin ("giá vàng ha no": "hà nội" is begun by "ha no", so not "no…")."""
+        typed = _Typed.parse(text).syllables
+        for j in range(min(len(typed), MAX_WORD_SYLLABLES), 0, -1):
+            head, tail = typed[:-j], typed[-j:]
+            found = self._best(tail, limit)
+            if found:
+                return [" ".join(head + (form.replace("_", " "),)) for form in found]
+        return []
+
+    def _best(self, tail: tuple[str, ...], want: int) -> list[str]:
+        """The most used entries that ``tail`` begins, its last syllable a prefix."""
+        prefix = "_".join(fold_chars(s) for s in tail)
+        lo = bisect.bisect_left(self._keys, prefix)
+        hi = bisect.bisect_left(self._keys, prefix + _LAST, lo)
+        if lo == hi:
+            return []
+        counts = self._counts[lo:hi]
+        take = min(hi - lo, max(_SCAN, 8 * want))
+        while True:
+            idx = np.arange(hi - lo) if take == hi - lo else np.argpartition(-counts, take - 1)[:take]
+            order = idx[np.lexsort((idx, -counts[idx]))]  # most used first, then in key order
+            found = []
+            for i in order:
+                form = self._forms[lo + int(i)]
+                if self._typed_fits(tail, form):
+                    found.append(form)
+                    if len(found) == want:
+                        return found
+            if take == hi - lo:
+                return found
+            take = hi - lo
+
+    @staticmethod
+    def _typed_fits(tail: tuple[str, ...], form: str) -> bool:
+        parts = form.split("_")
+        *whole, last = tail
+        return all(_fits(t, p) and len(t) == len(p) for t, p in zip(whole, parts)) and _fits(last, parts[len(whole)])
+
+
+# One table per index directory and vocabulary file, shared by every store of the process.
+_tables: OrderedDict[str, tuple[tuple, Completions]] = OrderedDict()
+_tables_lock = threading.Lock()
+
+
+def _stamp(index_dir: Path) -> tuple | None:
+    try:
+        st = os.stat(Path(index_dir) / VOCABULARY_FILE)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def completions(index_dir: Path) -> Completions:
+    """The completion table of ``index_dir``, loaded on first use and again once its vocabulary changed."""
+    key = os.path.realpath(index_dir)
+    stamp = _stamp(Path(key))
+    with _tables_lock:
+        held = _tables.get(key)
+        if held is None or held[0] != stamp:
+            held = (stamp, Completions.load(Path(key)))
+            _tables[key] = held
+        _tables.move_to_end(key)
+        while len(_tables) > KEPT_INDEXES:
+            _tables.popitem(last=False)
+    return held[1]
+
+
+def suggest(index_dir: Path, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
+    """Up to ``limit`` completions of ``text`` from the vocabulary of the index at ``index_dir``."""
+    return completions(index_dir).complete(text, limit)

@@ -1,0 +1,129 @@
+"""Suggestions while typing: completions from the index's vocabulary (indexer.suggest) and /api/suggest."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+
+import pytest
+
+from indexer import suggest as suggest_module
+from indexer.ingest import index_paths
+from indexer.suggest import Completions, completions, suggest
+from indexer.vocabulary import VOCABULARY_FILE, Vocabulary
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("ha no", ["hà nội"]),
+        ("hà nộ", ["hà nội"]),
+        ("hà nô", ["hà nội"]),  # the tone key not pressed yet
+        ("HÀ NỘ", ["hà nội"]),
+        ("  ha   no ", ["hà nội"]),
+        ("da nang", ["đà nẵng"]),
+        ("đà n", ["đà nẵng"]),
+        ("hoà b", ["hòa bình"]),  # the old tone style, as indexed in the new one
+        ("thuỷ đ", ["thủy điện"]),
+        ("Giá vàng ha no", ["giá vàng hà nội"]),
+        ('"dai hoi', ["đại hội"]),
+        ("ha", ["hà", "hạn", "hàng", "hạ", "hạ du", "hà giang", "hà nội", "hai"]),
+        ("hà", ["hà", "hàng", "hà giang", "hà nội", "hành"]),
+        ("xyzzy", []),
+        ("", []),
+        ("  -  ", []),
+    ],
+)
+def test_completions_of_what_was_typed(index_dir, typed, expected):
+    assert suggest(index_dir, typed) == expected
+
+
+def test_a_limit_and_the_most_used_first():
+    table = Completions({"hà_nội": 5, "hà_nam": 9, "hạ_long": 30, "hà": 40, "hạ": 50, "ha": 1})
+    assert table.complete("ha n") == ["hà nam", "hà nội"]
+    assert table.complete("ha") == ["hạ", "hà", "hạ long", "hà nam", "hà nội", "ha"]
+    assert table.complete("ha", limit=2) == ["hạ", "hà"]
+    assert table.complete("hà") == ["hà", "hà nam", "hà nội"]  # typed marks are kept
+    assert table.complete("hâ") == []
+    assert len(table) == 6
+
+
+def test_typed_marks_rule_out_more_than_the_first_candidates():
+    # Many more frequent entries with other marks than the one that fits: all of them are looked at.
+    entries = {f"hạ_{i:03d}x": 1000 + i for i in range(300)} | {"hà_nội": 1}
+    assert Completions(entries).complete("hà n") == ["hà nội"]
+    assert Completions(entries).complete("hà 0") == []
+
+
+def test_a_longer_match_of_what_was_typed_wins():
+    table = Completions({"hà_nội": 1, "nội": 50, "nổi": 40})
+    assert table.complete("ha no") == ["hà nội"]
+    assert table.complete("tin no") == ["tin nội", "tin nổi"]
+
+
+def test_numbers_and_long_tokens_are_not_suggested(tmp_path):
+    Vocabulary(Counter({"2024": 9, "ha": 2, "h" * 41: 5}), Counter({"hà_nội": 3})).add_to(tmp_path)
+    assert suggest(tmp_path, "h") == ["hà nội", "ha"]
+    assert suggest(tmp_path, "2") == []
+    assert sqlite3.connect(tmp_path / VOCABULARY_FILE).execute("SELECT count(*) FROM syllables").fetchone() == (3,)
+
+
+def test_no_vocabulary_no_completions(tmp_path):
+    assert suggest(tmp_path, "ha no") == []
+    (tmp_path / "vocabulary.sqlite").write_bytes(b"not a database")
+    assert suggest(tmp_path / ".", "ha no") == []
+
+
+def test_the_table_is_loaded_once_and_again_after_a_commit(ix, tmp_path):
+    first = completions(ix)
+    assert completions(ix) is first
+    assert suggest(ix, "tokyo") == []
+    more = tmp_path / "more"
+    more.mkdir()
+    article = {"id": "tokyo", "title": "Tokyo đón khách", "body": "Tokyo đón nhiều khách du lịch.", "published": "2024-03-01"}
+    (more / "tokyo.jsonl").write_text(json.dumps(article, ensure_ascii=False) + "\n", "utf-8")
+    assert index_paths(ix, [more]).added == 1
+    assert completions(ix) is not first
+    assert suggest(ix, "tok") == ["tokyo"]
+
+
+def test_only_a_few_tables_are_held(tmp_path, monkeypatch):
+    monkeypatch.setattr(suggest_module, "_tables", type(suggest_module._tables)())
+    for i in range(suggest_module.KEPT_INDEXES + 2):
+        (tmp_path / str(i)).mkdir()
+        completions(tmp_path / str(i))
+    assert len(suggest_module._tables) == suggest_module.KEPT_INDEXES
+
+
+# -- the API ------------------------------------------------------------------
+
+
+def test_api_suggest_json(client):
+    r = client.get("/api/suggest", query_string={"q": "ha no"})
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    data = r.get_json()
+    assert data.pop("took_ms") >= 0
+    assert data == {"q": "ha no", "suggestions": ["hà nội"]}
+    assert client.get("/api/suggest").get_json()["suggestions"] == []
+
+
+def test_api_suggest_opensearch(client):
+    r = client.get("/api/suggest?q=h%C3%A0+n%E1%BB%99&format=opensearch")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/x-suggestions+json; charset=utf-8"
+    assert r.get_data(as_text=True) == '["hà nộ", ["hà nội"]]'
+
+
+@pytest.mark.parametrize(
+    "query, param, message",
+    [
+        ({"q": "ha", "hitsPerPage": "2"}, "hitsPerPage", "hitsPerPage: unknown parameter; this route takes: q, format"),
+        ({"q": "ha", "format": "xml"}, "format", "format: must be one of: json, opensearch"),
+        ({"q": "ha" * 251}, "q", "q: query longer than 500 characters"),
+    ],
+)
+def test_api_suggest_bad_parameters(client, query, param, message):
+    r = client.get("/api/suggest", query_string=query)
+    assert r.status_code == 400
+    assert r.get_json() == {"error": {"status": 400, "message": message, "param": param}}
