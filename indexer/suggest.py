@@ -94,15 +94,51 @@ class Completions:
         return len(self._keys)
 
     def complete(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
-        """Up to ``limit`` completions of ``text``, most used first, from the entries that the most
-        syllables typed last begin ("giá vàng ha no": "hà nội" is begun by "ha no", so not "no…")."""
+        """Up to ``limit`` completions of ``text``: first those of the entries that the most syllables
+        typed last begin ("ha no": "hà nội"), most used first; then those that fewer of them begin.
+        The whole syllables before are read as the words they most likely spell, and an entry
+        begins only where one of those words does ("thanh pho ho": "thành phố" + "hồ…", never "phổ hòa")."""
         typed = _Typed.parse(text).syllables
+        if not typed:
+            return []
+        lead = self._reading(typed[:-1])
+        starts = {sum(n for _, n in lead[:i]): i for i in range(len(lead) + 1)}
+        out: dict[str, None] = {}
         for j in range(min(len(typed), MAX_WORD_SYLLABLES), 0, -1):
-            head, tail = typed[:-j], typed[-j:]
-            found = self._best(tail, limit)
-            if found:
-                return [" ".join(head + (form.replace("_", " "),)) for form in found]
-        return []
+            start = len(typed) - j
+            if start not in starts:
+                continue
+            head = [form for form, _ in lead[: starts[start]]]
+            for form in self._best(typed[start:], limit):
+                out.setdefault(" ".join(head + [form.replace("_", " ")]))
+            if len(out) >= limit:
+                break
+        return list(out)[:limit]
+
+    def _reading(self, syllables: tuple[str, ...]) -> list[tuple[str, int]]:
+        """Whole syllables as the most used entries they spell, longest first ("gia vang" → "giá vàng"),
+        each with how many syllables it takes."""
+        out: list[tuple[str, int]] = []
+        i = 0
+        while i < len(syllables):
+            for n in range(min(MAX_WORD_SYLLABLES, len(syllables) - i), 0, -1):
+                form = self._spelled(syllables[i : i + n])
+                if form is not None:
+                    out.append((form.replace("_", " "), n))
+                    i += n
+                    break
+            else:
+                out.append((syllables[i], 1))
+                i += 1
+        return out
+
+    def _spelled(self, syllables: tuple[str, ...]) -> str | None:
+        """The most used entry spelled by exactly these syllables, with the marks they were typed with."""
+        key = "_".join(fold_chars(s) for s in syllables)
+        lo = bisect.bisect_left(self._keys, key)
+        hi = bisect.bisect_right(self._keys, key, lo)
+        fitting = [i for i in range(lo, hi) if self._typed_fits(syllables, self._forms[i], whole=True)]
+        return self._forms[max(fitting, key=lambda i: (self._counts[i], -i))] if fitting else None
 
     def _best(self, tail: tuple[str, ...], want: int) -> list[str]:
         """The most used entries that ``tail`` begins, its last syllable a prefix."""
@@ -128,10 +164,13 @@ class Completions:
             take = hi - lo
 
     @staticmethod
-    def _typed_fits(tail: tuple[str, ...], form: str) -> bool:
+    def _typed_fits(tail: tuple[str, ...], form: str, whole: bool = False) -> bool:
+        """Whether ``form`` is spelled by ``tail``'s syllables, the last one a prefix unless ``whole``."""
         parts = form.split("_")
-        *whole, last = tail
-        return all(_fits(t, p) and len(t) == len(p) for t, p in zip(whole, parts)) and _fits(last, parts[len(whole)])
+        *done, last = tail
+        if not all(_fits(t, p) and len(t) == len(p) for t, p in zip(done, parts)):
+            return False
+        return _fits(last, parts[len(done)]) and (not whole or len(last) == len(parts[len(done)]))
 
 
 # One table per index directory and vocabulary file, shared by every store of the process.

@@ -14,20 +14,24 @@ from indexer.suggest import Completions, completions, suggest
 from indexer.vocabulary import VOCABULARY_FILE, Vocabulary
 
 
+HA_NO = ["hà nội", "hà nỗ", "hà nỗ lực", "hà nổi", "hà nổi bật", "hà nội bộ", "hà nội dung"]
+
+
 @pytest.mark.parametrize(
     "typed, expected",
     [
-        ("ha no", ["hà nội"]),
-        ("hà nộ", ["hà nội"]),
-        ("hà nô", ["hà nội"]),  # the tone key not pressed yet
-        ("HÀ NỘ", ["hà nội"]),
-        ("  ha   no ", ["hà nội"]),
-        ("da nang", ["đà nẵng"]),
-        ("đà n", ["đà nẵng"]),
-        ("hoà b", ["hòa bình"]),  # the old tone style, as indexed in the new one
-        ("thuỷ đ", ["thủy điện"]),
-        ("Giá vàng ha no", ["giá vàng hà nội"]),
-        ('"dai hoi', ["đại hội"]),
+        # "hà nội" first: begun by both syllables typed; then the words "no…" begins, after "hà".
+        ("ha no", HA_NO),
+        ("hà nô", HA_NO),  # the tone key not pressed yet
+        ("  ha   no ", HA_NO),
+        ("hà nộ", ["hà nội", "hà nội bộ", "hà nội dung"]),
+        ("HÀ NỘ", ["hà nội", "hà nội bộ", "hà nội dung"]),
+        ("da nang", ["đà nẵng", "đã nâng", "đã nẵng", "đã nặng", "đã nặng nề"]),
+        ("đà n", ["đà nẵng", "đà năm", "đà người", "đà nhất", "đà nhiều", "đà nhà", "đà niềm", "đà nội"]),
+        ("hoà b", ["hòa bình", "hòa b", "hòa bài", "hòa bãi", "hòa bài học", "hòa bám", "hòa ban", "hòa bản"]),
+        ("thuỷ đ", ["thủy điện", "thủy động", "thủy được", "thủy đã", "thủy để", "thủy đoàn", "thủy đón", "thủy đại"]),
+        ("Giá vàng ha no", ["giá vàng " + s for s in HA_NO]),
+        ('"dai hoi', ["đại hội", "đại hội nghị"]),
         ("ha", ["hà", "hạn", "hàng", "hạ", "hạ du", "hà giang", "hà nội", "hai"]),
         ("hà", ["hà", "hàng", "hà giang", "hà nội", "hành"]),
         ("xyzzy", []),
@@ -56,10 +60,19 @@ def test_typed_marks_rule_out_more_than_the_first_candidates():
     assert Completions(entries).complete("hà 0") == []
 
 
-def test_a_longer_match_of_what_was_typed_wins():
+def test_a_longer_match_of_what_was_typed_comes_first():
     table = Completions({"hà_nội": 1, "nội": 50, "nổi": 40})
-    assert table.complete("ha no") == ["hà nội"]
+    assert table.complete("ha no") == ["hà nội", "ha nội", "ha nổi"]
     assert table.complete("tin no") == ["tin nội", "tin nổi"]
+
+
+def test_an_entry_begins_only_where_a_word_typed_before_begins():
+    table = Completions({"thành_phố": 90, "phổ_hòa": 5, "hồ": 40, "hơn": 50, "hồ_chí_minh": 30, "gia": 9, "giá": 8})
+    assert table.complete("thanh pho ho") == ["thành phố hơn", "thành phố hồ", "thành phố hồ chí minh"]
+    # No word "giá pho": "pho h" may begin one.
+    assert table.complete("giá pho h") == ["giá phổ hòa", "giá pho hơn", "giá pho hồ", "giá pho hồ chí minh"]
+    assert table.complete("gia thanh pho h") == ["gia thành phố hơn", "gia thành phố hồ", "gia thành phố hồ chí minh"]
+    assert table.complete("giá thành phố h")[0] == "giá thành phố hơn"
 
 
 def test_numbers_and_long_tokens_are_not_suggested(tmp_path):
@@ -104,7 +117,7 @@ def test_api_suggest_json(client):
     assert r.status_code == 200 and r.mimetype == "application/json"
     data = r.get_json()
     assert data.pop("took_ms") >= 0
-    assert data == {"q": "ha no", "suggestions": ["hà nội"]}
+    assert data == {"q": "ha no", "suggestions": HA_NO}
     assert client.get("/api/suggest").get_json()["suggestions"] == []
 
 
@@ -112,7 +125,7 @@ def test_api_suggest_opensearch(client):
     r = client.get("/api/suggest?q=h%C3%A0+n%E1%BB%99&format=opensearch")
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/x-suggestions+json; charset=utf-8"
-    assert r.get_data(as_text=True) == '["hà nộ", ["hà nội"]]'
+    assert r.get_data(as_text=True) == '["hà nộ", ["hà nội", "hà nội bộ", "hà nội dung"]]'
 
 
 @pytest.mark.parametrize(
