@@ -173,9 +173,12 @@ class Completions:
         return _fits(last, parts[len(done)]) and (not whole or len(last) == len(parts[len(done)]))
 
 
-# One table per index directory and vocabulary file, shared by every store of the process.
-_tables: OrderedDict[str, tuple[tuple, Completions]] = OrderedDict()
+# One table per index directory, shared by every store of the process, with the stamp of the
+# vocabulary file it was loaded from; a newer file is loaded by a thread of its own meanwhile.
+_tables: OrderedDict[str, tuple[tuple | None, Completions]] = OrderedDict()
 _tables_lock = threading.Lock()
+_loaders: dict[str, threading.Thread] = {}  # the index directories whose newer table is being loaded
+_first_loads: dict[str, threading.Lock] = {}  # one first load per index directory, however many ask
 
 
 def _stamp(index_dir: Path) -> tuple | None:
@@ -186,19 +189,50 @@ def _stamp(index_dir: Path) -> tuple | None:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def completions(index_dir: Path) -> Completions:
-    """The completion table of ``index_dir``, loaded on first use and again once its vocabulary changed."""
+def completions(index_dir: Path, wait: bool = False) -> Completions:
+    """The completion table of ``index_dir``, loaded on first use. Once its vocabulary changed, the
+    table held so far answers while a thread loads the new one (unless ``wait``: loaded at once)."""
     key = os.path.realpath(index_dir)
     stamp = _stamp(Path(key))
     with _tables_lock:
         held = _tables.get(key)
-        if held is None or held[0] != stamp:
-            held = (stamp, Completions.load(Path(key)))
-            _tables[key] = held
+        if held is not None:
+            _tables.move_to_end(key)
+            if held[0] == stamp:
+                return held[1]
+            if not wait:
+                if key not in _loaders:
+                    _loaders[key] = loader = threading.Thread(
+                        target=_load_in_background, args=(key, stamp), name="vnsearch-suggest", daemon=True
+                    )
+                    loader.start()
+                return held[1]
+        first = _first_loads.setdefault(key, threading.Lock())
+    with first:
+        with _tables_lock:
+            held = _tables.get(key)
+        if held is not None and held[0] == stamp:
+            return held[1]  # another request loaded it meanwhile
+        table = Completions.load(Path(key))
+        _keep(key, stamp, table)
+    return table
+
+
+def _load_in_background(key: str, stamp: tuple | None) -> None:
+    try:
+        _keep(key, stamp, Completions.load(Path(key)))
+    finally:
+        with _tables_lock:
+            _loaders.pop(key, None)
+
+
+def _keep(key: str, stamp: tuple | None, table: Completions) -> None:
+    with _tables_lock:
+        _tables[key] = (stamp, table)
         _tables.move_to_end(key)
         while len(_tables) > KEPT_INDEXES:
-            _tables.popitem(last=False)
-    return held[1]
+            gone, _ = _tables.popitem(last=False)
+            _first_loads.pop(gone, None)
 
 
 def suggest(index_dir: Path, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:

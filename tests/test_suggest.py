@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections import Counter
 
@@ -88,15 +89,31 @@ def test_no_vocabulary_no_completions(tmp_path):
     assert suggest(tmp_path / ".", "ha no") == []
 
 
-def test_the_table_is_loaded_once_and_again_after_a_commit(ix, tmp_path):
-    first = completions(ix)
-    assert completions(ix) is first
-    assert suggest(ix, "tokyo") == []
+def add_tokyo(ix, tmp_path) -> None:
     more = tmp_path / "more"
     more.mkdir()
     article = {"id": "tokyo", "title": "Tokyo đón khách", "body": "Tokyo đón nhiều khách du lịch.", "published": "2024-03-01"}
     (more / "tokyo.jsonl").write_text(json.dumps(article, ensure_ascii=False) + "\n", "utf-8")
     assert index_paths(ix, [more]).added == 1
+
+
+def test_the_table_is_loaded_once_and_at_once_when_asked_after_a_commit(ix, tmp_path):
+    first = completions(ix)
+    assert completions(ix) is first
+    assert suggest(ix, "tokyo") == []
+    add_tokyo(ix, tmp_path)
+    fresh = completions(ix, wait=True)
+    assert fresh is not first and completions(ix) is fresh
+    assert suggest(ix, "tok") == ["tokyo"]
+
+
+def test_after_a_commit_the_old_table_answers_while_the_new_one_loads(ix, tmp_path):
+    first = completions(ix)
+    add_tokyo(ix, tmp_path)
+    assert completions(ix) is first  # at once, without waiting for the load
+    loader = suggest_module._loaders.get(os.path.realpath(ix))
+    if loader is not None:
+        loader.join(timeout=30)
     assert completions(ix) is not first
     assert suggest(ix, "tok") == ["tokyo"]
 
