@@ -8,6 +8,8 @@ import sqlite3
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer import suggest as suggest_module
 from indexer.ingest import index_paths
@@ -42,6 +44,17 @@ HA_NO = ["hà nội", "hà nỗ", "hà nỗ lực", "hà nổi", "hà nổi bậ
 )
 def test_completions_of_what_was_typed(index_dir, typed, expected):
     assert suggest(index_dir, typed) == expected
+
+
+TABLE = Completions({"hà_nội": 5, "hà": 40, "ﬁ_x": 2, "i̇": 3, "đà_nẵng": 4, "2024_hà": 1})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="hanoiđàộẵ ̣́ﬁİ\u0301_-\"2x", max_size=20) | st.text(max_size=20))
+def test_any_text_gets_at_most_eight_distinct_completions(typed):
+    found = TABLE.complete(typed)
+    assert len(found) <= 8 and len(set(found)) == len(found)
+    assert all(isinstance(s, str) and s.strip() == s for s in found)
 
 
 def test_a_limit_and_the_most_used_first():
