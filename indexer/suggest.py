@@ -34,9 +34,11 @@ MAX_SUGGESTIONS = 8
 KEPT_WORDS = 150_000
 KEPT_SYLLABLES = 50_000
 MAX_ENTRY_CHARS = 40
+ALONE_AT_LEAST = 10  # a syllable ranks as used alone in at least 1 in this many of its articles
 KEPT_INDEXES = 4  # completion tables held at once, for the most recently used index directories
 _SCAN = 64  # candidates ranked at once; more only when the typed diacritics reject most of them
 _SYLLABLE = re.compile(r"[^\W_]+")
+_LETTER = re.compile(r"[^\W\d_]")
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _LAST = "\U0010ffff"
 
@@ -54,6 +56,11 @@ def _fits(typed: str, form: str) -> bool:
     return all(c == x or c == fold_chars(x) or c == _untoned(x) for c, x in zip(typed, form))
 
 
+def _kept(form: str) -> bool:
+    """Whether an entry may be suggested: not too long, and not a number or a symbol."""
+    return len(form) <= MAX_ENTRY_CHARS and _LETTER.search(form) is not None
+
+
 @dataclass(frozen=True)
 class _Typed:
     """What has been typed, as indexed syllables: the whole ones, then the one in progress."""
@@ -68,27 +75,52 @@ class _Typed:
 class Completions:
     """The most frequent syllables and words of one vocabulary file, sorted by folded key."""
 
-    def __init__(self, entries: dict[str, int]):
-        rows = sorted((fold_chars(form), form, n) for form, n in entries.items())
-        self._keys = [key for key, _, _ in rows]
-        self._forms = [form for _, form, _ in rows]
-        self._counts = np.fromiter((n for _, _, n in rows), dtype=np.int64, count=len(rows))
+    def __init__(self, entries: dict[str, int], used: dict[str, int] | None = None, folded: dict[str, str] | None = None):
+        """``entries``: form → how many articles use it, the order of completions; ``used``: the
+        articles that use a form at all, where that is more (which spelling a syllable typed means);
+        ``folded``: forms already folded (the vocabulary file holds them)."""
+        used, folded = used or {}, folded or {}
+        rows = sorted(
+            (folded.get(form) or fold_chars(form), form, n, max(n, used.get(form, 0))) for form, n in entries.items()
+        )
+        self._keys = [key for key, _, _, _ in rows]
+        self._forms = [form for _, form, _, _ in rows]
+        self._counts = np.fromiter((n for _, _, n, _ in rows), dtype=np.int64, count=len(rows))
+        self._used = np.fromiter((u for _, _, _, u in rows), dtype=np.int64, count=len(rows))
 
     @classmethod
     def load(cls, index_dir: Path) -> "Completions":
         """The table of ``index_dir``'s vocabulary file (empty when it has none or cannot be read)."""
-        entries: dict[str, int] = {}
+        counts: dict[str, dict[str, int]] = {"syllables": {}, "words": {}}
+        folded: dict[str, str] = {}
         path = Path(index_dir) / VOCABULARY_FILE
         try:
             with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)) as db:
                 for table, kept in (("syllables", KEPT_SYLLABLES), ("words", KEPT_WORDS)):
-                    rows = db.execute(f"SELECT form, n FROM {table} ORDER BY n DESC, form LIMIT ?", (kept,))
-                    for form, n in rows:
-                        if len(form) <= MAX_ENTRY_CHARS and any(c.isalpha() for c in form):
-                            entries[form] = max(n, entries.get(form, 0))
+                    query = f"SELECT form, folded, n FROM {table} ORDER BY n DESC, form LIMIT ?"
+                    for form, key, n in db.execute(query, (kept,)):
+                        counts[table][form] = n
+                        folded[form] = key
         except sqlite3.Error:
             pass  # no vocabulary yet, or a damaged one: no completions, the searches still work
-        return cls(entries)
+        return cls.from_counts(counts["syllables"], counts["words"], folded)
+
+    @classmethod
+    def from_counts(
+        cls, syllables: dict[str, int], words: dict[str, int], folded: dict[str, str] | None = None
+    ) -> "Completions":
+        """The table of these syllable and (pyvi, several-syllable) word counts. A syllable is ranked by
+        the articles that use it outside the words it is part of, as far as document counts tell (at
+        least a tenth of them): "hoạt" is mostly "hoạt động", and completing "hoạ" to it alone misleads."""
+        inside: dict[str, int] = {}
+        for word, n in words.items():
+            for part in set(word.split("_")):
+                inside[part] = inside.get(part, 0) + n
+        entries = {form: n for form, n in words.items() if _kept(form)}
+        for form, n in syllables.items():
+            if _kept(form) and form not in entries:
+                entries[form] = max(n - inside.get(form, 0), -(-n // ALONE_AT_LEAST))
+        return cls(entries, syllables, folded)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -138,7 +170,7 @@ class Completions:
         lo = bisect.bisect_left(self._keys, key)
         hi = bisect.bisect_right(self._keys, key, lo)
         fitting = [i for i in range(lo, hi) if self._typed_fits(syllables, self._forms[i], whole=True)]
-        return self._forms[max(fitting, key=lambda i: (self._counts[i], -i))] if fitting else None
+        return self._forms[max(fitting, key=lambda i: (self._used[i], -i))] if fitting else None
 
     def _best(self, tail: tuple[str, ...], want: int) -> list[str]:
         """The most used entries that ``tail`` begins, its last syllable a prefix."""

@@ -30,13 +30,13 @@ HA_NO = ["hà nội", "hà nỗ", "hà nỗ lực", "hà nổi", "hà nổi bậ
         ("hà nộ", ["hà nội", "hà nội bộ", "hà nội dung"]),
         ("HÀ NỘ", ["hà nội", "hà nội bộ", "hà nội dung"]),
         ("da nang", ["đà nẵng", "đã nâng", "đã nẵng", "đã nặng", "đã nặng nề"]),
-        ("đà n", ["đà nẵng", "đà năm", "đà người", "đà nhất", "đà nhiều", "đà nhà", "đà niềm", "đà nội"]),
+        ("đà n", ["đà nẵng", "đà người", "đà năm", "đà nhiều", "đà nhất", "đà niềm", "đà nắm", "đà năm học"]),
         ("hoà b", ["hòa bình", "hòa b", "hòa bài", "hòa bãi", "hòa bài học", "hòa bám", "hòa ban", "hòa bản"]),
-        ("thuỷ đ", ["thủy điện", "thủy động", "thủy được", "thủy đã", "thủy để", "thủy đoàn", "thủy đón", "thủy đại"]),
+        ("thuỷ đ", ["thủy điện", "thủy được", "thủy đã", "thủy để", "thủy đón", "thủy đại hội", "thủy đến", "thủy đà"]),
         ("Giá vàng ha no", ["giá vàng " + s for s in HA_NO]),
         ('"dai hoi', ["đại hội", "đại hội nghị"]),
-        ("ha", ["hà", "hạn", "hàng", "hạ", "hạ du", "hà giang", "hà nội", "hai"]),
-        ("hà", ["hà", "hàng", "hà giang", "hà nội", "hành"]),
+        ("ha", ["hà", "hạ", "hạ du", "hà giang", "hà nội", "hai", "hạn", "hạn chế"]),
+        ("hà", ["hà", "hà giang", "hà nội", "hàng", "hành"]),
         ("xyzzy", []),
         ("", []),
         ("  -  ", []),
@@ -72,6 +72,17 @@ def test_typed_marks_rule_out_more_than_the_first_candidates():
     entries = {f"hạ_{i:03d}x": 1000 + i for i in range(300)} | {"hà_nội": 1}
     assert Completions(entries).complete("hà n") == ["hà nội"]
     assert Completions(entries).complete("hà 0") == []
+
+
+def test_a_syllable_ranks_by_the_articles_using_it_outside_its_words():
+    table = Completions.from_counts({"hoạt": 100, "hơn": 90, "động": 100, "hôm": 95}, {"hoạt_động": 98, "hôm_nay": 5})
+    # "hoạt" alone: 100 - 98 articles, raised to a tenth of 100; "hôm" alone: 95 - 5.
+    assert table.complete("h") == ["hoạt động", "hôm", "hơn", "hoạt", "hôm nay"]
+    # Which spelling a syllable typed means goes by all the articles using it.
+    # ("hoạt" ranks 10 alone, "hoát" 20, but "hoạt" is in 100 articles and "hoát" in 20).
+    table = Completions.from_counts({"hoạt": 100, "hoát": 20, "x": 1}, {"hoạt_động": 98})
+    assert table.complete("hoat x") == ["hoạt x"]
+    assert table.complete("hoat") == ["hoạt động", "hoát", "hoạt"]
 
 
 def test_a_longer_match_of_what_was_typed_comes_first():
