@@ -17,7 +17,7 @@ from .params import parse_search_params
 from .stores import open_store
 from .template_filters import web_url
 
-__all__ = ["FEED_ITEMS", "VIETNAM_TIME", "bp", "feed_url"]
+__all__ = ["FEED_ITEMS", "OPENAPI_PATHS", "VIETNAM_TIME", "bp", "feed_url"]
 
 bp = Blueprint("feeds", __name__)
 
@@ -33,6 +33,32 @@ _NOT_FOLLOWED = ("page", "limit", "offset", "sort")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 ET.register_namespace("atom", ATOM)
+
+
+def _xml_answer(mimetype: str, description: str) -> dict:
+    return {"description": description, "content": {mimetype: {"schema": {"type": "string"}}}}
+
+
+# These routes in the API's OpenAPI document (search_ui.openapi); /search.rss takes /search's parameters.
+OPENAPI_PATHS = {
+    "/search.rss": {
+        "get": {
+            "summary": f"RSS 2.0 of the {FEED_ITEMS} newest articles matching /search's parameters (paging and sort aside)",
+            "tags": ["pages"],
+            "responses": {
+                "200": _xml_answer(RSS_TYPE.split(";")[0], "The feed"),
+                "400": {"description": "A refused parameter, named", "content": {"text/html": {"schema": {"type": "string"}}}},
+            },
+        }
+    },
+    "/opensearch.xml": {
+        "get": {
+            "summary": "OpenSearch 1.1 description: the search, suggestions and feed URL templates",
+            "tags": ["pages"],
+            "responses": {"200": _xml_answer(OPENSEARCH_TYPE.split(";")[0], "The description")},
+        }
+    },
+}
 
 
 def _followed_args() -> list[tuple[str, str]]:
