@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import ArticleError
+from .fields import vietnam_time
 from .text import clean, printable
 
 __all__ = [
@@ -53,7 +54,7 @@ class Article:
     title: str | None
     sapo: str | None
     body: str
-    published: datetime.date | None
+    published: datetime.date | None  # a date-time (in Vietnam time) when the article gives the time
     url: str | None
     source: str | None
     category: str | None
@@ -106,7 +107,8 @@ def id_problem(article_id: str) -> str | None:
 def _date_problem(published: datetime.date, field_text: str) -> str | None:
     """Why ``published`` is implausible (before 1900, or days ahead of today), or None."""
     latest = datetime.date.today() + datetime.timedelta(days=MAX_DAYS_AHEAD)
-    if EARLIEST_PUBLISHED <= published <= latest:
+    day = vietnam_time(published).date() if isinstance(published, datetime.datetime) else published
+    if EARLIEST_PUBLISHED <= day <= latest:
         return None
     bounds = f"{EARLIEST_PUBLISHED.isoformat()} to {MAX_DAYS_AHEAD} days from today"
     return f"published: {field_text!r} is out of range ({bounds})"
@@ -217,13 +219,15 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]|$)")
 
 
 def _parse_published(value: str) -> datetime.date | None:
-    """ISO date or datetime (its date as written, i.e. local), or day-month-year."""
+    """An ISO 8601 date, or date-time (in Vietnam time, UTC+7, when it names no zone); or day-month-year."""
     if m := re.fullmatch(_DMY, value):
         return _date(m["y"], m["m"], m["d"])
     if _ISO_DATE.match(value):
         try:
-            return datetime.datetime.fromisoformat(value).date()
-        except ValueError:
+            if len(value) == 10:
+                return datetime.date.fromisoformat(value)
+            return vietnam_time(datetime.datetime.fromisoformat(value))
+        except (ValueError, OverflowError):
             return None
     return None
 

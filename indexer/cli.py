@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -196,18 +197,31 @@ def delete_cmd(article_id, index_dir) -> None:
     click.echo(printable(f"deleted {article_id}"))
 
 
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _origins(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Each --cors-origin as a browser sends it in Origin: scheme://host[:port], no path."""
+    for value in values:
+        if not _ORIGIN.fullmatch(value):
+            raise click.BadParameter(f"{value!r} is not an origin like https://example.com or http://localhost:8080")
+    return tuple(v.lower() for v in values)
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--cors-origin", "cors_origins", multiple=True, callback=_origins, metavar="ORIGIN",
+              help="A site (https://host[:port]) whose pages may call the search API; repeatable. None by default.")
 @index_option
-def serve_cmd(host, port, threads, index_dir) -> None:
+def serve_cmd(host, port, threads, cors_origins, index_dir) -> None:
     """Serve the search page (waitress, a production WSGI server)."""
     # The one import of the web app: the library never needs Flask, only this command does.
     from search_ui.server import serve  # noqa: PLC0415
 
     click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
-    serve(index_dir, host, port, threads)
+    serve(index_dir, host, port, threads, cors_origins)
 
 
 @main.command("watch")

@@ -5,71 +5,42 @@ from __future__ import annotations
 import datetime as dt
 import re
 from email.utils import format_datetime
-from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, request, url_for
 from werkzeug.exceptions import BadHost
 
-from indexer.search import SearchHit, search, snippet_to_text
+from indexer.fields import vietnam_time
+from indexer.search import DEFAULT_LIMIT, DEFAULT_SORT, SearchHit, search, snippet_to_text
 
-from .params import parse_search_params
+from .params import SearchParams, parse_search_params
 from .stores import open_store
 from .template_filters import web_url
 
-__all__ = ["FEED_ITEMS", "OPENAPI_PATHS", "VIETNAM_TIME", "bp", "feed_url"]
+__all__ = ["FEED_ITEMS", "OPENSEARCH_TYPE", "RSS_TYPE", "bp", "feed_url"]
 
 bp = Blueprint("feeds", __name__)
 
 FEED_ITEMS = 20
-VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")  # a date without a zone is a Vietnamese one
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 OPENSEARCH_TYPE = "application/opensearchdescription+xml; charset=utf-8"
 ATOM = "http://www.w3.org/2005/Atom"
 OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
-# The feed follows the newest articles: a page of results, or their order, is not part of what it follows.
-_NOT_FOLLOWED = ("page", "limit", "offset", "sort")
 # XML 1.0 has no way to write these, escaped or not.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 ET.register_namespace("atom", ATOM)
 
 
-def _xml_answer(mimetype: str, description: str) -> dict:
-    return {"description": description, "content": {mimetype: {"schema": {"type": "string"}}}}
+def _followed(params: SearchParams) -> dict[str, str | list[str]]:
+    """The search's arguments that the feed follows: the query and the filters, not paging or order."""
+    args = params.args(page=1, limit=DEFAULT_LIMIT, sort=DEFAULT_SORT)
+    return {name: value for name, value in args.items() if value}
 
 
-# These routes in the API's OpenAPI document (search_ui.openapi); /search.rss takes /search's parameters.
-OPENAPI_PATHS = {
-    "/search.rss": {
-        "get": {
-            "summary": f"RSS 2.0 of the {FEED_ITEMS} newest articles matching /search's parameters (paging and sort aside)",
-            "tags": ["pages"],
-            "responses": {
-                "200": _xml_answer(RSS_TYPE.split(";")[0], "The feed"),
-                "400": {"description": "A refused parameter, named", "content": {"text/html": {"schema": {"type": "string"}}}},
-            },
-        }
-    },
-    "/opensearch.xml": {
-        "get": {
-            "summary": "OpenSearch 1.1 description: the search, suggestions and feed URL templates",
-            "tags": ["pages"],
-            "responses": {"200": _xml_answer(OPENSEARCH_TYPE.split(";")[0], "The description")},
-        }
-    },
-}
-
-
-def _followed_args() -> list[tuple[str, str]]:
-    return [(k, v) for k, v in request.args.items(multi=True) if k not in _NOT_FOLLOWED]
-
-
-def feed_url(external: bool = False) -> str:
-    """The RSS feed of the request's search (the page's arguments but its paging and order)."""
-    args = _followed_args()
-    base = url_for("feeds.search_rss", _external=external)
-    return f"{base}?{urlencode(args)}" if args else base
+def feed_url(params: SearchParams, external: bool = False) -> str:
+    """The RSS feed of a search: its newest articles."""
+    return url_for("feeds.search_rss", _external=external, **_followed(params))
 
 
 @bp.before_request
@@ -89,9 +60,9 @@ def search_rss():
     """RSS 2.0: the newest FEED_ITEMS articles matching the same parameters as /search."""
     params = parse_search_params(request.args)
     with open_store() as store:
-        result = search(store, params.q, **(params.search_kwargs() | {"page": 1, "limit": FEED_ITEMS, "sort": "newest"}))
-    args = _followed_args()
-    page_url = url_for("pages.search", _external=True) + (f"?{urlencode(args)}" if args else "")
+        newest = {"page": 1, "offset": None, "limit": FEED_ITEMS, "sort": "newest"}
+        result = search(store, params.q, **(params.search_kwargs() | newest))
+    page_url = url_for("pages.search", _external=True, **_followed(params))
     title = f"vnsearch: {params.q.strip()}" if params.q.strip() else "vnsearch: tin mới nhất"
 
     rss = ET.Element("rss", version="2.0")
@@ -100,7 +71,7 @@ def search_rss():
     _text(channel, "link", page_url)
     _text(channel, "description", f"{FEED_ITEMS} bài mới nhất khớp với tìm kiếm này trên vnsearch")
     _text(channel, "language", "vi")
-    ET.SubElement(channel, f"{{{ATOM}}}link", href=feed_url(external=True), rel="self", type=RSS_TYPE.split(";")[0])
+    ET.SubElement(channel, f"{{{ATOM}}}link", href=feed_url(params, external=True), rel="self", type=RSS_TYPE.split(";")[0])
     for hit in result.hits:
         _item(channel, hit)
     return _xml(rss, RSS_TYPE)
@@ -123,12 +94,8 @@ def _item(channel: ET.Element, hit: SearchHit) -> None:
 
 
 def _rfc822(published: dt.date) -> str:
-    """RFC 822 time of a published date or date-time; without a zone, in Vietnam time."""
-    if not isinstance(published, dt.datetime):
-        published = dt.datetime.combine(published, dt.time())
-    if published.tzinfo is None:
-        published = published.replace(tzinfo=VIETNAM_TIME)
-    return format_datetime(published)
+    """RFC 822 time of a published date (its start) or date-time, in Vietnam time."""
+    return format_datetime(vietnam_time(published))
 
 
 @bp.get("/opensearch.xml")

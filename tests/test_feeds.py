@@ -60,11 +60,23 @@ def test_search_feed_lists_the_newest_matches(client):
 
 
 def test_search_feed_keeps_the_filters_and_drops_paging_and_order(client):
-    feed = parse_feed(client, "/search.rss?q=da+nang&source=vnexpress.net&page=3&limit=1&sort=relevance&utm_source=x")
-    assert [e.title for e in feed.entries] == ["Đà Nẵng đón hơn 8 triệu lượt khách du lịch"]
-    assert feed.feed.link == "http://localhost/search?q=da+nang&source=vnexpress.net&utm_source=x"
+    url = "/search.rss?q=da+nang&source=VNEXPRESS.NET&source=baomoi.com&page=3&limit=1&sort=relevance&utm_source=x"
+    feed = parse_feed(client, url)
+    assert [e.title for e in feed.entries] == [
+        "Đà Nẵng đón hơn 8 triệu lượt khách du lịch", "Ngân hàng đã nâng lãi suất tiết kiệm",
+    ]
+    assert feed.feed.link == "http://localhost/search?q=da+nang&source=VNEXPRESS.NET&source=baomoi.com"
     self_link = next(link for link in feed.feed.links if link.rel == "self")
-    assert self_link.href == "http://localhost/search.rss?q=da+nang&source=vnexpress.net&utm_source=x"
+    assert self_link.href == "http://localhost/search.rss?q=da+nang&source=VNEXPRESS.NET&source=baomoi.com"
+
+
+def test_a_feed_without_a_query_follows_the_newest_articles(client):
+    feed = parse_feed(client, "/search.rss?source=baomoi.com")
+    assert feed.feed.title == "vnsearch: tin mới nhất"
+    assert feed.feed.link == "http://localhost/search?source=baomoi.com"
+    assert [e.title for e in feed.entries] == [
+        "Tỉnh Hòa Bình phát triển du lịch cộng đồng", "Giá vàng trong nước đứng yên", "Ngân hàng đã nâng lãi suất tiết kiệm",
+    ]
 
 
 def test_search_feed_takes_the_newest_twenty(make_app, ix, tmp_path):
@@ -101,7 +113,7 @@ def test_search_feed_refuses_a_bad_parameter(client):
     [
         (dt.date(2024, 1, 5), "Fri, 05 Jan 2024 00:00:00 +0700"),
         (dt.datetime(2024, 1, 5, 14, 30), "Fri, 05 Jan 2024 14:30:00 +0700"),
-        (dt.datetime(2024, 1, 5, 7, 30, tzinfo=dt.timezone.utc), "Fri, 05 Jan 2024 07:30:00 +0000"),
+        (dt.datetime(2024, 1, 5, 7, 30, tzinfo=dt.timezone.utc), "Fri, 05 Jan 2024 14:30:00 +0700"),
     ],
 )
 def test_feed_dates_without_a_zone_are_vietnam_time(published, expected):
@@ -145,10 +157,11 @@ def test_every_page_links_the_opensearch_description(client, url):
 
 
 def test_results_page_links_its_feed(client):
-    html = client.get("/search?q=da+nang&source=vnexpress.net&page=1").get_data(as_text=True)
+    html = client.get("/search?q=da+nang&source=vnexpress.net&page=2&utm_source=x").get_data(as_text=True)
     href = "/search.rss?q=da+nang&amp;source=vnexpress.net"
     assert f'<link rel="alternate" type="application/rss+xml" title="Theo dõi tìm kiếm này (RSS)" href="{href}">' in html
     assert f'<a href="{href}" type="application/rss+xml">Theo dõi tìm kiếm này bằng RSS</a>' in html
-    for url in ("/", "/search", "/article/lai-suat"):
+    for url in ("/", "/article/lai-suat"):
         assert "application/rss+xml" not in client.get(url).get_data(as_text=True), url
+    assert '<a href="/search.rss" type="application/rss+xml">' in client.get("/search").get_data(as_text=True)
     assert not re.search("rss", client.get("/search?q=vang&page=0").get_data(as_text=True))

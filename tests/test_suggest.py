@@ -172,7 +172,7 @@ def test_api_suggest_opensearch(client):
 @pytest.mark.parametrize(
     "query, param, message",
     [
-        ({"q": "ha", "hitsPerPage": "2"}, "hitsPerPage", "hitsPerPage: unknown parameter; this route takes: q, format"),
+        ({"q": "ha", "hitsPerPage": "2"}, "hitsPerPage", "hitsPerPage: unknown parameter; known: q, format"),
         ({"q": "ha", "format": "xml"}, "format", "format: must be one of: json, opensearch"),
         ({"q": "ha" * 251}, "q", "q: query longer than 500 characters"),
     ],
@@ -181,3 +181,11 @@ def test_api_suggest_bad_parameters(client, query, param, message):
     r = client.get("/api/suggest", query_string=query)
     assert r.status_code == 400
     assert r.get_json() == {"error": {"status": 400, "message": message, "param": param}}
+
+
+def test_api_suggest_answers_the_origins_let_in(make_app):
+    client = make_app(CORS_ORIGINS=["https://tin.example"]).test_client()
+    r = client.get("/api/suggest?q=ha", headers={"Origin": "https://tin.example"})
+    assert r.status_code == 200 and r.headers["Access-Control-Allow-Origin"] == "https://tin.example"
+    r = client.get("/api/suggest?q=ha", headers={"Origin": "https://khac.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers
