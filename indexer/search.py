@@ -10,6 +10,9 @@ from typing import Sequence
 
 from .fields import article_text, parse_stored_time, time_number
 from .errors import ArticleNotFoundError, QueryError
+from .limits import (
+    DEFAULT_LIMIT, DEFAULT_SORT, HIT_FIELDS, MAX_FILTER_CHARS, MAX_LIMIT, MAX_OFFSET, MAX_PAGE, MAX_QUERY_CHARS, SORTS,
+)  # fmt: skip
 from .query import parse_query
 from .snippets import highlight, make_snippet
 from .store import ArticleStore, Filters
@@ -19,17 +22,6 @@ __all__ = [
     "SORTS", "DEFAULT_SORT", "DEFAULT_LIMIT", "MAX_QUERY_CHARS", "MAX_LIMIT", "MAX_PAGE", "MAX_FILTER_CHARS",
     "HIT_FIELDS", "MAX_OFFSET", "check_query", "check_count", "check_sort", "check_dates", "check_filter",
 ]  # fmt: skip
-
-# The search parameters' defaults and limits, declared once for the library, the CLI, the page and the API.
-SORTS = ("relevance", "newest")
-DEFAULT_SORT = "relevance"
-DEFAULT_LIMIT = 10
-MAX_QUERY_CHARS = 500
-MAX_LIMIT = 100
-MAX_PAGE = 1000  # the page and API's: a deep page sorts offset + limit hits, and nobody reads page 1001
-MAX_FILTER_CHARS = 200  # the page and API's, for source, category and group
-MAX_OFFSET = MAX_PAGE * MAX_LIMIT  # as deep as the deepest page
-HIT_FIELDS = ("sapo", "body")  # what a hit can carry besides its snippet, when asked
 
 
 def check_query(query: str) -> str:
