@@ -6,7 +6,7 @@ import os
 
 from flask import Flask
 
-from . import api, errors, ingest_api, observe, pages, security, template_filters, word_lists
+from . import api, errors, feeds, ingest_api, observe, pages, security, suggest_api, template_filters, word_lists
 from .stores import EXTENSION, StorePool
 
 __all__ = ["create_app"]
@@ -34,7 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions[EXTENSION] = StorePool(app.config["INDEX_DIR"])
     word_lists.register(app)
     observe.register(app)
-    for blueprint in (pages.bp, api.bp, ingest_api.bp, errors.bp):
+    for blueprint in (pages.bp, api.bp, ingest_api.bp, feeds.bp, suggest_api.bp, errors.bp):
         app.register_blueprint(blueprint)
     template_filters.register(app)
     security.register(app)
