@@ -10,7 +10,7 @@ from whoosh import query as Q
 import indexer.store.segments as segments_module
 from indexer.fields import TEXT_F
 from indexer.query import parse_query
-from indexer.store import build_query, levels
+from indexer.store import MOST, build_query, levels
 from indexer.store.matching import _View
 from indexer.store.scoring import reference_searcher
 
@@ -37,6 +37,8 @@ def view(index_dir):
         "dai hoi",
         "vàng miếng trong nước đứng yên xếp hàng",  # long: optional function syllables
         "trường học",
+        "giá vàng thế giới tăng vọt",  # five: all, then all but one, then any
+        "Giá vang",  # half-accented
     ],
 )
 def test_the_arrays_match_and_score_every_level_as_whoosh_does(store, view, text):
@@ -48,6 +50,9 @@ def test_the_arrays_match_and_score_every_level_as_whoosh_does(store, view, text
         live = view.live[ours.docs]
         ours = {int(d): s * view.recency[d] for d, s in zip(ours.docs[live], ours.scores[live])}
         theirs = {hit.docnum: hit.score for hit in view.searcher.search(q, limit=None)}
+        if level == MOST:  # Whoosh's matchers ignore minmatch: its documents are those holding enough
+            held = [{h.docnum for h in view.searcher.search(t, limit=None)} for t in q.a.subqueries]
+            theirs = {d: s for d, s in theirs.items() if sum(d in h for h in held) >= q.a.minmatch}
         assert sorted(ours) == sorted(theirs), level
         assert [ours[d] for d in sorted(ours)] == pytest.approx([theirs[d] for d in sorted(theirs)]), level
         found += len(ours)
@@ -80,3 +85,40 @@ def test_a_phrase_among_given_documents_is_the_phrase_restricted_to_them(view):
     part = view.phrase(q, within=np.concatenate([within, [view.size + 5]]))  # one document that is none
     assert part.docs.tolist() == within.tolist()
     assert part.scores.tolist() == whole.scores[::2].tolist()
+
+
+def test_syllables_side_by_side_in_query_order_rank_first(tmp_path):
+    import json
+
+    from indexer.ingest import index_paths
+    from indexer.search import search
+    from indexer.store import ArticleStore
+
+    rows = [
+        {"id": "scattered", "title": "Thị trường thương mại", "body": "Thị trường thương mại và ông Trương nói về giá."},
+        {"id": "name", "title": "Bà Trương Thị Mai", "body": "Bà Trương Thị Mai phát biểu tại hội nghị."},
+        {"id": "reversed", "title": "Mai Thị Trương", "body": "Mai Thị Trương phát biểu tại hội nghị hôm qua."},
+    ]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    index_paths(tmp_path / "ix", [tmp_path / "a.jsonl"])
+    with ArticleStore.open(tmp_path / "ix") as store:
+        for q in ("truong thi mai", "Trương Thị Mai"):
+            assert [h.id for h in search(store, q).hits] == ["name", "reversed", "scattered"], q
+
+
+def test_a_long_query_finds_the_article_missing_one_of_its_syllables(tmp_path):
+    import json
+
+    from indexer.ingest import index_paths
+    from indexer.search import search
+    from indexer.store import ArticleStore
+
+    rows = [
+        {"id": "target", "title": "Giá vàng miếng tăng mạnh", "body": "Giá vàng miếng SJC tăng mạnh sáng nay."},
+        {"id": "other", "title": "Giá xăng giảm", "body": "Giá xăng giảm nhẹ, vàng đứng yên."},
+    ]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    index_paths(tmp_path / "ix", [tmp_path / "a.jsonl"])
+    with ArticleStore.open(tmp_path / "ix") as store:
+        page = search(store, "giá vàng miếng tăng vọt")  # "vọt": in no article
+        assert ([h.id for h in page.hits], page.matched_all) == (["target"], False)

@@ -17,6 +17,8 @@ from .scoring import recency_factor
 from .segments import _factorized, _Segment
 
 _PHRASE_SPAN = 1 << 32  # above any position
+# Documents, best first by their other scores, that optional phrases (proximity) are looked for in.
+PROXIMITY_DEPTH = 300
 FACETS = (SOURCE, CATEGORY)  # counted over the matches, with the year
 
 
@@ -61,15 +63,20 @@ class _View:
         number[seen[shared][np.argsort(first[shared], kind="stable")]] = np.arange(int(shared.sum()), dtype=np.int32)
         self.groups = number[codes]
 
-    def matches(self, q: Q.Query) -> Matches:
-        """Evaluate a query of build_query's shapes (deleted documents included: the caller drops them)."""
+    def matches(self, q: Q.Query, within: np.ndarray | None = None) -> Matches:
+        """Evaluate a query of build_query's shapes (deleted documents included: the caller drops them).
+        ``within``: the only documents an optional phrase is looked for in (sorted)."""
         if isinstance(q, Q.Term):
             return self.term(q.fieldname, q.text, q.boost)
         if isinstance(q, Q.Phrase):
-            return self.phrase(q)
+            return self.phrase(q, within=within)
         if isinstance(q, Q.AndMaybe):
             required = self.matches(q.a)
-            return ranking.maybe(required, self.matches(q.b)) if len(required) else required
+            if not len(required):
+                return required
+            # Optional phrases (proximity) only among the best required documents: reading positions is costly.
+            best = np.sort(required.docs[ranking.top(required, PROXIMITY_DEPTH)])
+            return ranking.maybe(required, self.matches(q.b, within=best))
         if isinstance(q, Q.AndNot):
             positive = self.matches(q.a)
             return ranking.without(positive, self.matches(q.b).docs) if len(positive) else positive
@@ -87,7 +94,7 @@ class _View:
                     return Matches.none()
             return ranking.both(parts)
         if isinstance(q, Q.Or):
-            return ranking.either([self.matches(sub) for sub in q.subqueries], self.size)
+            return ranking.either([self.matches(sub, within) for sub in q.subqueries], self.size, q.minmatch)
         raise TypeError(f"store.search cannot evaluate {type(q).__name__} queries")
 
     def term(self, field: str, text: str, boost: float = 1.0) -> Matches:
