@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 
 from .fields import article_text
 from .errors import ArticleNotFoundError, QueryError
+from . import spelling
 from .query import parse_query
 from .snippets import highlight, make_snippet
 from .store import ArticleStore, Filters
@@ -101,6 +102,7 @@ class SearchPage:
     took_ms: float
     facets: dict[str, dict[str, int]]  # "source" / "category" / "year" → value → count
     suggestion: str | None = None  # "did you mean": the query with diacritics, or a typo fixed
+    corrected: str | None = None  # what was searched instead of the query (Telex decoded, a slip corrected)
 
     @property
     def pages(self) -> int:
@@ -114,6 +116,7 @@ class SearchPage:
             "matched_all": self.matched_all,
             "took_ms": round(self.took_ms, 1),
             "suggestion": self.suggestion,
+            "corrected": self.corrected,
             "hits": [h.to_json() for h in self.hits],
             "facets": self.facets,
         }
@@ -146,18 +149,19 @@ def search(
     check_dates(since, until)
 
     vocabulary = store.vocabulary()
-    parsed = vocabulary.word_readings(parse_query(query))
     filters = Filters(source=source or None, category=category or None, since=since, until=until, group=group or None)
-    found = store.search(
-        parsed, filters, (page - 1) * limit, limit, newest_first=sort == "newest", collapse=collapse
-    )
+    parsed, found, corrected = spelling.searched(query, vocabulary, lambda p: store.search(
+        p, filters, (page - 1) * limit, limit, newest_first=sort == "newest", collapse=collapse
+    ))
     wanted = parsed.wanted
     hits = tuple(_hit(s.fields, s.score, wanted, s.similar) for s in found.hits)
     suggestion = None
     if not parsed.accented or not found.total or not found.matched_all:
         suggestion = vocabulary.suggest(parsed)
     took = (time.perf_counter() - started) * 1000
-    return SearchPage(query, found.total, page, limit, hits, found.matched_all, took, found.facets, suggestion)
+    if suggestion == corrected:
+        suggestion = None
+    return SearchPage(query, found.total, page, limit, hits, found.matched_all, took, found.facets, suggestion, corrected)
 
 
 def _hit(fields: dict, score: float, wanted: frozenset[tuple[str, str]], similar: int = 0) -> SearchHit:
