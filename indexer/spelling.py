@@ -196,9 +196,14 @@ def _respelled(text: str, fixes: dict[str, str]) -> str:
     return re.sub(r"[^\W_]+", one, text)
 
 
-def searched(query: str, vocabulary: Vocabulary, run: Callable[[ParsedQuery], F]) -> tuple[ParsedQuery, F, str | None]:
-    """``run`` on what ``query`` most likely meant: (the parsed query, what ``run`` found, the text
-    searched when it is not ``query`` as typed, else None)."""
+def searched(
+    query: str, vocabulary: Vocabulary, run: Callable[[ParsedQuery], F], as_typed: bool = False
+) -> tuple[ParsedQuery, F, str | None]:
+    """``run`` on what ``query`` most likely meant (``as_typed``: on the query as typed): (the parsed
+    query, what ``run`` found, the text searched when it is not ``query`` as typed, else None)."""
+    if as_typed:
+        parsed = prepared(query, vocabulary)
+        return parsed, run(parsed), None
     text = decoded(query, vocabulary) or query
     parsed = prepared(text, vocabulary)
     found = run(parsed)
