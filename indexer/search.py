@@ -135,11 +135,13 @@ def search(
     sort: str = DEFAULT_SORT,
     group: str | None = None,
     collapse: bool = True,
+    as_typed: bool = False,
 ) -> SearchPage:
     """Rank the articles matching ``query``; raises QueryError naming a bad parameter.
 
     Near duplicates (the same story from several outlets) show as one hit that
     counts the others, unless ``collapse`` is False; ``group`` shows one group only.
+    Telex is decoded and slips corrected (``corrected`` says so) unless ``as_typed``.
     """
     started = time.perf_counter()
     check_query(query)
@@ -152,7 +154,7 @@ def search(
     filters = Filters(source=source or None, category=category or None, since=since, until=until, group=group or None)
     parsed, found, corrected = spelling.searched(query, vocabulary, lambda p: store.search(
         p, filters, (page - 1) * limit, limit, newest_first=sort == "newest", collapse=collapse
-    ))
+    ), as_typed)
     wanted = parsed.wanted
     hits = tuple(_hit(s.fields, s.score, wanted, s.similar) for s in found.hits)
     suggestion = None

@@ -17,7 +17,7 @@ def search_json():
     """``query``, ``total``, ``page``, ``took_ms`` and ``hits`` as the CLI's --json, plus facets and paging."""
     params = parse_search_params(request.args)
     with open_store() as store:
-        result = search(store, params.q, **params.search_kwargs())
+        result = search(store, params.q, **params.search_kwargs(), as_typed=request.args.get("typed") == "1")
     data = result.to_json()
     data["limit"] = result.limit
     data["pages"] = result.pages

@@ -44,7 +44,7 @@ def search_page():
     if not params.q.strip():
         return render_template("search.html", params=params, result=None)
     with open_store() as store:
-        result = search(store, params.q, **params.search_kwargs())
+        result = search(store, params.q, **params.search_kwargs(), as_typed=request.args.get("typed") == "1")
         alternatives = _alternatives(store, params) if result.total == 0 else []
     suggestion = result.suggestion
     return render_template(
@@ -53,6 +53,7 @@ def search_page():
         result=result,
         suggestion=suggestion,
         suggestion_url=_results_url(params.args(q=suggestion, page=1)) if suggestion else None,
+        typed_url=_results_url({**params.args(page=1), "typed": "1"}) if result.corrected else None,
         facets=facets(result, params, _results_url),
         filters=active_filters(params, _results_url),
         clear_all_url=_results_url(SearchParams(params.q, sort=params.sort).args()),

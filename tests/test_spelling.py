@@ -107,3 +107,25 @@ def test_half_accented_queries_carry_the_words_their_letters_spell():
     parsed = prepared("giá vang", NEWS)
     assert parsed.loose == (("vang", "vang"),)
     assert parsed.words == ("giá_vang", "giá_vàng")  # as typed (matches nothing), as the index spells it
+
+
+def test_search_says_what_it_searched(store):
+    from indexer.search import search
+
+    page = search(store, "Gias vangf")
+    assert (page.corrected, page.to_json()["corrected"]) == ("Giá vàng", "Giá vàng")
+    assert [h.id for h in page.hits] == [h.id for h in search(store, "Giá vàng").hits]
+    typed = search(store, "Gias vangf", as_typed=True)
+    assert (typed.corrected, typed.total) == (None, 0)
+    assert search(store, "giá vàng").corrected is None
+
+
+def test_the_page_links_to_the_query_as_typed(client):
+    from support import check_page
+
+    html = client.get("/search?q=gias+vangf").get_data(as_text=True)
+    check_page(html)
+    assert "Hiển thị kết quả cho «<strong>giá vàng</strong>»" in html
+    assert 'href="/search?q=gias+vangf&amp;typed=1"' in html
+    assert "Hiển thị kết quả cho" not in client.get("/search?q=gias+vangf&typed=1").get_data(as_text=True)
+    assert client.get("/api/search?q=gias+vangf").get_json()["corrected"] == "giá vàng"
