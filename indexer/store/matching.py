@@ -97,9 +97,13 @@ class _View:
             return ranking.either([self.matches(sub, within) for sub in q.subqueries], self.size, q.minmatch)
         raise TypeError(f"store.search cannot evaluate {type(q).__name__} queries")
 
-    def term(self, field: str, text: str, boost: float = 1.0) -> Matches:
-        """The documents holding a term, BM25F-scored as ReferenceBM25F scores them."""
+    def term(self, field: str, text: str, boost: float = 1.0, within: np.ndarray | None = None) -> Matches:
+        """The documents holding a term (those of ``within`` only, when given), BM25F-scored as
+        ReferenceBM25F scores them."""
         docs, tf = self._postings(field, text)[:2]
+        if within is not None and len(docs):
+            keep = ranking.among(within, docs)
+            docs, tf = docs[keep], tf[keep]
         if not len(docs):
             return Matches.none()
         term = self.searcher.schema[field].to_bytes(text)
@@ -111,9 +115,8 @@ class _View:
         # The documents holding every word first; then each word's positions in them, less its
         # place in the phrase, matched as (document, start) numbers.
         words = list(dict.fromkeys(q.words))
-        candidates = ranking.both([self.term(q.fieldname, w) for w in words])
-        if within is not None:  # the only documents the caller wants (sorted)
-            candidates = candidates.where(ranking.among(within, candidates.docs))
+        # ``within``: the only documents the caller wants (sorted)
+        candidates = ranking.both([self.term(q.fieldname, w, within=within) for w in words])
         if not len(candidates):
             return candidates
         places = {w: self._positions(q.fieldname, w, candidates.docs) for w in words}
