@@ -98,21 +98,24 @@ def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) 
     if parsed.phrases or len(parsed.runs) != 1:
         return {}
     run = parsed.runs[0]
-    out: dict[str, str] = {}
+    counts: dict[int, int] = {}
     for i, (exact, folded) in enumerate(run):
         if len(folded) <= SHORT or not folded.isalpha():
             continue
-        accented = exact != folded
-        if accented:
-            count = vocabulary.syllable_count(exact)
+        if exact != folded:
+            counts[i] = vocabulary.syllable_count(exact)
         else:
             hit = vocabulary.readings("syllables", [folded]).get(folded)
-            count = hit[2] if hit else 0
-        if count > (RARE if rare_too else 0):
-            continue
-        best = _best_fix(run, i, vocabulary, count)
+            counts[i] = hit[2] if hit else 0
+    # Unknown syllables first: a rare one (a name) is suspect only when nothing else is.
+    suspects = [i for i, n in counts.items() if n == 0]
+    if not suspects and rare_too:
+        suspects = [i for i, n in counts.items() if n <= RARE]
+    out: dict[str, str] = {}
+    for i in suspects:
+        best = _best_fix(run, i, vocabulary, counts[i])
         if best:
-            out[exact] = best
+            out[run[i][0]] = best
     return out
 
 
@@ -209,7 +212,7 @@ def searched(
     found = run(parsed)
     if found.total and found.matched_all:
         return parsed, found, text if text != query else None
-    fixes = corrections(parsed, vocabulary, rare_too=True)
+    fixes = corrections(parsed, vocabulary, rare_too=True)  # the query as typed did not find them together
     if fixes:
         fixed_text = _respelled(text, fixes)
         fixed = prepared(fixed_text, vocabulary)

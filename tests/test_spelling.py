@@ -86,6 +86,8 @@ def test_a_rare_name_found_as_typed_is_not_corrected():
         runs.append(p)
         return SimpleNamespace(total=1, matched_all=True)
 
+    # Beside an unknown syllable, a rare one is left alone: the unknown one is the slip.
+    assert corrections(parse_query("Xuân Tráng vnag"), NEWS, rare_too=True) == {"vnag": "vang"}
     got, _, corrected = searched("Xuân Tráng", NEWS, run)
     assert (got.terms, corrected, len(runs)) == (parsed.terms, None, 1)
 
