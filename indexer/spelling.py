@@ -16,7 +16,7 @@ from .query import Forms, ParsedQuery, parse_query
 from .telex import decode
 from .text import fold, index_form
 
-__all__ = ["decoded", "corrections", "prepared", "searched"]
+__all__ = ["decoded", "corrections", "edits", "prepared", "searched"]
 
 SHORT = 3  # syllables of this many letters or fewer are never corrected
 # A syllable the index holds at most this many times is a slip when a neighbour is RATIO times more
@@ -121,7 +121,7 @@ def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) 
 
 def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int) -> str | None:
     exact, folded = run[i]
-    keys = _edits(folded)
+    keys = edits(folded)
     if exact != folded:
         keys.add(folded)  # the same letters with other marks
     near = vocabulary.readings("syllables", sorted(keys))
@@ -130,7 +130,7 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
     else:  # typed without marks: corrected without marks, every reading of the letters counted
         candidates = {key: total for key, (_, _, total) in near.items()}
     if exact != folded:  # a slip of a letter keeping the typed marks
-        for form in _edits_keeping_marks(exact):
+        for form in edits(exact):
             n = vocabulary.syllable_count(form)
             if n:
                 candidates[form] = max(n, candidates.get(form, 0))
@@ -164,19 +164,9 @@ def _marks(syllable: str) -> str:
     return "".join(a for a, b in zip(syllable, fold(syllable)) if a != b)
 
 
-def _edits(word: str) -> set[str]:
-    """Every string one deletion, transposition, replacement or insertion of a letter away."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    out = {a + b[1:] for a, b in splits if b}
-    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    out |= {a + c + b for a, b in splits for c in _LETTERS}
-    out.discard(word)
-    return out
-
-
-def _edits_keeping_marks(word: str) -> set[str]:
-    """One edit of a marked syllable's letters, its marks kept (a letter replaced or added is unmarked)."""
+def edits(word: str) -> set[str]:
+    """Every string one deletion, transposition, replacement or insertion of a letter (a-z) away;
+    the other characters, marked letters included, kept."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     out = {a + b[1:] for a, b in splits if b}
     out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from indexer.query import parse_query
-from indexer.spelling import corrections, decoded, prepared, searched
+from indexer.spelling import corrections, decoded, edits, prepared, searched
 from indexer.text import fold
 
 
@@ -131,3 +131,9 @@ def test_the_page_links_to_the_query_as_typed(client):
     assert 'href="/search?q=gias+vangf&amp;typed=1"' in html
     assert "Hiển thị kết quả cho" not in client.get("/search?q=gias+vangf&typed=1").get_data(as_text=True)
     assert client.get("/api/search?q=gias+vangf").get_json()["corrected"] == "giá vàng"
+
+
+def test_edits():
+    assert "vang" in edits("vnag") and "vng" in edits("vang") and "vanng" in edits("vang")
+    assert "vang" not in edits("vang")
+    assert "thành" in edits("thànhh") and "ngườ" in edits("người")  # marked letters kept
