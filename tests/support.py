@@ -108,3 +108,12 @@ def post(client, payload, headers=None):
     data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
     headers = API_AUTH if headers is None else headers
     return client.post("/api/articles", data=data, headers={**headers, "Content-Type": "application/json"})
+
+
+def index_rows(folder: Path, rows: list[dict]) -> Path:
+    """An index, in ``folder``/ix, of ``rows`` (article dicts) written as one JSON Lines file."""
+    from indexer.ingest import index_paths  # noqa: PLC0415 - only index-building tests need it
+
+    (folder / "rows.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    index_paths(folder / "ix", [folder / "rows.jsonl"])
+    return folder / "ix"

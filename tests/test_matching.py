@@ -13,6 +13,7 @@ from indexer.query import parse_query
 from indexer.store import MOST, build_query, levels
 from indexer.store.matching import _View
 from indexer.store.scoring import reference_searcher
+from support import index_rows
 
 
 @pytest.fixture()
@@ -88,9 +89,6 @@ def test_a_phrase_among_given_documents_is_the_phrase_restricted_to_them(view):
 
 
 def test_syllables_side_by_side_in_query_order_rank_first(tmp_path):
-    import json
-
-    from indexer.ingest import index_paths
     from indexer.search import search
     from indexer.store import ArticleStore
 
@@ -99,17 +97,12 @@ def test_syllables_side_by_side_in_query_order_rank_first(tmp_path):
         {"id": "name", "title": "Bà Trương Thị Mai", "body": "Bà Trương Thị Mai phát biểu tại hội nghị."},
         {"id": "reversed", "title": "Mai Thị Trương", "body": "Mai Thị Trương phát biểu tại hội nghị hôm qua."},
     ]
-    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-    index_paths(tmp_path / "ix", [tmp_path / "a.jsonl"])
-    with ArticleStore.open(tmp_path / "ix") as store:
+    with ArticleStore.open(index_rows(tmp_path, rows)) as store:
         for q in ("truong thi mai", "Trương Thị Mai"):
             assert [h.id for h in search(store, q).hits] == ["name", "reversed", "scattered"], q
 
 
 def test_a_long_query_finds_the_article_missing_one_of_its_syllables(tmp_path):
-    import json
-
-    from indexer.ingest import index_paths
     from indexer.search import search
     from indexer.store import ArticleStore
 
@@ -117,8 +110,6 @@ def test_a_long_query_finds_the_article_missing_one_of_its_syllables(tmp_path):
         {"id": "target", "title": "Giá vàng miếng tăng mạnh", "body": "Giá vàng miếng SJC tăng mạnh sáng nay."},
         {"id": "other", "title": "Giá xăng giảm", "body": "Giá xăng giảm nhẹ, vàng đứng yên."},
     ]
-    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-    index_paths(tmp_path / "ix", [tmp_path / "a.jsonl"])
-    with ArticleStore.open(tmp_path / "ix") as store:
+    with ArticleStore.open(index_rows(tmp_path, rows)) as store:
         page = search(store, "giá vàng miếng tăng vọt")  # "vọt": in no article
         assert ([h.id for h in page.hits], page.matched_all) == (["target"], False)
