@@ -196,18 +196,21 @@ class IndexVocabulary:
         if parsed.phrases or parsed.excluded or len(parsed.runs) != 1:
             return None
         terms = list(parsed.runs[0])
-        words = {} if parsed.accented else self.readings("words", _spelled_words(terms))
+        # With diacritics, only a syllable typed without marks gets a reading (half-accented).
+        unmarked = not parsed.accented or any(e == f for e, f in terms)
+        words = self.readings("words", _spelled_words(terms)) if unmarked else {}
         syllables = self.readings("syllables", [f for _, f in terms])
         out: list[str] = []
         i = 0
         while i < len(terms):
             step, reading = 1, None
-            if not parsed.accented:
-                for n in range(min(MAX_WORD_SYLLABLES, len(terms) - i), 1, -1):
-                    hit = words.get("_".join(f for _, f in terms[i : i + n]))
-                    if hit and hit[1] >= CLEAR_SHARE * hit[2]:
-                        step, reading = n, hit[0].replace("_", " ")
-                        break
+            for n in range(min(MAX_WORD_SYLLABLES, len(terms) - i), 1, -1):
+                span = terms[i : i + n]
+                hit = words.get("_".join(f for _, f in span))
+                agrees = hit and all(e == f or e == r for (e, f), r in zip(span, hit[0].split("_")))
+                if agrees and hit[1] >= CLEAR_SHARE * hit[2]:
+                    step, reading = n, hit[0].replace("_", " ")
+                    break
             if reading is None:
                 reading = self._syllable_reading(terms[i], parsed.accented, syllables)
             out.append(reading)
@@ -219,7 +222,7 @@ class IndexVocabulary:
     def _syllable_reading(self, forms: Forms, accented: bool, table: dict[str, Reading]) -> str:
         exact, folded = forms
         if self.syllable_count(exact):
-            if accented:
+            if accented and exact != folded:
                 return exact
             hit = table.get(folded)
             return hit[0] if hit and hit[1] >= CLEAR_SHARE * hit[2] else exact

@@ -144,5 +144,3 @@ def test_a_damaged_file_costs_suggestions_not_the_query(tmp_path):
     v = IndexVocabulary(tmp_path)
     assert v.suggest(parse_query("truong thi mai")) is None
     assert v.word_readings(parse_query("truong thi mai")).words == ()
-
-
