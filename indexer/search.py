@@ -158,7 +158,7 @@ def search(
     wanted = parsed.wanted
     hits = tuple(_hit(s.fields, s.score, wanted, s.similar) for s in found.hits)
     suggestion = None
-    if not parsed.accented or not found.total or not found.matched_all:
+    if not parsed.accented or parsed.loose or not found.total or not found.matched_all:
         suggestion = vocabulary.suggest(parsed)
     took = (time.perf_counter() - started) * 1000
     if suggestion == corrected:

@@ -137,3 +137,10 @@ def test_edits():
     assert "vang" in edits("vnag") and "vng" in edits("vang") and "vanng" in edits("vang")
     assert "vang" not in edits("vang")
     assert "thành" in edits("thànhh") and "ngườ" in edits("người")  # marked letters kept
+
+
+def test_a_half_accented_query_suggests_the_reading_the_index_supports(store):
+    from indexer.search import search
+
+    assert search(store, "giá vang").suggestion == "giá vàng"
+    assert search(store, "giá vàng").suggestion is None
