@@ -56,9 +56,11 @@ def decoded(query: str, vocabulary: Vocabulary) -> str | None:
         tokens = [(m.start(), fold(m.group(0))) for m in re.finditer(r"[^\W_]+", query)]
         i = next(k for k, (start, _) in enumerate(tokens) if start == at)
         me = fold(syllable)
-        keys = [f"{tokens[i - 1][1]}_{me}"] if i else []
-        keys += [f"{me}_{tokens[i + 1][1]}"] if i + 1 < len(tokens) else []
-        if not vocabulary.readings("words", keys):
+        keys = {f"{tokens[i - 1][1]}_{me}": 1} if i else {}
+        keys |= {f"{me}_{tokens[i + 1][1]}": 0} if i + 1 < len(tokens) else {}
+        found = vocabulary.readings("words", list(keys))
+        # The word must spell the decoded marks: "trieeu tien" is triều tiên with a slip, not triêu.
+        if not any(form.split("_")[keys[key]] == index_form(syllable) for key, (form, _, _) in found.items()):
             return None
     if not decodes:
         return None

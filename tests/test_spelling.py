@@ -37,8 +37,8 @@ NEWS = Counts(
     {"giá": 900, "gia": 300, "vàng": 800, "vang": 40, "việt": 2000, "nam": 3000, "năm": 5000,
      "thành": 4000, "thanh": 900, "phố": 3000, "người": 6000, "dân": 3000, "trung": 2500,
      "quốc": 2400, "trùng": 300, "moon": 60, "môn": 400, "iphone": 90, "tráng": 1, "trang": 700,
-     "xuân": 500, "vnag": 0},
-    {"giá_vàng": 700, "việt_nam": 1900, "thành_phố": 2800, "người_dân": 2000, "trung_quốc": 2300},
+     "xuân": 500, "vnag": 0, "triều": 900, "tiên": 1200},
+    {"giá_vàng": 700, "triều_tiên": 800, "việt_nam": 1900, "thành_phố": 2800, "người_dân": 2000, "trung_quốc": 2300},
 )  # fmt: skip
 
 
@@ -53,6 +53,7 @@ NEWS = Counts(
         ("giá vàng", None),
         ("Moon Jae-in", None),  # the index holds "moon" as typed
         ("Trunf Quốc", None),  # lone, and no known word: a slip of Trung, left for the corrections
+        ("trieeu tien", None),  # the word its letters spell is triều tiên, not triêu
         ("samsung covid", None),
     ],
 )
