@@ -81,9 +81,6 @@ def test_looser_levels(level, expected):
         ("Ai hát quốc ca?", (EXACT, ANY)),
         ("giá vàng hôm nay", (EXACT, ANY)),
         ("gia vang hom nay", (FOLDED, ANY)),
-        # Five content syllables or more: all of them, then all but one, then any.
-        ("giá vàng miếng tăng vọt", (EXACT, MOST, ANY)),
-        ("gia vang mieng tang vot", (FOLDED, MOST, ANY)),
     ],
 )
 def test_levels(text, expected):
@@ -172,6 +169,15 @@ def test_long_queries_do_not_require_function_syllables(text, required, optional
     parsed = parse_query(text)
     assert tuple(e for e, _ in parsed.terms) == required
     assert tuple(e for e, _ in parsed.optional) == optional
+
+
+def test_the_most_level_when_it_is_on(monkeypatch):
+    import indexer.store.querying as querying
+
+    monkeypatch.setattr(querying, "MOST_FROM", 5)
+    assert levels(parse_query("giá vàng miếng tăng vọt")) == (MOST, ANY)
+    assert levels(parse_query("gia vang mieng tang vot nhanh hon")) == (MOST, ANY)
+    assert levels(parse_query("gia vang mieng tang vot nhanh hon nhieu")) == (FOLDED, ANY)  # eight
 
 
 def test_most_level_lets_an_article_miss_one_syllable():
