@@ -145,3 +145,11 @@ def test_a_half_accented_query_suggests_the_reading_the_index_supports(store):
 
     assert search(store, "giá vang").suggestion == "giá vàng"
     assert search(store, "giá vàng").suggestion is None
+
+
+def test_the_cli_says_what_it_searched(runner, index_dir):
+    from indexer.cli import main
+
+    result = runner.invoke(main, ["search", "--index", str(index_dir), "--limit", "1", "gias vangf"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == ['2 results for "gias vangf" (page 1 of 2)', 'Showing results for "giá vàng"']
