@@ -115,21 +115,21 @@ def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) 
         suspects = [i for i, n in counts.items() if n <= RARE]
     out: dict[str, str] = {}
     for i in suspects:
-        best = _best_fix(run, i, vocabulary, counts[i])
+        best = _best_fix(run, i, vocabulary, counts[i], parsed.accented)
         if best:
             out[run[i][0]] = best
     return out
 
 
-def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int) -> str | None:
+def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int, accented: bool) -> str | None:
     exact, folded = run[i]
     keys = edits(folded)
     if exact != folded:
         keys.add(folded)  # the same letters with other marks
     near = vocabulary.readings("syllables", sorted(keys))
-    if exact != folded:
+    if accented:
         candidates = {form: n for form, n, _ in near.values()}
-    else:  # typed without marks: corrected without marks, every reading of the letters counted
+    else:  # a query typed without marks: corrected without marks, every reading of the letters counted
         candidates = {key: total for key, (_, _, total) in near.items()}
     if exact != folded:  # a slip of a letter keeping the typed marks
         for form in edits(exact):
