@@ -63,20 +63,21 @@ class _View:
         number[seen[shared][np.argsort(first[shared], kind="stable")]] = np.arange(int(shared.sum()), dtype=np.int32)
         self.groups = number[codes]
 
-    def matches(self, q: Q.Query, within: np.ndarray | None = None) -> Matches:
+    def matches(self, q: Q.Query, within: np.ndarray | None = None, read: dict | None = None) -> Matches:
         """Evaluate a query of build_query's shapes (deleted documents included: the caller drops them).
-        ``within``: the only documents an optional phrase is looked for in (sorted)."""
+        ``within``: the only documents an optional phrase is looked for in (sorted); ``read``: the
+        positions read in them so far, by (field, word)."""
         if isinstance(q, Q.Term):
             return self.term(q.fieldname, q.text, q.boost)
         if isinstance(q, Q.Phrase):
-            return self.phrase(q, within=within)
+            return self.phrase(q, within=within, read=read)
         if isinstance(q, Q.AndMaybe):
             required = self.matches(q.a)
             if not len(required):
                 return required
             # Optional phrases (proximity) only among the best required documents: reading positions is costly.
             best = np.sort(required.docs[ranking.top(required, PROXIMITY_DEPTH)])
-            return ranking.maybe(required, self.matches(q.b, within=best))
+            return ranking.maybe(required, self.matches(q.b, within=best, read={}))
         if isinstance(q, Q.AndNot):
             positive = self.matches(q.a)
             return ranking.without(positive, self.matches(q.b).docs) if len(positive) else positive
@@ -94,32 +95,41 @@ class _View:
                     return Matches.none()
             return ranking.both(parts)
         if isinstance(q, Q.Or):
-            return ranking.either([self.matches(sub, within) for sub in q.subqueries], self.size, q.minmatch)
+            return ranking.either([self.matches(sub, within, read) for sub in q.subqueries], self.size, q.minmatch)
         raise TypeError(f"store.search cannot evaluate {type(q).__name__} queries")
 
-    def term(self, field: str, text: str, boost: float = 1.0, within: np.ndarray | None = None) -> Matches:
-        """The documents holding a term (those of ``within`` only, when given), BM25F-scored as
-        ReferenceBM25F scores them."""
+    def term(self, field: str, text: str, boost: float = 1.0) -> Matches:
+        """The documents holding a term, BM25F-scored as ReferenceBM25F scores them."""
         docs, tf = self._postings(field, text)[:2]
-        if within is not None and len(docs):
-            keep = ranking.among(within, docs)
-            docs, tf = docs[keep], tf[keep]
         if not len(docs):
             return Matches.none()
-        term = self.searcher.schema[field].to_bytes(text)
-        idf = ranking.idf(sum(i.doc_frequency() for s in self.segments if (i := s.info(field, term))), self.size)
-        return Matches(docs, ranking.bm25(tf, self.length_norms(field)[docs], idf, boost))
+        return Matches(docs, ranking.bm25(tf, self.length_norms(field)[docs], self._idf(field, text), boost))
 
-    def phrase(self, q: Q.Phrase, within: np.ndarray | None = None) -> Matches:
-        """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does)."""
+    def _idf(self, field: str, text: str) -> float:
+        term = self.searcher.schema[field].to_bytes(text)
+        return ranking.idf(sum(i.doc_frequency() for s in self.segments if (i := s.info(field, term))), self.size)
+
+    def phrase(self, q: Q.Phrase, within: np.ndarray | None = None, read: dict | None = None) -> Matches:
+        """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does);
+        ``within``: the only documents wanted (sorted), whose blocks alone are read."""
         # The documents holding every word first; then each word's positions in them, less its
         # place in the phrase, matched as (document, start) numbers.
         words = list(dict.fromkeys(q.words))
-        # ``within``: the only documents the caller wants (sorted)
-        candidates = ranking.both([self.term(q.fieldname, w, within=within) for w in words])
+        if within is not None:
+            read = {} if read is None else read
+            for w in words:
+                if (q.fieldname, w) not in read:
+                    read[q.fieldname, w] = self._positions(q.fieldname, w, within)
+            places = {w: read[q.fieldname, w] for w in words}
+            norms = self.length_norms(q.fieldname)
+            candidates = ranking.both(
+                [Matches(p.docs, ranking.bm25(p.tf, norms[p.docs], self._idf(q.fieldname, w))) for w, p in places.items()]
+            )
+        else:
+            candidates = ranking.both([self.term(q.fieldname, w) for w in words])
+            places = {w: self._positions(q.fieldname, w, candidates.docs) for w in words} if len(candidates) else {}
         if not len(candidates):
             return candidates
-        places = {w: self._positions(q.fieldname, w, candidates.docs) for w in words}
         # Sorted, as the documents are and each one's positions; len(q.words) keeps them above 0.
         keys = []
         for i, w in enumerate(q.words):

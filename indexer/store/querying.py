@@ -22,7 +22,8 @@ from ..query import LONG_QUERY, ParsedQuery
 TITLE_BOOST = 0.5
 WORD_BOOST = {TITLE_W: 0.5, TEXT_W: 1.0}
 # Adjacent query syllables found side by side in an article (title or text) add this much
-# of their scores again: a name outranks its syllables scattered through an article.
+# of their scores again: a name outranks its syllables scattered through an article. It costs
+# reading the positions of each of the query's syllables (0: off).
 PROXIMITY_BOOST = 0.5
 # Queries of MOST_FROM to MOST_UNTIL required syllables may match all but one of them (the MOST
 # level, tried first, then ANY). Off (None): on the typing, known-item and XQuAD sets it lost
@@ -117,6 +118,8 @@ def build_query(parsed: ParsedQuery, level: str = EXACT) -> Q.Query | None:
 
 def _proximity(parsed: ParsedQuery) -> list[Q.Query]:
     """Each two adjacent plain syllables of the query, side by side in the article (folded forms)."""
+    if not PROXIMITY_BOOST:  # off: no positions read
+        return []
     required = set(parsed.terms)
     pairs = {
         (a[1], b[1]): None
