@@ -22,6 +22,7 @@ SHORT = 3  # syllables of this many letters or fewer are never corrected
 # A syllable the index holds at most this many times is a slip when a neighbour is RATIO times more
 # frequent and the query as typed did not find every syllable together.
 RARE, RATIO = 2, 100
+MAX_FIXES = 3  # syllables corrected in one query at most: each costs hundreds of look-ups
 TYPED_AT_MOST = 2  # a word the index holds more often than this is never read as Telex
 _LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?![\w-])")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -114,7 +115,7 @@ def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) 
     if not suspects and rare_too:
         suspects = [i for i, n in counts.items() if n <= RARE]
     out: dict[str, str] = {}
-    for i in suspects:
+    for i in suspects[:MAX_FIXES]:
         best = _best_fix(run, i, vocabulary, counts[i], parsed.accented)
         if best:
             out[run[i][0]] = best

@@ -154,3 +154,8 @@ def test_the_cli_says_what_it_searched(runner, index_dir):
     result = runner.invoke(main, ["search", "--index", str(index_dir), "--limit", "1", "gias vangf"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[:2] == ['2 results for "gias vangf" (page 1 of 2)', 'Showing results for "giá vàng"']
+
+
+def test_a_query_of_many_unknown_syllables_corrects_a_few():
+    fixes = corrections(parse_query("vnag " * 2 + "xyzw qwrt plmk zzzz vnag"), NEWS, rare_too=True)
+    assert fixes == {"vnag": "vang"}  # the first three suspects only (two are the same syllable)
