@@ -173,6 +173,8 @@ def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Post
     keep = None if within is None else ranking.among(within, found.docs)
     if keep is not None:
         found = _Postings(found.docs[keep], found.tf[keep])
+        if not len(found.docs):  # the blocks reached hold none of ``within``
+            return _Postings()
     if not values:
         return found
     n = np.concatenate(counts).astype(np.int64)
