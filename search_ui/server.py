@@ -19,11 +19,12 @@ CHANNEL_TIMEOUT = 15  # seconds without a byte before an idle connection is clos
 FILES_PER_CONNECTION = 4  # waitress's socket and up to two buffer files, and a spare
 
 
-def serve(index_dir: str | Path, host: str, port: int, threads: int) -> None:
-    """Serve the search page and API for ``index_dir`` until interrupted, then close its stores."""
+def serve(index_dir: str | Path, host: str, port: int, threads: int, cors_origins: tuple[str, ...] = ()) -> None:
+    """Serve the search page and API for ``index_dir`` until interrupted, then close its stores;
+    ``cors_origins`` may call the search API from their pages."""
     import waitress  # noqa: PLC0415 - only serving needs it
 
-    app = create_app({"INDEX_DIR": str(index_dir)})
+    app = create_app({"INDEX_DIR": str(index_dir), "CORS_ORIGINS": list(cors_origins)})
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="vnsearch", **server_options(app))
     finally:

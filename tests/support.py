@@ -117,3 +117,10 @@ def index_rows(folder: Path, rows: list[dict]) -> Path:
     (folder / "rows.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     index_paths(folder / "ix", [folder / "rows.jsonl"])
     return folder / "ix"
+
+
+def without_timing(output: str) -> str:
+    """`vnsearch index`'s output with its summary's elapsed time and rate left out (they vary)."""
+    import re  # noqa: PLC0415
+
+    return re.sub(r" in \d+\.\d s, [\d,.]+ articles/s$", "", output, flags=re.M)

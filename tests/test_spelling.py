@@ -159,3 +159,8 @@ def test_the_cli_says_what_it_searched(runner, index_dir):
 def test_a_query_of_many_unknown_syllables_corrects_a_few():
     fixes = corrections(parse_query("vnag " * 2 + "xyzw qwrt plmk zzzz vnag"), NEWS, rare_too=True)
     assert fixes == {"vnag": "vang"}  # the first three suspects only (two are the same syllable)
+
+
+def test_typed_takes_0_or_1(client):
+    r = client.get("/api/search?q=gias&typed=yes")
+    assert r.status_code == 400 and "typed" in r.get_data(as_text=True)

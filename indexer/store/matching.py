@@ -4,16 +4,19 @@ over them top to bottom (the tree, then terms and phrases, then filters). Scores
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 from whoosh import query as Q
 from whoosh.searching import Searcher
 
 from .. import ranking
-from ..fields import CATEGORY, DUP, SOURCE, day_number
+from ..fields import CATEGORY, DUP, SOURCE, TIME_UNIT, time_number
+from ..text import fold
 from ..ranking import Matches
 from .blocks import _Postings
 from .querying import Filters
-from .scoring import recency_factor
+from .scoring import recency_factors
 from .segments import _factorized, _Segment
 
 _PHRASE_SPAN = 1 << 32  # above any position
@@ -40,13 +43,12 @@ class _View:
         self.live = joined([s.live for s in self.segments], bool)
         self.day = joined([s.day for s in self.segments], np.int64)
         newest = int(self.day[self.live].max()) if self.live.any() else 0
-        days, at = np.unique(self.day, return_inverse=True)
-        self.recency = np.array([recency_factor(int(d), newest) for d in days])[at.reshape(-1)]
+        self.recency = recency_factors(self.day, newest)
         self.facets: dict[str, tuple[np.ndarray, list]] = {}
         for name in FACETS:
             codes, names = _factorized(joined([s.strings[name] for s in self.segments], "S1"))
             self.facets[name] = (codes, [v.decode("utf-8") for v in names.tolist()])
-        years, at = np.unique(self.day // 10000, return_inverse=True)
+        years, at = np.unique(self.day // (TIME_UNIT * 10000), return_inverse=True)
         self.facets["year"] = (at.reshape(-1).astype(np.int32), years.tolist())
         self._groups()
         self._lengths: dict[str, np.ndarray] = {}
@@ -174,17 +176,35 @@ class _View:
         docs = [p.docs + offset for p, offset in found]
         return _Postings(*(np.concatenate(column) for column in (docs, *list(zip(*(p for p, _ in found)))[1:])))
 
-    def allowed(self, filters: Filters) -> np.ndarray | None:
-        """Which documents the filters let through (None: all)."""
+    def allowed(self, filters: Filters, but: str | None = None) -> np.ndarray | None:
+        """Which documents the filters let through (None: all); ``but`` names a facet whose filter is left out."""
         mask = None
-        for field, value in ((SOURCE, filters.source), (CATEGORY, filters.category), (DUP, filters.group)):
-            if value:
-                hits = np.zeros(self.size, bool)
-                hits[self._postings(field, value).docs] = True
-                mask = hits if mask is None else mask & hits
-        if filters.since or filters.until:
-            start = day_number(filters.since) if filters.since else 1  # undated articles are 0
-            end = day_number(filters.until) if filters.until else 99999999
-            dated = (self.day >= start) & (self.day <= end)
-            mask = dated if mask is None else mask & dated
+        for part in self.filter_masks(filters, but):
+            mask = part if mask is None else mask & part
         return mask
+
+    def filter_masks(self, filters: Filters, but: str | None = None) -> list[np.ndarray]:
+        """One mask per active filter: a facet's values match whatever their case and diacritics."""
+        masks = []
+        for name, values in ((SOURCE, filters.source), (CATEGORY, filters.category)):
+            if values and name != but:
+                codes, names = self.facets[name]
+                wanted = {fold(v) for v in values}
+                chosen = [i for i, n in enumerate(names) if n and fold(n) in wanted]
+                masks.append(np.isin(codes, chosen))
+        if filters.group:
+            hits = np.zeros(self.size, bool)
+            hits[self._postings(DUP, filters.group).docs] = True
+            masks.append(hits)
+        if filters.since or filters.until:
+            start = time_number(filters.since) if filters.since else 1  # undated articles are 0
+            end = _end_number(filters.until) if filters.until else 99999999 * TIME_UNIT
+            masks.append((self.day >= start) & (self.day <= end))
+        return masks
+
+
+def _end_number(until) -> int:
+    """The last ``day`` value ``until`` lets through: a date's whole day, a date-time itself."""
+    if isinstance(until, dt.datetime):
+        return time_number(until)
+    return time_number(until) + 235959
