@@ -157,9 +157,9 @@ def parse_query_text(args: Mapping[str, str]) -> str:
 
 
 def as_typed(args: Mapping[str, str]) -> bool:
-    """The request's ``typed``: whether to search the query exactly as typed (QueryError unless 0 or 1)."""
-    value = args.get("typed", "0")
-    if value not in ("0", "1"):
+    """The request's ``typed``: whether to search the query exactly as typed (QueryError unless 0, 1 or empty)."""
+    value = args.get("typed", "")
+    if value not in ("", "0", "1"):
         raise QueryError("typed", "must be 0 or 1")
     return value == "1"
 
