@@ -368,17 +368,25 @@ def _origins(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port to listen on.")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Requests served at once.")
+              help="Requests served at once by each worker.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes serving, each with its own threads (default: one per core; Linux only).")
 @click.option("--cors-origin", "cors_origins", multiple=True, callback=_origins, metavar="ORIGIN",
               help="A site (https://host[:port]) whose pages may call the search API; repeatable. None by default.")
 @index_option
-def serve_cmd(host, port, threads, cors_origins, index_dir) -> None:
+def serve_cmd(host, port, threads, workers, cors_origins, index_dir) -> None:
     """Serve the search page (waitress, a production WSGI server)."""
     # The one import of the web app: the library never needs Flask, only this command does.
-    from search_ui.server import serve  # noqa: PLC0415
+    from search_ui.server import default_workers, serve, workers_supported  # noqa: PLC0415
 
-    click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
-    serve(index_dir, host, port, threads, cors_origins)
+    if workers is None:
+        workers = default_workers() if workers_supported() else 1
+    elif workers > 1 and not workers_supported():
+        click.echo(f"--workers {workers} needs Linux (forked workers sharing one socket): serving with one process",
+                   err=True)
+        workers = 1
+    serve(index_dir, host, port, threads, workers, log=lambda line: click.echo(line, err=True),
+          cors_origins=cors_origins)
 
 
 @main.command("watch")

@@ -61,9 +61,17 @@ def settings(group: click.Group) -> list[Setting]:
         for param in command.params:
             setting = setting_name(param)
             if setting:
-                commands, help_text = found.setdefault(setting, ([], param.help or ""))
+                commands, helps = found.setdefault(setting, ([], {}))
                 commands.append(cmd_name or "vnsearch")
-    return [Setting(name, tuple(cmds), help_text) for name, (cmds, help_text) in sorted(found.items())]
+                helps.setdefault(param.help or "", []).append(cmd_name or "vnsearch")
+    return [Setting(name, tuple(cmds), _one_help(helps)) for name, (cmds, helps) in sorted(found.items())]
+
+
+def _one_help(helps: dict[str, list[str]]) -> str:
+    """An option's help, or each command's where commands say different things (`serve --workers`)."""
+    if len(helps) == 1:
+        return next(iter(helps))
+    return " ".join(f"{', '.join(cmds)}: {text}" for text, cmds in helps.items())
 
 
 def settings_table(group: click.Group) -> str:

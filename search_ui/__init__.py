@@ -6,7 +6,7 @@ import os
 
 from flask import Flask
 
-from . import api, errors, ingest_api, pages, security, template_filters
+from . import api, errors, feeds, ingest_api, pages, security, suggest_api, template_filters
 from .stores import EXTENSION, StorePool
 
 __all__ = ["create_app"]
@@ -31,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Article ids may be URLs ("https://…/a"): keep their double slashes.
     app.url_map.merge_slashes = False
     app.extensions[EXTENSION] = StorePool(app.config["INDEX_DIR"])
-    for blueprint in (pages.bp, api.bp, ingest_api.bp, errors.bp):
+    for blueprint in (pages.bp, api.bp, ingest_api.bp, feeds.bp, suggest_api.bp, errors.bp):
         app.register_blueprint(blueprint)
     template_filters.register(app)
     security.register(app)

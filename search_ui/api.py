@@ -17,7 +17,7 @@ from .stores import open_store
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 # The read-only routes other origins may call (config CORS_ORIGINS); the ingest routes never.
-CORS_ROUTES = r"^/api(/|/search|/openapi\.json|/articles/.+)?$"
+CORS_ROUTES = r"^/api(/|/search|/suggest|/openapi\.json|/articles/.+)?$"
 
 
 def enable_cors(app: Flask, origins: list[str]) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from indexer.search import HIT_FIELDS
 
+from .feeds import FEED_ITEMS, OPENSEARCH_TYPE, RSS_TYPE
 from .params import ARTICLE_PARAMS, SEARCH_PARAMS, Param
+from .suggest_api import OPENSEARCH_SUGGESTIONS, SUGGEST_PARAMS
 
 __all__ = ["ROUTES", "openapi_document", "parameters"]
 
@@ -36,6 +38,10 @@ def _json(schema: dict, description: str) -> dict:
 
 def _html(description: str) -> dict:
     return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _xml(mimetype: str, description: str) -> dict:
+    return {"description": description, "content": {mimetype.split(";")[0]: {"schema": {"type": "string"}}}}
 
 
 ERROR = _json(_ref("Error"), "An error: a 400 names the refused parameter in `param`")
@@ -107,6 +113,11 @@ SCHEMAS = {
             "highlighted": {"type": "object", "description": "with q: title, sapo and paragraphs as HTML"},
         },
     },
+    "Suggestions": {
+        "type": "object",
+        "required": ["q", "suggestions", "took_ms"],
+        "properties": {"q": {"type": "string"}, "suggestions": {"type": "array", "items": {"type": "string"}}, "took_ms": {"type": "number"}},
+    },
     "NewArticle": {
         "type": "object",
         "required": ["body"],
@@ -143,6 +154,21 @@ ROUTES: dict[str, dict[str, dict]] = {
             "responses": {"200": {"description": "The file"}, "404": {"description": "No such file"}},
         }
     },
+    "/search.rss": {
+        "get": {
+            "summary": f"RSS 2.0 of the {FEED_ITEMS} newest articles matching /search's parameters (paging and sort aside)",
+            "tags": ["pages"],
+            "parameters": parameters(SEARCH_PARAMS, api=False),
+            "responses": {"200": _xml(RSS_TYPE, "The feed"), "400": _html("A refused parameter, named")},
+        }
+    },
+    "/opensearch.xml": {
+        "get": {
+            "summary": "OpenSearch 1.1 description: the search, suggestion and feed URL templates",
+            "tags": ["pages"],
+            "responses": {"200": _xml(OPENSEARCH_TYPE, "The description")},
+        }
+    },
     "/api": {
         "get": {
             "summary": "The API's routes",
@@ -159,6 +185,23 @@ ROUTES: dict[str, dict[str, dict]] = {
             "tags": ["api"],
             "parameters": parameters(SEARCH_PARAMS),
             "responses": {"200": _json(_ref("SearchResults"), "A page of hits"), "400": ERROR, "503": INDEX_TROUBLE},
+        }
+    },
+    "/api/suggest": {
+        "get": {
+            "summary": "Up to 8 completions of what is typed, the last syllable a prefix, with or without diacritics",
+            "tags": ["api"],
+            "parameters": parameters(SUGGEST_PARAMS),
+            "responses": {
+                "200": {
+                    "description": "The completions, most used first",
+                    "content": {
+                        "application/json": {"schema": _ref("Suggestions")},
+                        OPENSEARCH_SUGGESTIONS: {"schema": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},
+                    },
+                },
+                "400": ERROR,
+            },
         }
     },
     "/api/articles/{article_id}": {

@@ -35,14 +35,17 @@ class PageChecker(HTMLParser):
 TEMPLATE_TAGS = {
     "html", "head", "meta", "title", "link", "body", "a", "header", "span", "form", "label", "div",
     "input", "button", "main", "footer", "p", "h1", "h2", "h3", "section", "ul", "li", "article",
-    "time", "mark", "nav", "aside", "details", "summary", "strong", "code", "pre", "kbd",
+    "time", "mark", "nav", "aside", "details", "summary", "strong", "code", "pre", "kbd", "script",
 }  # fmt: skip
+# The pages' one script: our own file, nothing inline (suggestions while typing).
+SUGGEST_SCRIPT = '<script src="/static/suggest.js" data-suggest-url="/api/suggest" defer></script>'
 
 
 def check_page(html: str) -> PageChecker:
-    """Parse ``html`` and assert that it holds only the templates' markup: no script, no handler."""
+    """Parse ``html`` and assert that it holds only the templates' markup: no script but SUGGEST_SCRIPT, no handler."""
     page = PageChecker()
     page.feed(html)
+    assert html.count("<script") == html.count(SUGGEST_SCRIPT) <= 1, "a script other than SUGGEST_SCRIPT"
     assert page.tags <= TEMPLATE_TAGS, page.tags - TEMPLATE_TAGS
     for tag, name, value in page.attrs:
         assert not name.startswith("on"), (tag, name, value)

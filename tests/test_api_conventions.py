@@ -305,9 +305,9 @@ def test_serve_takes_cors_origins(runner, monkeypatch):
     import search_ui.server as server
 
     seen = {}
-    monkeypatch.setattr(server, "serve", lambda *args: seen.setdefault("args", args))
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: seen.setdefault("origins", kwargs["cors_origins"]))
     result = runner.invoke(main, ["serve", "--cors-origin", "https://A.example", "--cors-origin", "http://localhost:8080"])
-    assert result.exit_code == 0 and seen["args"][-1] == ("https://a.example", "http://localhost:8080")
+    assert result.exit_code == 0 and seen["origins"] == ("https://a.example", "http://localhost:8080")
     result = runner.invoke(main, ["serve", "--cors-origin", "https://a.example/path"])
     assert result.exit_code == 2
     assert "'https://a.example/path' is not an origin like https://example.com or http://localhost:8080" in result.output

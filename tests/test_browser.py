@@ -180,3 +180,58 @@ def test_bad_parameter_and_missing_article_pages(server, browser):
     assert response.status == 404
     sync_api.expect(page.locator("h1")).to_have_text("Không tìm thấy bài báo")
     page.close()
+
+
+def test_suggestions_while_typing(server, page):
+    expect = sync_api.expect
+    page.set_viewport_size({"width": 1000, "height": 700})
+    page.goto(server + "/")
+    box = page.get_by_role("combobox", name="Tìm kiếm tin tức")
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    page.keyboard.type("ha no")
+    listbox = page.get_by_role("listbox", name="Gợi ý tìm kiếm")
+    expect(listbox).to_be_visible()
+    expect(box).to_have_attribute("aria-expanded", "true")
+    expect(listbox.get_by_role("option")).to_have_text(
+        ["hà nội", "hà nỗ", "hà nỗ lực", "hà nổi", "hà nổi bật", "hà nội bộ", "hà nội dung"]
+    )
+    expect(page.locator(".search-form [role=status]")).to_have_text("7 gợi ý; dùng phím mũi tên lên, xuống để chọn.")
+    page.keyboard.press("ArrowDown")
+    option = listbox.get_by_role("option", name="hà nội", exact=True)
+    expect(option).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    expect(option).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", "q-suggestion-0")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "suggestions.png"))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=h%C3%A0+n%E1%BB%99i")
+    expect(page.locator(".summary .query")).to_have_text("hà nội")
+
+    # Escape closes the list; Enter then searches what was typed.
+    box = page.get_by_role("combobox", name="Tìm kiếm tin tức")
+    box.fill("")
+    box.press_sequentially("đà n")
+    expect(listbox.get_by_role("option").first).to_have_text("đà nẵng")
+    page.keyboard.press("Escape")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=%C4%91%C3%A0+n")
+
+
+def test_the_search_form_works_without_javascript(server, browser):
+    context = browser.browser.new_context(java_script_enabled=False) if browser.browser else None
+    if context is None:
+        pytest.skip("a persistent context cannot open a context without JavaScript")
+    page = context.new_page()
+    page.goto(server + "/")
+    box = page.get_by_label("Tìm kiếm tin tức")
+    assert box.get_attribute("role") is None
+    box.fill("ha no")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=ha+no")
+    assert page.locator("[role=listbox]").count() == 0
+    context.close()
