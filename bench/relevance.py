@@ -29,6 +29,7 @@ NEWS = EVAL_20K.name
 XQUAD = "xquad-vi"
 KNOWN_ITEMS = BENCH / "known_items.jsonl"
 KNOWN_QRELS = BENCH / "known_items.qrels.tsv"
+TYPING_ITEMS = BENCH / "typing_items.jsonl"  # its judgments beside it, .qrels.tsv
 
 SYSTEMS = ("vnsearch", "syllables", "pyvi-words", "folded")
 # The files whose code decides what vnsearch writes into its index: a change to any
@@ -240,6 +241,11 @@ COLUMNS = [
     ("ki partial_name MRR@10", "known", "partial_name", "MRR@10"),
     ("ki other_tone MRR@10", "known", "other_tone_style", "MRR@10"),
     ("ki same targets, own tone MRR@10", "known", "own_tone_style", "MRR@10"),
+    ("ty diacritics MRR@10", "typing", "diacritics", "MRR@10"),
+    ("ty no_diacritics MRR@10", "typing", "no_diacritics", "MRR@10"),
+    ("ty slip MRR@10", "typing", "slip", "MRR@10"),
+    ("ty half_accented MRR@10", "typing", "half_accented", "MRR@10"),
+    ("ty telex MRR@10", "typing", "telex", "MRR@10"),
 ]
 
 
@@ -261,6 +267,7 @@ def table(results: dict, sets: dict[str, QuerySet]) -> str:
         summaries[system] = {
             "xquad": {"all": r["reports"]["xquad"].overall},
             "known": with_own_tone(r["reports"]["known"], sets["known"].queries),
+            "typing": {v.name: v for v in r["reports"]["typing"].variants},
         }
     any_system = next(iter(summaries.values()))
     headers = ["system"]
@@ -335,6 +342,8 @@ def main() -> None:
     parser.add_argument("--misses", type=int, default=25, help="known-item queries vnsearch loses to list")
     parser.add_argument("--xquad-sample", type=int, default=0, metavar="N",
                         help="score a fixed random sample of N XQuAD questions (seed 4), the same for every system")
+    parser.add_argument("--typing-items", type=Path, default=TYPING_ITEMS, metavar="FILE",
+                        help="the typing query set (bench.typing_items; judgments in FILE's .qrels.tsv beside it)")
     args = parser.parse_args()
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = set(systems) - set(SYSTEMS)
@@ -352,6 +361,11 @@ def main() -> None:
     sets = {
         "xquad": QuerySet("xquad", xquad, evaluation.load_qrels(data / f"{XQUAD}.qrels.tsv")),
         "known": QuerySet("known", evaluation.load_queries(KNOWN_ITEMS), evaluation.load_qrels(KNOWN_QRELS)),
+        "typing": QuerySet(
+            "typing",
+            evaluation.load_queries(args.typing_items),
+            evaluation.load_qrels(args.typing_items.with_suffix(".qrels.tsv")),
+        ),
     }
     key = corpus_key(data)
     docs = corpus_docs(data)
@@ -406,7 +420,8 @@ def main() -> None:
     (OUT / "results.json").write_text(json.dumps(dump, ensure_ascii=False, indent=1), "utf-8")
 
     print(f"Corpus: {NEWS} + {XQUAD} passages ({len(docs):,} documents); "
-          f"queries: XQuAD-vi {len(sets['xquad'].queries)}, known items {len(sets['known'].queries)}")
+          f"queries: XQuAD-vi {len(sets['xquad'].queries)}, known items {len(sets['known'].queries)}, "
+          f"typing {len(sets['typing'].queries)} ({args.typing_items.name})")
     print()
     print(table(results, sets))
     print()

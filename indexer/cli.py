@@ -309,6 +309,8 @@ def search_cmd(
     click.echo(f'{result.total} {noun} for "{printable(query)}" (page {result.page} of {result.pages})', color=tty)
     if result.total and not result.matched_all:
         click.echo("No article has every word: showing articles with some of them.")
+    if result.corrected:
+        click.echo(f'Showing results for "{printable(result.corrected)}"')
     if result.suggestion:
         click.echo(f'Did you mean "{printable(result.suggestion)}"?')
     # Article text is anyone's: its control characters are shown, never sent to the terminal.

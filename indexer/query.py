@@ -40,6 +40,9 @@ class ParsedQuery:
     runs: tuple[tuple[Forms, ...], ...] = ()
     # Function syllables of a long query: they raise the score, never required.
     optional: tuple[Forms, ...] = ()
+    # Syllables typed without marks in a query where others have them ("giá vang"):
+    # matched by their letters, whatever marks the article gives them.
+    loose: tuple[Forms, ...] = ()
 
     @property
     def accented(self) -> bool:
@@ -106,7 +109,8 @@ def parse_query(text: str, word_lists: WordLists | None = None) -> ParsedQuery:
         optional=optional,
     )
     if parsed.accented:
-        parsed = replace(parsed, words=_word_candidates(runs + [list(p) for p in phrases]))
+        loose = tuple(t for t in parsed.terms if t[0] == t[1] and any(c.isalpha() for c in t[1]))
+        parsed = replace(parsed, words=_word_candidates(runs + [list(p) for p in phrases]), loose=loose)
     return parsed
 
 

@@ -79,17 +79,20 @@ def both(parts: Sequence[Matches]) -> Matches:
     return Matches(docs, scores)
 
 
-def either(parts: Sequence[Matches], size: int) -> Matches:
-    """Documents in any part, the scores of the parts they are in summed (OR); ``size`` bounds the docnums."""
+def either(parts: Sequence[Matches], size: int, least: int = 1) -> Matches:
+    """Documents in any part (in ``least`` of them at least), the scores of the parts they are in
+    summed (OR); ``size`` bounds the docnums."""
     parts = [p for p in parts if len(p)]
+    if len(parts) < least:
+        return Matches.none()
     if len(parts) <= 1:
         return parts[0] if parts else Matches.none()
     total = np.zeros(size)
-    hit = np.zeros(size, bool)
+    hit = np.zeros(size, np.int32)
     for p in parts:
         total[p.docs] += p.scores
-        hit[p.docs] = True
-    docs = np.flatnonzero(hit)
+        hit[p.docs] += 1
+    docs = np.flatnonzero(hit >= max(least, 1))
     return Matches(docs, total[docs])
 
 

@@ -10,6 +10,7 @@ from typing import Sequence
 
 from .fields import article_text, parse_stored_time, time_number
 from .errors import ArticleNotFoundError, QueryError
+from . import spelling
 from .limits import (
     DEFAULT_LIMIT, DEFAULT_SORT, HIT_FIELDS, MAX_FILTER_CHARS, MAX_LIMIT, MAX_OFFSET, MAX_PAGE, MAX_QUERY_CHARS, SORTS,
 )  # fmt: skip
@@ -100,6 +101,7 @@ class SearchPage:
     facets: dict[str, dict[str, int]]  # "source" / "category" / "year" → value → count
     suggestion: str | None = None  # "did you mean": the query with diacritics, or a typo fixed
     offset: int = 0  # hits skipped before these
+    corrected: str | None = None  # what was searched instead of the query (Telex decoded, a slip corrected)
 
     @property
     def pages(self) -> int:
@@ -114,6 +116,7 @@ class SearchPage:
             "matched_all": self.matched_all,
             "took_ms": round(self.took_ms, 1),
             "suggestion": self.suggestion,
+            "corrected": self.corrected,
             "hits": [h.to_json() for h in self.hits],
             "facets": self.facets,
         }
@@ -135,6 +138,7 @@ def search(
     offset: int | None = None,
     fields: Sequence[str] = (),
     word_lists: WordLists | None = None,
+    as_typed: bool = False,
 ) -> SearchPage:
     """Rank the articles matching ``query``; raises QueryError naming a bad parameter.
 
@@ -144,6 +148,7 @@ def search(
     hit that counts the others, unless ``collapse`` is False; ``group`` shows one group only.
     ``offset`` (hits to skip) replaces ``page``; ``fields`` (of HIT_FIELDS) adds them to each hit.
     ``word_lists``: the abbreviations and stopwords (default: the packaged ones).
+    Telex is decoded and slips corrected (``corrected`` says so) unless ``as_typed``.
     """
     started = time.perf_counter()
     check_query(query)
@@ -158,22 +163,24 @@ def search(
 
     placeholder = not query.strip()
     vocabulary = store.vocabulary()
-    parsed = vocabulary.word_readings(parse_query(query, word_lists))
     filters = Filters(
         source=_values(source), category=_values(category), since=since, until=until, group=group or None
     )
     skip = (page - 1) * limit if offset is None else offset
-    found = store.search(
-        parsed, filters, skip, limit, newest_first=sort == "newest", collapse=collapse, everything=placeholder
-    )
+    parsed, found, corrected = spelling.searched(query, vocabulary, lambda p: store.search(
+        p, filters, skip, limit, newest_first=sort == "newest", collapse=collapse, everything=placeholder
+    ), as_typed or placeholder, word_lists)
     wanted = parsed.wanted
     hits = tuple(_hit(s.fields, s.score, wanted, s.similar, fields) for s in found.hits)
     suggestion = None
-    if not placeholder and (not parsed.accented or not found.total or not found.matched_all):
+    if not placeholder and (not parsed.accented or parsed.loose or not found.total or not found.matched_all):
         suggestion = vocabulary.suggest(parsed)
     took = (time.perf_counter() - started) * 1000
+    if suggestion == corrected:
+        suggestion = None
     return SearchPage(
-        query, found.total, skip // limit + 1, limit, hits, found.matched_all, took, found.facets, suggestion, skip
+        query, found.total, skip // limit + 1, limit, hits, found.matched_all, took, found.facets, suggestion, skip,
+        corrected,
     )
 
 

@@ -26,6 +26,7 @@ from typing import Iterable
 
 from .fields import TEXT_W, TEXT_X, TITLE_W, TITLE_X
 from .query import MAX_WORD_SYLLABLES, Forms, ParsedQuery, word_spans
+from .spelling import edits
 from .text import fold_chars
 
 __all__ = ["IndexVocabulary", "Vocabulary", "VOCABULARY_FILE", "add_batch", "has_deferred", "save_deferred"]
@@ -35,7 +36,6 @@ LEGACY_FILE = "vocabulary.json"  # format 5 indexes written before the SQLite fi
 # An accented reading is "clear" when it holds at least this share of the
 # documents of every reading with the same letters.
 CLEAR_SHARE = 0.6
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _KINDS = ("syllables", "words")
 _SCHEMA = "".join(
     f"CREATE TABLE IF NOT EXISTS {kind} (form TEXT PRIMARY KEY, folded TEXT NOT NULL, n INTEGER NOT NULL) WITHOUT ROWID;"
@@ -196,18 +196,21 @@ class IndexVocabulary:
         if parsed.phrases or parsed.excluded or len(parsed.runs) != 1:
             return None
         terms = list(parsed.runs[0])
-        words = {} if parsed.accented else self.readings("words", _spelled_words(terms))
+        # With diacritics, only a syllable typed without marks gets a reading (half-accented).
+        unmarked = not parsed.accented or any(e == f for e, f in terms)
+        words = self.readings("words", _spelled_words(terms)) if unmarked else {}
         syllables = self.readings("syllables", [f for _, f in terms])
         out: list[str] = []
         i = 0
         while i < len(terms):
             step, reading = 1, None
-            if not parsed.accented:
-                for n in range(min(MAX_WORD_SYLLABLES, len(terms) - i), 1, -1):
-                    hit = words.get("_".join(f for _, f in terms[i : i + n]))
-                    if hit and hit[1] >= CLEAR_SHARE * hit[2]:
-                        step, reading = n, hit[0].replace("_", " ")
-                        break
+            for n in range(min(MAX_WORD_SYLLABLES, len(terms) - i), 1, -1):
+                span = terms[i : i + n]
+                hit = words.get("_".join(f for _, f in span))
+                agrees = hit and all(e == f or e == r for (e, f), r in zip(span, hit[0].split("_")))
+                if agrees and hit[1] >= CLEAR_SHARE * hit[2]:
+                    step, reading = n, hit[0].replace("_", " ")
+                    break
             if reading is None:
                 reading = self._syllable_reading(terms[i], parsed.accented, syllables)
             out.append(reading)
@@ -219,7 +222,7 @@ class IndexVocabulary:
     def _syllable_reading(self, forms: Forms, accented: bool, table: dict[str, Reading]) -> str:
         exact, folded = forms
         if self.syllable_count(exact):
-            if accented:
+            if accented and exact != folded:
                 return exact
             hit = table.get(folded)
             return hit[0] if hit and hit[1] >= CLEAR_SHARE * hit[2] else exact
@@ -227,7 +230,7 @@ class IndexVocabulary:
         # typo — the most frequent known syllable one edit away.
         if folded in table:
             return table[folded][0]
-        near = self.readings("syllables", sorted(_edits(folded)))
+        near = self.readings("syllables", sorted(edits(folded)))
         scored = [(n, form) for form, n, _ in near.values()]
         return max(scored)[1] if scored else exact
 
@@ -313,15 +316,3 @@ def _upsert(db: sqlite3.Connection, counts: Vocabulary) -> None:
             "ON CONFLICT (form) DO UPDATE SET n = n + excluded.n",
             ((form, fold_chars(form), n) for form, n in getattr(counts, kind).items()),
         )
-
-
-def _edits(word: str) -> set[str]:
-    """Every string one deletion, transposition, replacement or insertion away."""
-    letters = _LETTERS
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    out = {a + b[1:] for a, b in splits if b}
-    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    out |= {a + c + b[1:] for a, b in splits if b for c in letters}
-    out |= {a + c + b for a, b in splits for c in letters}
-    out.discard(word)
-    return out

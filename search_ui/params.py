@@ -63,6 +63,7 @@ SEARCH_PARAMS = (
     Param("highlight_pre_tag", {"type": "string", "maxLength": MAX_TAG_CHARS, "default": DEFAULT_TAGS[0]}, "Put before each match in the snippet (the text between is always escaped).", api_only=True),
     Param("highlight_post_tag", {"type": "string", "maxLength": MAX_TAG_CHARS, "default": DEFAULT_TAGS[1]}, "Put after each match in the snippet.", api_only=True),
     Param("snippet", {"type": "string", "enum": list(SNIPPET_FORMATS), "default": "html"}, "html: escaped text with the tags; text: plain text (tags only when given).", api_only=True),
+    Param("typed", {"type": "integer", "enum": [0, 1], "default": 0}, "1: the query exactly as typed (no Telex decoding, no slip corrected)."),
 )  # fmt: skip
 ARTICLE_PARAMS = (Param("q", Q_PARAM.schema, "Marks this query's matches in the article's highlighted text."),)
 _KNOWN = {p.name for p in SEARCH_PARAMS}
@@ -153,6 +154,14 @@ def _when_text(value: dt.date | None) -> str | None:
 def parse_query_text(args: Mapping[str, str]) -> str:
     """The request's ``q``, checked for length."""
     return check_query(args.get("q", ""))
+
+
+def as_typed(args: Mapping[str, str]) -> bool:
+    """The request's ``typed``: whether to search the query exactly as typed (QueryError unless 0, 1 or empty)."""
+    value = args.get("typed", "")
+    if value not in ("", "0", "1"):
+        raise QueryError("typed", "must be 0 or 1")
+    return value == "1"
 
 
 def check_known(args: Mapping[str, str], params: tuple[Param, ...]) -> None:

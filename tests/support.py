@@ -113,6 +113,15 @@ def post(client, payload, headers=None):
     return client.post("/api/articles", data=data, headers={**headers, "Content-Type": "application/json"})
 
 
+def index_rows(folder: Path, rows: list[dict]) -> Path:
+    """An index, in ``folder``/ix, of ``rows`` (article dicts) written as one JSON Lines file."""
+    from indexer.ingest import index_paths  # noqa: PLC0415 - only index-building tests need it
+
+    (folder / "rows.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    index_paths(folder / "ix", [folder / "rows.jsonl"])
+    return folder / "ix"
+
+
 def without_timing(output: str) -> str:
     """`vnsearch index`'s output with its summary's elapsed time and rate left out (they vary)."""
     import re  # noqa: PLC0415

@@ -98,6 +98,15 @@ def test_a_phrase_decodes_positions_only_from_the_blocks_holding_its_candidates(
     assert places(some) == {d: p for d, p in places(whole).items() if d in within}
 
 
+def test_positions_among_documents_of_its_blocks_that_lack_the_word(segment):
+    term = next(t for t in segment.reader.lexicon(TEXT_F) if len(segment.postings(TEXT_F, t).docs) >= 5)
+    whole = segment.postings(TEXT_F, term).docs
+    lacking = np.setdiff1d(np.arange(whole[0], whole[-1]), whole)  # inside the blocks' ranges
+    assert len(lacking)
+    found = segment.positions(TEXT_F, term, within=lacking)
+    assert (len(found.docs), len(found.tf), len(found.counts), len(found.positions)) == (0, 0, 0, 0)
+
+
 def places(postings) -> dict[int, list[int]]:
     """Each document's positions."""
     ends = np.cumsum(postings.counts)

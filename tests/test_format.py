@@ -26,11 +26,11 @@ PREVIOUS_FORMAT = FIXTURES / "index_v5"  # day-only dates: refused with the rebu
 
 PINNED = {
     "vàng": [("vang-dai", 6.220598), ("gia-vang-trong-nuoc", 4.707579), ("gia-vang-the-gioi", 4.702345), ("khong-ngay", 2.786379)],
-    "gia vang": [("gia-vang-trong-nuoc", 9.584181), ("gia-vang-the-gioi", 9.573525), ("vang-dai", 8.475892), ("khong-ngay", 5.572758)],
+    "gia vang": [("gia-vang-trong-nuoc", 13.05876), ("gia-vang-the-gioi", 13.044241), ("vang-dai", 11.743079), ("khong-ngay", 8.359137)],
     '"vàng tăng"': [("vang-dai", 15.546936)],
-    "Đà Nẵng": [("dn-du-lich", 19.822377)],
+    "Đà Nẵng": [("dn-du-lich", 23.476462)],
     "hoa binh vang": [
-        ("hoa-binh-moi", 17.572353), ("thuy-dien-cu", 16.099598), ("vang-dai", 6.220598),
+        ("hoa-binh-moi", 22.299531), ("thuy-dien-cu", 20.301678), ("vang-dai", 6.220598),
         ("gia-vang-trong-nuoc", 4.707579), ("gia-vang-the-gioi", 4.702345), ("khong-ngay", 2.786379),
     ],
 }

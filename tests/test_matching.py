@@ -18,10 +18,11 @@ import indexer.store.segments as segments_module
 from indexer import ranking
 from indexer.fields import TEXT_F
 from indexer.query import parse_query
-from indexer.store import build_query, levels
+from indexer.store import MOST, build_query, levels
 from indexer.store.matching import _View
 from indexer.store.querying import Filters
 from indexer.store.scoring import reference_searcher
+from support import index_rows
 from indexer.text import fold
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -49,17 +50,22 @@ def view(index_dir):
         "dai hoi",
         "vàng miếng trong nước đứng yên xếp hàng",  # long: optional function syllables
         "trường học",
+        "giá vàng thế giới tăng vọt",  # five: all, then all but one, then any
+        "Giá vang",  # half-accented
     ],
 )
 def test_the_arrays_match_and_score_every_level_as_whoosh_does(store, view, text):
     parsed = store.vocabulary().word_readings(parse_query(text))
     found = 0
-    for level in levels(parsed):
+    for level in levels(parsed) + ((MOST,) if len(parsed.terms) >= 5 else ()):
         q = build_query(parsed, level)
         ours = view.matches(q)
         live = view.live[ours.docs]
         ours = {int(d): s * view.recency[d] for d, s in zip(ours.docs[live], ours.scores[live])}
         theirs = {hit.docnum: hit.score for hit in view.searcher.search(q, limit=None)}
+        if level == MOST:  # Whoosh's matchers ignore minmatch: its documents are those holding enough
+            held = [{h.docnum for h in view.searcher.search(t, limit=None)} for t in q.a.subqueries]
+            theirs = {d: s for d, s in theirs.items() if sum(d in h for h in held) >= q.a.minmatch}
         assert sorted(ours) == sorted(theirs), level
         assert [ours[d] for d in sorted(ours)] == pytest.approx([theirs[d] for d in sorted(theirs)]), level
         found += len(ours)
@@ -92,6 +98,36 @@ def test_a_phrase_among_given_documents_is_the_phrase_restricted_to_them(view):
     part = view.phrase(q, within=np.concatenate([within, [view.size + 5]]))  # one document that is none
     assert part.docs.tolist() == within.tolist()
     assert part.scores.tolist() == whole.scores[::2].tolist()
+
+
+def test_syllables_side_by_side_in_query_order_rank_first(tmp_path):
+    from indexer.search import search
+    from indexer.store import ArticleStore
+
+    rows = [
+        {"id": "scattered", "title": "Thị trường thương mại", "body": "Thị trường thương mại và ông Trương nói về giá."},
+        {"id": "name", "title": "Bà Trương Thị Mai", "body": "Bà Trương Thị Mai phát biểu tại hội nghị."},
+        {"id": "reversed", "title": "Mai Thị Trương", "body": "Mai Thị Trương phát biểu tại hội nghị hôm qua."},
+    ]
+    with ArticleStore.open(index_rows(tmp_path, rows)) as store:
+        for q in ("truong thi mai", "Trương Thị Mai"):
+            assert [h.id for h in search(store, q).hits] == ["name", "reversed", "scattered"], q
+
+
+def test_a_long_query_finds_the_article_missing_one_of_its_syllables(tmp_path, monkeypatch):
+    import indexer.store.querying as querying
+
+    monkeypatch.setattr(querying, "MOST_FROM", 5)
+    from indexer.search import search
+    from indexer.store import ArticleStore
+
+    rows = [
+        {"id": "target", "title": "Giá vàng miếng tăng mạnh", "body": "Giá vàng miếng SJC tăng mạnh sáng nay."},
+        {"id": "other", "title": "Giá xăng giảm", "body": "Giá xăng giảm nhẹ, vàng đứng yên."},
+    ]
+    with ArticleStore.open(index_rows(tmp_path, rows)) as store:
+        page = search(store, "giá vàng miếng tăng vọt")  # "vọt": in no article
+        assert ([h.id for h in page.hits], page.matched_all) == (["target"], False)
 
 
 # --- top-k from the blocks whose score bounds can reach it ---------------------------------

@@ -38,7 +38,7 @@ def test_the_search_parameters_are_the_validated_ones(client):
     page = [p["name"] for p in paths["/search"]["get"]["parameters"]]
     assert api == [p.name for p in SEARCH_PARAMS]
     assert page == [p.name for p in SEARCH_PARAMS if not p.api_only] == [
-        "q", "page", "limit", "sort", "source", "category", "since", "until", "group",
+        "q", "page", "limit", "sort", "source", "category", "since", "until", "group", "typed",
     ]
     source = next(p for p in paths["/api/search"]["get"]["parameters"] if p["name"] == "source")
     assert source["schema"] == {"type": "array", "items": {"type": "string", "maxLength": 200}} and source["explode"]

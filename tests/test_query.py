@@ -5,13 +5,15 @@ import unicodedata
 import pytest
 
 from indexer.query import ParsedQuery, parse_query
-from indexer.store import ANY, EXACT, FOLDED, build_query, levels
+from indexer.store import ANY, EXACT, FOLDED, MOST, build_query, levels
 
+# "Mai" has no mark in a query whose other syllables have them: any reading of its letters.
 ACCENTED_MAI = (
-    "((text_x:trương AND text_x:thị AND text_x:mai)"
-    " ANDMAYBE (title_x:trương^0.5 OR title_x:thị^0.5 OR title_x:mai^0.5"
+    "((text_x:trương AND text_x:thị AND text_f:mai)"
+    " ANDMAYBE (title_x:trương^0.5 OR title_x:thị^0.5 OR title_f:mai^0.5"
     " OR title_w:trương_thị^0.5 OR text_w:trương_thị OR title_w:thị_mai^0.5 OR text_w:thị_mai"
-    " OR title_w:trương_thị_mai^0.5 OR text_w:trương_thị_mai))"
+    " OR title_w:trương_thị_mai^0.5 OR text_w:trương_thị_mai"
+    ' OR text_f:"truong thi" OR text_f:"thi mai"))'  # side by side: proximity
 )
 
 
@@ -25,7 +27,8 @@ ACCENTED_MAI = (
         (
             "truong thi mai",
             "((text_f:truong AND text_f:thi AND text_f:mai)"
-            " ANDMAYBE (title_f:truong^0.5 OR title_f:thi^0.5 OR title_f:mai^0.5))",
+            " ANDMAYBE (title_f:truong^0.5 OR title_f:thi^0.5 OR title_f:mai^0.5"
+            ' OR text_f:"truong thi" OR text_f:"thi mai"))',
         ),
         ("mai", "(text_f:mai ANDMAYBE (title_f:mai^0.5))"),
         (
@@ -37,7 +40,7 @@ ACCENTED_MAI = (
         ),
         (
             'gia vang -"the gioi"',
-            "(((text_f:gia AND text_f:vang) ANDMAYBE (title_f:gia^0.5 OR title_f:vang^0.5))"
+            "(((text_f:gia AND text_f:vang) ANDMAYBE (title_f:gia^0.5 OR title_f:vang^0.5 OR text_f:\"gia vang\"))"
             ' ANDNOT (text_f:"the gioi"))',
         ),
     ],
@@ -53,13 +56,13 @@ def test_build_query(text, expected):
         (
             FOLDED,
             "((text_f:vang AND text_f:bac) ANDMAYBE (title_f:vang^0.5 OR title_f:bac^0.5"
-            " OR text_x:vàng OR text_x:bạc OR title_w:vàng_bạc^0.5 OR text_w:vàng_bạc))",
+            " OR text_x:vàng OR text_x:bạc OR title_w:vàng_bạc^0.5 OR text_w:vàng_bạc OR text_f:\"vang bac\"))",
         ),
         # Nothing has them all: any one will do, as typed.
         (
             ANY,
             "((text_x:vàng OR text_x:bạc) ANDMAYBE (title_x:vàng^0.5 OR title_x:bạc^0.5"
-            " OR title_w:vàng_bạc^0.5 OR text_w:vàng_bạc))",
+            " OR title_w:vàng_bạc^0.5 OR text_w:vàng_bạc OR text_f:\"vang bac\"))",
         ),
     ],
 )
@@ -166,3 +169,37 @@ def test_long_queries_do_not_require_function_syllables(text, required, optional
     parsed = parse_query(text)
     assert tuple(e for e, _ in parsed.terms) == required
     assert tuple(e for e, _ in parsed.optional) == optional
+
+
+def test_the_most_level_when_it_is_on(monkeypatch):
+    import indexer.store.querying as querying
+
+    monkeypatch.setattr(querying, "MOST_FROM", 5)
+    assert levels(parse_query("giá vàng miếng tăng vọt")) == (MOST, ANY)
+    assert levels(parse_query("gia vang mieng tang vot nhanh hon")) == (MOST, ANY)
+    assert levels(parse_query("gia vang mieng tang vot nhanh hon nhieu")) == (FOLDED, ANY)  # eight
+
+
+def test_most_level_lets_an_article_miss_one_syllable():
+    q = build_query(parse_query("gia vang mieng tang vot"), MOST)
+    assert str(q.a) == "(text_f:gia OR text_f:vang OR text_f:mieng OR text_f:tang OR text_f:vot)>4"
+
+
+@pytest.mark.parametrize(
+    "text, loose",
+    [
+        ("giá vang", ("vang",)),  # half-accented: "vang" matches vàng, váng, vang…
+        ("Hà Long cháy", ("long",)),
+        ("gia vang", ()),  # nothing accented: every syllable is folded anyway
+        ("giá vàng 2024", ()),  # digits have no reading
+    ],
+)
+def test_unmarked_syllables_of_an_accented_query_are_loose(text, loose):
+    assert tuple(e for e, _ in parse_query(text).loose) == loose
+    assert all(f"text_f:{e}" in str(build_query(parse_query(text))) for e in loose)
+
+
+def test_an_abbreviation_half_accented_matches_its_letters():
+    # "Hà Noi" spells Hà Nội: the phrase by its letters, only the marked syllable as typed.
+    q = build_query(parse_query("Hà Noi"))
+    assert str(q.a) == '((text_f:"ha noi" AND text_x:hà) OR text_f:hn)'

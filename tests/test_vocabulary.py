@@ -9,7 +9,7 @@ import pytest
 from indexer.query import parse_query
 from indexer import vocabulary as vocabulary_module
 from indexer.vocabulary import (
-    LEGACY_FILE, VOCABULARY_FILE, IndexVocabulary, Vocabulary, _edits, add_batch, has_deferred, save_deferred,
+    LEGACY_FILE, VOCABULARY_FILE, IndexVocabulary, Vocabulary, add_batch, has_deferred, save_deferred,
 )
 
 VOCAB = Vocabulary(
@@ -144,8 +144,3 @@ def test_a_damaged_file_costs_suggestions_not_the_query(tmp_path):
     v = IndexVocabulary(tmp_path)
     assert v.suggest(parse_query("truong thi mai")) is None
     assert v.word_readings(parse_query("truong thi mai")).words == ()
-
-
-def test_edits():
-    assert "vang" in _edits("vnag") and "vng" in _edits("vang") and "vanng" in _edits("vang")
-    assert "vang" not in _edits("vang")

@@ -252,6 +252,8 @@ def _blocks(
         keep = in_ranges(found.docs, *ranges)
     if keep is not None:
         found = _Postings(found.docs[keep], found.tf[keep])
+        if not len(found.docs):  # the blocks reached hold none of ``within``
+            return _Postings()
     if not values:
         return found
     n = np.concatenate(counts).astype(np.int64)

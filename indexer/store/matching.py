@@ -21,6 +21,8 @@ from .segments import _factorized, _Segment
 from .whoosh_internals import _FIELD_LENGTHS
 
 _PHRASE_SPAN = 1 << 32  # above any position
+# Documents, best first by their other scores, that optional phrases (proximity) are looked for in.
+PROXIMITY_DEPTH = 300
 # A bound computed from a block's largest weight and shortest length may round a hair below a
 # score computed from the posting itself: bounds are raised by this much.
 _BOUND_MARGIN = 1 + 1e-9
@@ -76,17 +78,25 @@ class _View:
         number[seen[shared][np.argsort(first[shared], kind="stable")]] = np.arange(int(shared.sum()), dtype=np.int32)
         self.groups = number[codes]
 
-    def matches(self, q: Q.Query, within: np.ndarray | None = None) -> Matches:
+    def matches(
+        self, q: Q.Query, within: np.ndarray | None = None, near: np.ndarray | None = None, read: dict | None = None
+    ) -> Matches:
         """Evaluate a query of build_query's shapes (deleted documents included: the caller drops them).
         With ``within`` (sorted docnums), only the matches among them count: others may be left out,
-        and the postings of a long list are read only from the blocks that hold some of them."""
+        and the postings of a long list are read only from the blocks that hold some of them.
+        ``near``: the only documents an optional phrase (proximity) is looked for in; ``read``: the
+        positions read in them so far, by (field, word)."""
         if isinstance(q, Q.Term):
             return self.term(q.fieldname, q.text, q.boost, within)
         if isinstance(q, Q.Phrase):
-            return self.phrase(q, within)
+            return self.phrase(q, within if near is None else near, read)
         if isinstance(q, Q.AndMaybe):
             required = self.matches(q.a, within)
-            return ranking.maybe(required, self.matches(q.b, required.docs)) if len(required) else required
+            if not len(required):
+                return required
+            # Optional phrases (proximity) only among the best required documents: reading positions is costly.
+            best = np.sort(required.docs[ranking.top(required, PROXIMITY_DEPTH)])
+            return ranking.maybe(required, self.matches(q.b, required.docs, near=best, read={}))
         if isinstance(q, Q.AndNot):
             positive = self.matches(q.a, within)
             return ranking.without(positive, self.matches(q.b, positive.docs).docs) if len(positive) else positive
@@ -102,7 +112,7 @@ class _View:
                     return Matches.none()
             return ranking.both(parts)
         if isinstance(q, Q.Or):
-            return ranking.either([self.matches(sub, within) for sub in q.subqueries], self.size)
+            return ranking.either([self.matches(sub, within, near, read) for sub in q.subqueries], self.size, q.minmatch)
         raise TypeError(f"store.search cannot evaluate {type(q).__name__} queries")
 
     def _cost(self, q: Q.Query) -> tuple[bool, int]:
@@ -127,17 +137,30 @@ class _View:
             return Matches.none()
         return Matches(docs, ranking.bm25(tf, self.length_norms(field)[docs], ranking.idf(frequency, self.size), boost))
 
-    def phrase(self, q: Q.Phrase, within: np.ndarray | None = None) -> Matches:
-        """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does)."""
+    def phrase(self, q: Q.Phrase, within: np.ndarray | None = None, read: dict | None = None) -> Matches:
+        """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does);
+        ``within``: the only documents wanted (sorted); with ``read`` (proximity), positions are read
+        among them directly, each word's once, and kept there."""
         # The documents holding every word first; then each word's positions in them, less its
         # place in the phrase, matched as (document, start) numbers.
         words = list(dict.fromkeys(q.words))
-        candidates = ranking.both([self.term(q.fieldname, w) for w in words])
-        if within is not None:  # the only documents the caller wants (sorted)
-            candidates = candidates.where(ranking.among(within, candidates.docs))
+        if within is not None and read is not None:
+            for w in words:
+                if (q.fieldname, w) not in read:
+                    read[q.fieldname, w] = self._positions(q.fieldname, w, within)
+            places = {w: read[q.fieldname, w] for w in words}
+            norms = self.length_norms(q.fieldname)
+            candidates = ranking.both(
+                [Matches(p.docs, ranking.bm25(p.tf, norms[p.docs], ranking.idf(self._frequency(q.fieldname, w), self.size)))
+                 for w, p in places.items()]
+            )
+        else:
+            candidates = ranking.both([self.term(q.fieldname, w, within=within) for w in words])
+            if within is not None:
+                candidates = candidates.where(ranking.among(within, candidates.docs))
+            places = {w: self._positions(q.fieldname, w, candidates.docs) for w in words} if len(candidates) else {}
         if not len(candidates):
             return candidates
-        places = {w: self._positions(q.fieldname, w, candidates.docs) for w in words}
         # Sorted, as the documents are and each one's positions; len(q.words) keeps them above 0.
         keys = []
         for i, w in enumerate(q.words):

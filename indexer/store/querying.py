@@ -21,7 +21,16 @@ from ..query import LONG_QUERY, ParsedQuery
 # the passages that answer a question.
 TITLE_BOOST = 0.5
 WORD_BOOST = {TITLE_W: 0.5, TEXT_W: 1.0}
-EXACT, FOLDED, ANY = "exact", "folded", "any"
+# Adjacent query syllables found side by side in an article (title or text) add this much
+# of their scores again: a name outranks its syllables scattered through an article. It costs
+# reading the positions of each of the query's syllables (0: off).
+PROXIMITY_BOOST = 0.5
+# Queries of MOST_FROM to MOST_UNTIL required syllables may match all but one of them (the MOST
+# level, tried first, then ANY). Off (None): on the typing, known-item and XQuAD sets it lost
+# more than it won (docs/design.md); build_query still builds the level.
+MOST_FROM: int | None = None
+MOST_UNTIL = 7
+EXACT, FOLDED, MOST, ANY = "exact", "folded", "most", "any"
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,8 @@ def _sequence(forms: Sequence[tuple[str, str]], exact: bool) -> Q.Query:
     if len(forms) == 1:
         return _syllable(forms[0], exact)
     phrase = Q.Phrase(TEXT_F, [f for _, f in forms])
-    return Q.And([phrase] + [_syllable(f, True) for f in dict.fromkeys(forms)]) if exact else phrase
+    marked = [_syllable(f, True) for f in dict.fromkeys(forms) if f[0] != f[1]]  # unmarked: any reading
+    return Q.And([phrase] + marked) if exact and marked else phrase
 
 
 def levels(parsed: ParsedQuery) -> tuple[str, ...]:
@@ -64,6 +74,8 @@ def levels(parsed: ParsedQuery) -> tuple[str, ...]:
         first = (EXACT,)
     else:
         first = (EXACT, FOLDED)
+    if MOST_FROM is not None and MOST_FROM <= len(parsed.terms) <= MOST_UNTIL:
+        return (MOST, ANY)
     return first + ((ANY,) if clauses > 1 else ())
 
 
@@ -72,7 +84,7 @@ def build_query(parsed: ParsedQuery, level: str = EXACT) -> Q.Query | None:
     Plain syllables are all required (one at ANY); phrases required, exclusions excluded;
     pyvi words and a long query's function syllables only raise the score."""
     exact = parsed.accented and level != FOLDED
-    terms = [_syllable(t, exact) for t in parsed.terms]
+    terms = [_syllable(t, exact and t not in parsed.loose) for t in parsed.terms]
     for typed, *others in parsed.alternatives:
         # An abbreviation: as typed, or any other variant of its group (folded).
         variants = [_sequence(typed, exact)] + [_sequence(v, False) for v in others]
@@ -82,21 +94,40 @@ def build_query(parsed: ParsedQuery, level: str = EXACT) -> Q.Query | None:
         return None
     if level == ANY and len(terms) > 1:
         terms = [Q.Or(terms)]
+    elif level == MOST and len(terms) > 2:
+        terms = [Q.Or(terms, minmatch=len(terms) - 1)]
     required = Q.And(terms + phrases) if len(terms) + len(phrases) > 1 else (terms + phrases)[0]
 
     # Only the text fields are required (one posting list per syllable); the
     # title, a long query's function syllables and pyvi words add to the score.
-    boosts: list[Q.Query] = [_in_title(t, exact) for t in parsed.terms + tuple(s for p in parsed.phrases for s in p)]
+    boosts: list[Q.Query] = [
+        _in_title(t, exact and t not in parsed.loose) for t in parsed.terms + tuple(s for p in parsed.phrases for s in p)
+    ]
     boosts += [_syllable(t, exact) for t in parsed.optional]
     if parsed.accented and not exact:
         # Matched on folded forms: the exact ones typed still rank first.
         boosts += [_syllable(t, True) for t in parsed.terms]
     boosts += [Q.Term(f, word, boost=b) for word in parsed.words for f, b in WORD_BOOST.items()]
+    boosts += _proximity(parsed)
     q = Q.AndMaybe(required, Q.Or(boosts)) if boosts else required
 
     if parsed.excluded:
         q = Q.AndNot(q, Q.Or([_sequence(e, _is_accented(e)) for e in parsed.excluded]))
     return q
+
+
+def _proximity(parsed: ParsedQuery) -> list[Q.Query]:
+    """Each two adjacent plain syllables of the query, side by side in the article (folded forms)."""
+    if not PROXIMITY_BOOST:  # off: no positions read
+        return []
+    required = set(parsed.terms)
+    pairs = {
+        (a[1], b[1]): None
+        for run in parsed.runs
+        for a, b in zip(run, run[1:])
+        if a in required and b in required and a[1] != b[1]
+    }
+    return [Q.Phrase(TEXT_F, list(pair), boost=PROXIMITY_BOOST) for pair in pairs]
 
 
 def _is_accented(forms: Sequence[tuple[str, str]]) -> bool:

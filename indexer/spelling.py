@@ -1,0 +1,217 @@
+"""What a messily typed query meant: Telex or VNI keys decoded, one-letter slips corrected.
+
+``searched`` runs a query as typed (Telex decoded first) and, when it finds few or no articles
+with every syllable, once more with its misspelt syllables corrected: one edit away from a
+syllable the index holds, preferring frequent ones and those forming a known word with a neighbour.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+from typing import Callable, Protocol, TypeVar
+
+from .query import Forms, ParsedQuery, parse_query
+from .telex import decode
+from .wordlists import WordLists
+from .text import fold, index_form
+
+__all__ = ["decoded", "corrections", "edits", "prepared", "searched"]
+
+SHORT = 3  # syllables of this many letters or fewer are never corrected
+# A syllable the index holds at most this many times is a slip when a neighbour is RATIO times more
+# frequent and the query as typed did not find every syllable together.
+RARE, RATIO = 2, 100
+MAX_FIXES = 3  # syllables corrected in one query at most: each costs hundreds of look-ups
+TYPED_AT_MOST = 2  # a word the index holds more often than this is never read as Telex
+_LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?![\w-])")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+class Vocabulary(Protocol):
+    def readings(self, kind: str, keys) -> dict[str, tuple[str, int, int]]: ...
+    def syllable_count(self, exact: str) -> int: ...
+    def word_readings(self, parsed: ParsedQuery) -> ParsedQuery: ...
+
+
+class Found(Protocol):
+    total: int
+    matched_all: bool
+
+
+F = TypeVar("F", bound=Found)
+
+
+def decoded(query: str, vocabulary: Vocabulary) -> str | None:
+    """``query`` with its words typed as Telex or VNI keys decoded, None when none is. A word the
+    index holds as typed (``iphone``, ``Moon``) stays; so does a lone one that forms no known word
+    with a neighbour (``Trunf Quốc`` is a slip of Trung, not Telex for trùng)."""
+    words = list(_LATIN_WORD.finditer(query))
+    decodes = {}
+    for m in words:
+        syllable = decode(m.group(0))
+        if syllable is not None and vocabulary.syllable_count(m.group(0).lower()) <= TYPED_AT_MOST:
+            decodes[m.start()] = syllable
+    if len(decodes) == 1 and len(query.split()) > 1:
+        (at, syllable), = decodes.items()
+        tokens = [(m.start(), fold(m.group(0))) for m in re.finditer(r"[^\W_]+", query)]
+        i = next(k for k, (start, _) in enumerate(tokens) if start == at)
+        me = fold(syllable)
+        keys = {f"{tokens[i - 1][1]}_{me}": 1} if i else {}
+        keys |= {f"{me}_{tokens[i + 1][1]}": 0} if i + 1 < len(tokens) else {}
+        found = vocabulary.readings("words", list(keys))
+        # The word must spell the decoded marks: "trieeu tien" is triều tiên with a slip, not triêu.
+        if not any(form.split("_")[keys[key]] == index_form(syllable) for key, (form, _, _) in found.items()):
+            return None
+    if not decodes:
+        return None
+    out, last = [], 0
+    for m in words:
+        if m.start() in decodes:
+            out += [query[last : m.start()], decodes[m.start()]]
+            last = m.end()
+    return "".join(out) + query[last:]
+
+
+def prepared(text: str, vocabulary: Vocabulary, word_lists: WordLists | None = None) -> ParsedQuery:
+    """``text`` parsed (with ``word_lists``), with the indexed words its syllables spell as ranking signals."""
+    parsed = vocabulary.word_readings(parse_query(text, word_lists))
+    if not parsed.loose:
+        return parsed
+    # Half-accented: the words the syllables spell, whatever marks the loose ones take.
+    spans = {}
+    for run in parsed.runs:
+        for n in range(2, min(4, len(run)) + 1):
+            for i in range(len(run) - n + 1):
+                part = run[i : i + n]
+                if any(s in parsed.loose for s in part):
+                    spans["_".join(f for _, f in part)] = part
+    found = vocabulary.readings("words", list(spans))
+    words = list(parsed.words)
+    for key, (form, _, _) in found.items():
+        typed = spans[key]
+        if all(s in parsed.loose or s[0] == index_form(r) for s, r in zip(typed, form.split("_"))):
+            words.append(form)
+    return replace(parsed, words=tuple(dict.fromkeys(words)))
+
+
+def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) -> dict[str, str]:
+    """Typed syllable → its correction, for the syllables that look misspelt: unknown to the index
+    (or, with ``rare_too``, nearly unknown beside a far more frequent neighbour), longer than SHORT."""
+    if parsed.phrases or len(parsed.runs) != 1:
+        return {}
+    run = parsed.runs[0]
+    counts: dict[int, int] = {}
+    for i, (exact, folded) in enumerate(run):
+        if len(folded) <= SHORT or not folded.isalpha():
+            continue
+        if exact != folded:
+            counts[i] = vocabulary.syllable_count(exact)
+        else:
+            hit = vocabulary.readings("syllables", [folded]).get(folded)
+            counts[i] = hit[2] if hit else 0
+    # Unknown syllables first: a rare one (a name) is suspect only when nothing else is.
+    suspects = [i for i, n in counts.items() if n == 0]
+    if not suspects and rare_too:
+        suspects = [i for i, n in counts.items() if n <= RARE]
+    out: dict[str, str] = {}
+    for i in suspects[:MAX_FIXES]:
+        best = _best_fix(run, i, vocabulary, counts[i], parsed.accented)
+        if best:
+            out[run[i][0]] = best
+    return out
+
+
+def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int, accented: bool) -> str | None:
+    exact, folded = run[i]
+    keys = edits(folded)
+    if exact != folded:
+        keys.add(folded)  # the same letters with other marks
+    near = vocabulary.readings("syllables", sorted(keys))
+    if accented:
+        candidates = {form: n for form, n, _ in near.values()}
+    else:  # a query typed without marks: corrected without marks, every reading of the letters counted
+        candidates = {key: total for key, (_, _, total) in near.items()}
+    if exact != folded:  # a slip of a letter keeping the typed marks
+        for form in edits(exact):
+            n = vocabulary.syllable_count(form)
+            if n:
+                candidates[form] = max(n, candidates.get(form, 0))
+    candidates.pop(exact, None)
+    candidates = {c: n for c, n in candidates.items() if n >= max(1, count * RATIO)}
+    if not candidates:
+        return None
+    before = run[i - 1][1] if i else None
+    after = run[i + 1][1] if i + 1 < len(run) else None
+    pairs = {}
+    for c in candidates:
+        f = fold(c)
+        if before:
+            pairs[f"{before}_{f}"] = c
+        if after:
+            pairs[f"{f}_{after}"] = c
+    words = vocabulary.readings("words", list(pairs)) if pairs else {}
+    support: dict[str, int] = {}
+    for key, (_, n, _) in words.items():
+        support[pairs[key]] = support.get(pairs[key], 0) + n
+
+    def score(c: str) -> tuple:
+        same_marks = exact != folded and _marks(c) == _marks(exact)
+        same_letters = fold(c) == folded  # only a mark slipped
+        return (math.log1p(support.get(c, 0)) * 2 + math.log1p(candidates[c]) + 3 * same_marks + 2 * same_letters, c)
+
+    return max(candidates, key=score)
+
+
+def _marks(syllable: str) -> str:
+    return "".join(a for a, b in zip(syllable, fold(syllable)) if a != b)
+
+
+def edits(word: str) -> set[str]:
+    """Every string one deletion, transposition, replacement or insertion of a letter (a-z) away;
+    the other characters, marked letters included, kept."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out.discard(word)
+    return out
+
+
+def _respelled(text: str, fixes: dict[str, str]) -> str:
+    """``text`` with each typed syllable replaced, keeping a capital first letter."""
+
+    def one(m: re.Match) -> str:
+        word = m.group(0)
+        new = fixes.get(index_form(word))
+        if new is None:
+            return word
+        return new[0].upper() + new[1:] if word[0].isupper() else new
+
+    return re.sub(r"[^\W_]+", one, text)
+
+
+def searched(
+    query: str, vocabulary: Vocabulary, run: Callable[[ParsedQuery], F], as_typed: bool = False,
+    word_lists: WordLists | None = None,
+) -> tuple[ParsedQuery, F, str | None]:
+    """``run`` on what ``query`` most likely meant (``as_typed``: on the query as typed): (the parsed
+    query, what ``run`` found, the text searched when it is not ``query`` as typed, else None)."""
+    if as_typed:
+        parsed = prepared(query, vocabulary, word_lists)
+        return parsed, run(parsed), None
+    text = decoded(query, vocabulary) or query
+    parsed = prepared(text, vocabulary, word_lists)
+    found = run(parsed)
+    if found.total and found.matched_all:
+        return parsed, found, text if text != query else None
+    fixes = corrections(parsed, vocabulary, rare_too=True)  # the query as typed did not find them together
+    if fixes:
+        fixed_text = _respelled(text, fixes)
+        fixed = prepared(fixed_text, vocabulary, word_lists)
+        again = run(fixed)
+        if again.total and (again.matched_all or not found.total):
+            return fixed, again, fixed_text
+    return parsed, found, text if text != query else None

@@ -1,0 +1,166 @@
+"""Telex decoding and slip corrections of whole queries, on a vocabulary of known counts."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from indexer.query import parse_query
+from indexer.spelling import corrections, decoded, edits, prepared, searched
+from indexer.text import fold
+
+
+class Counts:
+    """The look-ups spelling makes of an index's vocabulary, over fixed document counts."""
+
+    def __init__(self, syllables: dict[str, int], words: dict[str, int] = {}):
+        self.counts = {"syllables": syllables, "words": words}
+
+    def readings(self, kind, keys):
+        out = {}
+        for form, n in sorted(self.counts[kind].items(), key=lambda kv: (-kv[1], kv[0])):
+            key = fold(form)
+            if key in keys:
+                top = out.get(key)
+                out[key] = (top[0], top[1], top[2] + n) if top else (form, n, n)
+        return out
+
+    def syllable_count(self, exact):
+        return self.counts["syllables"].get(exact, 0)
+
+    def word_readings(self, parsed):
+        return parsed
+
+
+NEWS = Counts(
+    {"giá": 900, "gia": 300, "vàng": 800, "vang": 40, "việt": 2000, "nam": 3000, "năm": 5000,
+     "thành": 4000, "thanh": 900, "phố": 3000, "người": 6000, "dân": 3000, "trung": 2500,
+     "quốc": 2400, "trùng": 300, "moon": 60, "môn": 400, "iphone": 90, "tráng": 1, "trang": 700,
+     "xuân": 500, "vnag": 0, "triều": 900, "tiên": 1200},
+    {"giá_vàng": 700, "triều_tiên": 800, "việt_nam": 1900, "thành_phố": 2800, "người_dân": 2000, "trung_quốc": 2300},
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("gias vangf", "giá vàng"),
+        ("Vieetj Nam", "Việt Nam"),
+        ("gia1 va2ng", "giá vàng"),
+        ("gias vang", "giá vang"),  # one word as Telex: it forms a known word with its neighbour
+        ("iphone gias vangf", "iphone giá vàng"),
+        ("giá vàng", None),
+        ("Moon Jae-in", None),  # the index holds "moon" as typed
+        ("Trunf Quốc", None),  # lone, and no known word: a slip of Trung, left for the corrections
+        ("trieeu tien", None),  # the word its letters spell is triều tiên, not triêu
+        ("samsung covid", None),
+    ],
+)
+def test_decoded(typed, meant):
+    assert decoded(typed, NEWS) == meant
+
+
+@pytest.mark.parametrize(
+    "typed, fixes",
+    [
+        ("gia vnag", {"vnag": "vang"}),  # typed without marks: corrected without marks
+        ("giá vnag", {"vnag": "vàng"}),  # in a query with marks: the reading the index supports
+        ("thànhh phố", {"thànhh": "thành"}),  # the typed marks kept
+        ("nguòi dân", {"nguòi": "người"}),  # the same letters, other marks
+        ("Trunf Quốc", {"trunf": "trung"}),  # the neighbour's word decides over trùng
+        ("gia vag", {}),  # three letters: never
+        ("giá vàng", {}),
+    ],
+)
+def test_corrections(typed, fixes):
+    assert corrections(parse_query(typed), NEWS, rare_too=True) == fixes
+
+
+def test_a_rare_name_found_as_typed_is_not_corrected():
+    # "Tráng" is held once, "trang" 700 times: a slip only when the query as typed finds nothing.
+    parsed = parse_query("Xuân Tráng")
+    assert corrections(parsed, NEWS, rare_too=False) == {}
+    assert corrections(parsed, NEWS, rare_too=True) == {"tráng": "trang"}
+    runs = []
+
+    def run(p):
+        runs.append(p)
+        return SimpleNamespace(total=1, matched_all=True)
+
+    # Beside an unknown syllable, a rare one is left alone: the unknown one is the slip.
+    assert corrections(parse_query("Xuân Tráng vnag"), NEWS, rare_too=True) == {"vnag": "vàng"}
+    got, _, corrected = searched("Xuân Tráng", NEWS, run)
+    assert (got.terms, corrected, len(runs)) == (parsed.terms, None, 1)
+
+
+def test_searched_runs_the_correction_when_the_query_finds_nothing_as_typed():
+    found = {"gia vnag": SimpleNamespace(total=0, matched_all=False), "gia vang": SimpleNamespace(total=3, matched_all=True)}
+    searched_texts = []
+
+    def run(p):
+        text = " ".join(e for e, _ in p.terms)
+        searched_texts.append(text)
+        return found[text]
+
+    parsed, result, corrected = searched("Gia vnag", NEWS, run)
+    assert (searched_texts, corrected, result.total) == (["gia vnag", "gia vang"], "Gia vang", 3)
+
+
+def test_half_accented_queries_carry_the_words_their_letters_spell():
+    parsed = prepared("giá vang", NEWS)
+    assert parsed.loose == (("vang", "vang"),)
+    assert parsed.words == ("giá_vang", "giá_vàng")  # as typed (matches nothing), as the index spells it
+
+
+def test_search_says_what_it_searched(store):
+    from indexer.search import search
+
+    page = search(store, "Gias vangf")
+    assert (page.corrected, page.to_json()["corrected"]) == ("Giá vàng", "Giá vàng")
+    assert [h.id for h in page.hits] == [h.id for h in search(store, "Giá vàng").hits]
+    typed = search(store, "Gias vangf", as_typed=True)
+    assert (typed.corrected, typed.total) == (None, 0)
+    assert search(store, "giá vàng").corrected is None
+
+
+def test_the_page_links_to_the_query_as_typed(client):
+    from support import check_page
+
+    html = client.get("/search?q=gias+vangf").get_data(as_text=True)
+    check_page(html)
+    assert "Hiển thị kết quả cho «<strong>giá vàng</strong>»" in html
+    assert 'href="/search?q=gias+vangf&amp;typed=1"' in html
+    assert "Hiển thị kết quả cho" not in client.get("/search?q=gias+vangf&typed=1").get_data(as_text=True)
+    assert client.get("/api/search?q=gias+vangf").get_json()["corrected"] == "giá vàng"
+
+
+def test_edits():
+    assert "vang" in edits("vnag") and "vng" in edits("vang") and "vanng" in edits("vang")
+    assert "vang" not in edits("vang")
+    assert "thành" in edits("thànhh") and "ngườ" in edits("người")  # marked letters kept
+
+
+def test_a_half_accented_query_suggests_the_reading_the_index_supports(store):
+    from indexer.search import search
+
+    assert search(store, "giá vang").suggestion == "giá vàng"
+    assert search(store, "giá vàng").suggestion is None
+
+
+def test_the_cli_says_what_it_searched(runner, index_dir):
+    from indexer.cli import main
+
+    result = runner.invoke(main, ["search", "--index", str(index_dir), "--limit", "1", "gias vangf"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == ['2 results for "gias vangf" (page 1 of 2)', 'Showing results for "giá vàng"']
+
+
+def test_a_query_of_many_unknown_syllables_corrects_a_few():
+    fixes = corrections(parse_query("vnag " * 2 + "xyzw qwrt plmk zzzz vnag"), NEWS, rare_too=True)
+    assert fixes == {"vnag": "vang"}  # the first three suspects only (two are the same syllable)
+
+
+def test_typed_takes_0_or_1(client):
+    r = client.get("/api/search?q=gias&typed=yes")
+    assert r.status_code == 400 and "typed" in r.get_data(as_text=True)
