@@ -73,15 +73,17 @@ def read_pools(paths: Iterable[Path], pool: int, rng: random.Random) -> list[_So
     return [sources[name] for name in sorted(sources)]
 
 
-def synthesize(sources: list[_Source], n: int, rng: random.Random, end: dt.date = END, years: int = YEARS) -> Iterator[dict]:
-    """``n`` articles, each from one source (chosen in proportion to its size) in the news schema."""
+def synthesize(
+    sources: list[_Source], n: int, rng: random.Random, end: dt.date = END, years: int = YEARS, start: int = 0
+) -> Iterator[dict]:
+    """``n`` articles numbered from ``start``, each from one source (chosen in proportion to its size), in the news schema."""
     names = [s.name for s in sources]
     weights = [s.seen for s in sources]
     by_name = {s.name: s for s in sources}
     first = end.replace(year=end.year - years)
     days = (end - first).days
-    width = len(str(max(n - 1, 0)))
-    for i in range(n):
+    width = len(str(max(start + n - 1, 0)))
+    for i in range(start, start + n):
         source = by_name[rng.choices(names, weights)[0]]
         template = rng.choice(source.kept)
         body = [rng.choice(rng.choice(source.kept)["paragraphs"]) for _ in template["paragraphs"]]
@@ -120,10 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", type=int, default=POOL, help=f"real articles kept per source ({POOL})")
     parser.add_argument("--inputs", type=Path, nargs="+", help="real articles (.jsonl[.gz]); default: the full-text corpora of --data")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--start", type=int, default=0, help="the first article's number (another corpus's ids follow on)")
     parser.add_argument("--end", type=dt.date.fromisoformat, default=END, help=f"the latest date ({END})")
     args = parser.parse_args(argv)
-    if args.n < 0 or args.pool < 1:
-        parser.error("n must be ≥ 0 and --pool ≥ 1")
+    if args.n < 0 or args.pool < 1 or args.start < 0:
+        parser.error("n and --start must be ≥ 0, --pool ≥ 1")
     inputs = args.inputs or [args.data / name for name in INPUTS]
     missing = [str(p) for p in inputs if not p.is_file()]
     if missing:
@@ -134,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("the inputs hold no article with a body")
     log("sources: " + ", ".join(f"{s.name} {s.seen:,} (kept {len(s.kept):,})" for s in sources))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    count = write(synthesize(sources, args.n, rng, args.end), args.out)
+    count = write(synthesize(sources, args.n, rng, args.end, start=args.start), args.out)
     log(f"wrote {count:,} articles to {args.out}")
     return 0
 

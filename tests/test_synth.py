@@ -85,3 +85,8 @@ def test_bad_arguments_are_refused_naming_them(synth, corpus, tmp_path, capsys):
     with pytest.raises(SystemExit):
         synth.main(["5", "--out", str(tmp_path / "x.gz"), "--inputs", str(tmp_path / "nope.jsonl")])
     assert f"no such file: {tmp_path / 'nope.jsonl'}" in capsys.readouterr().err
+
+
+def test_start_numbers_another_corpus_after_the_first(synth, corpus, tmp_path):
+    more = generate(synth, corpus, tmp_path / "m.jsonl.gz", "3", "--start", "100")
+    assert [a["id"].rsplit("-", 1)[1] for a in more] == ["100", "101", "102"]
