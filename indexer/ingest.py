@@ -370,7 +370,7 @@ def _with_stored(analysis: dict, article: Article) -> dict:
 
 def write_batch(
     store: ArticleStore,
-    docs: Sequence[tuple[Article, dict]],
+    docs: list[tuple[Article, dict]],
     deletions: Sequence[str] = (),
     *,
     known: Known,
@@ -381,7 +381,8 @@ def write_batch(
     defer_vocabulary: bool = False,
 ) -> None:
     """Put ``docs`` and delete ``deletions`` in one writer and one commit (all or nothing);
-    ``merge`` is StoreWriter.commit's, ``defer_vocabulary`` is ``vocabulary.add_batch``'s ``defer``."""
+    ``merge`` is StoreWriter.commit's, ``defer_vocabulary`` is ``vocabulary.add_batch``'s ``defer``.
+    ``docs`` is emptied once written: the commit then holds their tokens, not their text too."""
     # The vocabulary counts the docs once the commit is made, still under the lock: a process
     # dying in between leaves a batch uncounted (the counts only feed suggestions), never
     # counted twice by the run that adds it again.
@@ -396,13 +397,15 @@ def write_batch(
         if docs:
             store.refresh()  # under the lock: the latest commit, for near duplicates
             assign_groups([doc for _, doc in docs], store.near_duplicate_candidates)
+        ids = [article.id for article, _ in docs]
         for _, doc in docs:
             writer.put(doc)
             batch.add_document(doc)
-        writer.commit(merge=merge, then=count if docs else None)
+        docs.clear()
+        writer.commit(merge=merge, then=count if ids else None)
     report.deleted += deleted
-    for article, _ in docs:
-        if article.id in known:
+    for article_id in ids:
+        if article_id in known:
             report.updated += 1
         else:
             report.added += 1
