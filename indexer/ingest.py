@@ -38,9 +38,9 @@ __all__ = [
 POOL_THRESHOLD = 200
 BATCH_SIZE = 1000
 REBUILD_BATCH_SIZE = 25_000  # articles at most in a segment of a rebuild or a first index
-# A batch's memory grows with its text: the analyzed documents, then their tokens as numbers and
-# sorted at commit (about 90 bytes an average article's character). A batch ends at this many
-# characters of its documents' strings (about 8,000 news articles), whatever its article count.
+# A batch's memory grows with its text (the analyzed documents, then their tokens as numbers,
+# sorted at commit), not with its article count: a batch ends at this many characters of its
+# documents' strings, whatever its article count (docs/scaling.md).
 BATCH_CHARS = 80_000_000
 # Analyzed articles the workers may hand over before the writer takes them: while a batch is
 # committed, they get ahead by this many and then wait, rather than queue without bound.

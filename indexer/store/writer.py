@@ -89,9 +89,9 @@ class StoreWriter:
 
     @_writes
     def commit(self, merge: bool = True, then: Callable[[], None] | None = None, optimize: bool = False) -> None:
-        """Make the changes visible. ``merge``: Whoosh also merges small segments (its tiered
-        policy, up to MERGE_MAX_DOCS articles); ``optimize``: every segment into one. ``then`` runs once the commit is on disk,
-        before the lock is released (to update files kept beside the index)."""
+        """Make the changes visible. ``merge``: Whoosh also merges small segments (its tiered policy,
+        up to MERGE_MAX_DOCS articles a merge); ``optimize``: every segment into one. ``then`` runs once
+        the commit is on disk, before the lock is released (to update files kept beside the index)."""
         try:
             if merge and not optimize:
                 self._w.commit(mergetype=_bounded_merge)
