@@ -69,6 +69,19 @@ def rss_mb(pid: int | str = "self") -> dict[str, float]:
     return found
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, as /proc lists them now."""
+    tree, i = [pid], 0
+    while i < len(tree):
+        try:
+            for task in Path(f"/proc/{tree[i]}/task").iterdir():
+                tree += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+        i += 1
+    return tree
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of a process (Linux /proc), to see past other load on the machine."""
     try:
@@ -115,8 +128,9 @@ def vnsearch() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-c", "from indexer.cli import main; main()"]
 
 
-def start_server(index: Path, port: int, threads: int, env: dict[str, str] | None = None):
-    """`vnsearch serve` on 127.0.0.1:``port`` (in ``env``, else ours): its ``Popen``, once its home page answers 200."""
+def start_server(index: Path, port: int, threads: int, env: dict[str, str] | None = None, workers: int = 1):
+    """`vnsearch serve --workers N` on 127.0.0.1:``port`` (in ``env``, else ours): its ``Popen``, once its
+    home page answers 200. One worker by default: one process whose memory and CPU time a benchmark reads."""
     import http.client
     import subprocess
 
@@ -124,7 +138,7 @@ def start_server(index: Path, port: int, threads: int, env: dict[str, str] | Non
     log_path = OUT / f"{index.name}.serve.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as server_log:  # the child keeps its own copy of the file
-        proc = subprocess.Popen([*cmd, "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=server_log, env=env)
+        proc = subprocess.Popen([*cmd, "--threads", str(threads), "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=server_log, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:

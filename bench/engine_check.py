@@ -27,13 +27,13 @@ from whoosh import sorting
 
 from bench.common import OUT, percentile
 from indexer import store as S
-from indexer.fields import CATEGORY, DAY, DUP, ID, SOURCE
+from indexer.fields import CATEGORY, DAY, DUP, ID, SOURCE, TIME_UNIT
 from indexer.query import parse_query
 
 FACETS = {
     SOURCE: sorting.FieldFacet(SOURCE),
     CATEGORY: sorting.FieldFacet(CATEGORY),
-    "year": sorting.TranslateFacet(lambda day: day // 10000, sorting.FieldFacet(DAY)),
+    "year": sorting.TranslateFacet(lambda time: time // (TIME_UNIT * 10000), sorting.FieldFacet(DAY)),
 }
 
 

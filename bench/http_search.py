@@ -1,6 +1,6 @@
 """Latency of the search page over HTTP: `vnsearch serve` on an index of news-eval-20k.
 
-    python -m bench.http_search [--reuse] [--index DIR] [--data FILE] [--path /search|/api/search]
+    python -m bench.http_search [--reuse] [--index DIR] [--data FILE] [--path /search|/api/search] [--workers N]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import urllib.parse
 from pathlib import Path
 
 from bench.common import (
-    EVAL_20K, OUT, cpu_seconds, free_port, log, machine_line, percentile, rss_mb, start_server, vnsearch,
+    EVAL_20K, OUT, cpu_seconds, free_port, log, machine_line, percentile, process_tree, rss_mb, start_server, vnsearch,
 )
 from indexer.articles import Article, read_file
 from indexer.text import fold
@@ -86,6 +86,21 @@ def run(port: int, path: str, queries: list[str]) -> tuple[list[float], list[flo
     return latencies, took, totals, errors
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU time of a process and its children (the workers of `serve --workers N`)."""
+    times = [cpu_seconds(p) for p in process_tree(pid)]
+    return None if times[0] is None else sum(t for t in times if t is not None)
+
+
+def tree_rss_mb(pid: int) -> dict[str, float]:
+    """``rss_mb`` summed over a process and its children."""
+    total: dict[str, float] = {}
+    for p in process_tree(pid):
+        for k, v in rss_mb(p).items():
+            total[k] = total.get(k, 0.0) + v
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.http_search", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=EVAL_20K, help="corpus (default: ../shared/data/news-eval-20k.jsonl.gz)")
@@ -96,6 +111,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--threads", type=int, default=4, help="server threads (default 4, as vnsearch serve)")
     parser.add_argument("--path", default="/search", help="page to query: /search (HTML) or /api/search")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server worker processes (default 1; memory and CPU are then summed over all of them)")
     args = parser.parse_args()
 
     if not args.reuse or not (args.index / "vnsearch.json").exists():
@@ -112,25 +129,25 @@ def main() -> None:
     print(f"machine at start: {machine_line()}")
     port = free_port()
     launched = time.perf_counter()
-    server = start_server(args.index, port, args.threads)
+    server = start_server(args.index, port, args.threads, workers=args.workers)
     try:
         ready = time.perf_counter() - launched
         run(port, args.path, warmup[:1])
         first = time.perf_counter() - launched
         run(port, args.path, warmup[1:])
-        cpu_before = cpu_seconds(server.pid)
+        cpu_before = tree_cpu_seconds(server.pid)
         latencies, took, totals, errors = run(port, args.path, measured)
-        cpu_after = cpu_seconds(server.pid)
-        memory = rss_mb(server.pid)
+        cpu_after = tree_cpu_seconds(server.pid)
+        memory = tree_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)
 
     print(f"machine at end: {machine_line()}")
-    print(f"server: vnsearch serve --threads {args.threads} on 127.0.0.1, index {args.index}; GET {args.path}?q=…, sequential, one keep-alive connection")
+    print(f"server: vnsearch serve --workers {args.workers} --threads {args.threads} on 127.0.0.1, index {args.index}; GET {args.path}?q=…, sequential, one keep-alive connection")
     print(f"start: the home page answered {ready:.2f} s after the server process was started, "
           f"the first search {first:.2f} s after it")
-    print("server memory MB: " + ", ".join(f"{MEMORY[k]} {v:.0f}" for k, v in memory.items()))
+    print(("server memory MB: " if args.workers == 1 else "server memory MB, summed over its processes: ") + ", ".join(f"{MEMORY[k]} {v:.0f}" for k, v in memory.items()))
     print(f"count {len(latencies)}, errors {len(errors)}")
     if latencies:
         print(

@@ -1,6 +1,7 @@
-"""Load on `vnsearch serve`: 50 concurrent clients for 60 s, then the same while it is re-indexed.
+"""Load on `vnsearch serve` with 1 and with 2 workers in one run: 10 then 50 concurrent clients for
+60 s each, then 50 while the index is re-indexed, and a table of requests/s and latency.
 
-    python -m bench.load [--threads 4] [--clients 50] [--duration 60] [--reindex 5000] [--skip-reindex]
+    python -m bench.load [--workers 1,2] [--clients 10,50] [--threads 4] [--duration 60] [--reindex 5000] [--skip-reindex]
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from bench.common import EVAL_20K, OUT, free_port, index_format, log, machine_line, rss_mb, start_server, vnsearch
+from bench.common import (
+    EVAL_20K, OUT, free_port, index_format, log, machine_line, process_tree, rss_mb, start_server, vnsearch,
+)
 from bench.http_search import make_queries
 from indexer.articles import Article, read_file
 from indexer.store import FORMAT_VERSION
@@ -95,7 +98,7 @@ def write_reindex_set(data: Path, n: int, seed: int, path: Path) -> None:
 
 
 class RssSampler(threading.Thread):
-    """Samples VmRSS of one process every ``interval`` seconds."""
+    """Samples the VmRSS of a process and its children, summed, every ``interval`` seconds."""
 
     def __init__(self, pid: int, interval: float = 0.25):
         super().__init__(daemon=True)
@@ -105,10 +108,10 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.wait(self.interval):
-            rss = rss_mb(self.pid).get("VmRSS")
-            if rss is None:
+            rss = [rss_mb(p).get("VmRSS") for p in process_tree(self.pid)]
+            if rss[0] is None:
                 return
-            self.samples.append(rss)
+            self.samples.append(sum(r for r in rss if r is not None))
 
     def mb(self) -> tuple[float, float, float]:
         """At the first sample, the last and the largest."""
@@ -139,7 +142,8 @@ def wrk(port: int, paths_file: Path, script: Path, clients: int, threads: int, d
     raise SystemExit(f"wrk gave no results (exit {proc.returncode}): {err or out}")
 
 
-def report(name: str, r: dict, rss: tuple[float, float, float]) -> None:
+def report(name: str, r: dict, rss: tuple[float, float, float]) -> dict:
+    """Print one phase's figures; return its row of the summary table."""
     log(f"wrk: {json.dumps(r)}")
     seconds = r["duration_us"] / 1e6
     socket_errors = r["connect"] + r["read"] + r["write"] + r["timeout"]
@@ -150,7 +154,18 @@ def report(name: str, r: dict, rss: tuple[float, float, float]) -> None:
           f"p99 {r['p99'] / 1000:.0f}, max {r['max'] / 1000:.0f}, mean {r['mean'] / 1000:.0f}")
     print(f"  errors: {r['non2xx']} non-2xx, {socket_errors} socket errors "
           f"(connect {r['connect']}, read {r['read']}, write {r['write']}, timeout {r['timeout']})")
-    print(f"  server RSS MB: {rss[0]:.0f} at start, {rss[1]:.0f} at end, {rss[2]:.0f} max", flush=True)
+    print(f"  server RSS MB (all its processes): {rss[0]:.0f} at start, {rss[1]:.0f} at end, {rss[2]:.0f} max",
+          flush=True)
+    return {"rps": r["requests"] / seconds, "p50": r["p50"] / 1000, "p95": r["p95"] / 1000, "p99": r["p99"] / 1000,
+            "errors": r["non2xx"] + socket_errors, "rss": rss[2]}
+
+
+def summary(rows: list[tuple[int, str, dict]]) -> None:
+    print("\nsummary:")
+    print(f"  {'workers':>7}  {'phase':<24} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6} {'RSS MB':>7}")
+    for workers, phase, row in rows:
+        print(f"  {workers:>7}  {phase:<24} {row['rps']:>7.1f} {row['p50']:>7.0f} {row['p95']:>7.0f} {row['p99']:>7.0f} "
+              f"{row['errors']:>6} {row['rss']:>7.0f}")
 
 
 def api_total(port: int, q: str) -> int:
@@ -161,23 +176,35 @@ def api_total(port: int, q: str) -> int:
     return total
 
 
+def counts(text: str) -> list[int]:
+    """A comma-separated list of positive integers ("1,2")."""
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"not a list of positive numbers: {text!r}")
+    return values
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=EVAL_20K, help="corpus (default: ../shared/data/news-eval-20k.jsonl.gz)")
     parser.add_argument("--base-index", type=Path, default=BASE_INDEX, help="index of --data, built if missing or outdated")
-    parser.add_argument("--index", type=Path, default=SERVED_INDEX, help="the served copy (replaced on each run)")
-    parser.add_argument("--threads", type=int, default=4, help="waitress threads of vnsearch serve (default 4)")
-    parser.add_argument("--clients", type=int, default=50, help="concurrent connections (default 50)")
+    parser.add_argument("--index", type=Path, default=SERVED_INDEX, help="the served copy (replaced for each worker count)")
+    parser.add_argument("--workers", type=counts, default=[1, 2], help="worker processes of vnsearch serve, one run each (default 1,2)")
+    parser.add_argument("--threads", type=int, default=4, help="waitress threads per worker (default 4)")
+    parser.add_argument("--clients", type=counts, default=[10, 50], help="concurrent connections, one phase each (default 10,50)")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load per phase (default 60)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--timeout", type=int, default=60,
                         help="seconds before wrk gives up on a request and counts a socket error (default 60)")
-    parser.add_argument("--reindex", type=int, default=5000, help="articles re-indexed in phase 2 (default 5000)")
+    parser.add_argument("--reindex", type=int, default=5000, help="articles re-indexed in the last phase (default 5000)")
     parser.add_argument("--index-workers", type=int, default=None, help="--workers of vnsearch index (default: its own)")
     parser.add_argument("--queries", type=int, default=2000, help="distinct queries rotated through (default 2000)")
     parser.add_argument("--path", default="/search", help="route: /search (HTML page) or /api/search")
     parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--skip-reindex", action="store_true", help="phase 1 only")
+    parser.add_argument("--skip-reindex", action="store_true", help="no re-indexing phase")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
@@ -192,63 +219,84 @@ def main() -> None:
         reindex_file = tmp / "reindex.jsonl"
         if not args.skip_reindex:
             write_reindex_set(args.data, args.reindex, args.seed, reindex_file)
-
-        if args.index.exists():
-            shutil.rmtree(args.index)
-        shutil.copytree(args.base_index, args.index)
         print(f"queries: {len(queries)} distinct, rotated (2-4 words of random titles, every other one "
               f"without diacritics; bench/http_search.py), GET {args.path}?q=…")
+        print(f"load: wrk -t{args.wrk_threads} -c{{{','.join(map(str, args.clients))}}} -d{args.duration}s "
+              f"--timeout {args.timeout}s, loopback")
         print(f"machine at start: {machine_line()}")
-        port = free_port()
-        server = start_server(args.index, port, args.threads)
-        print(f"server: vnsearch serve --threads {args.threads}, index {args.index}/ (a copy of {args.base_index}/)")
-        print(f"load: wrk -t{args.wrk_threads} -c{args.clients} -d{args.duration}s --timeout {args.timeout}s, loopback")
-        try:
-            # Warm up: every pool store opened, the vocabulary loaded, the OS caches filled.
-            wrk(port, paths_file, script, args.clients, args.wrk_threads, 5, args.timeout)
+        rows: list[tuple[int, str, dict]] = []
+        for workers in args.workers:
+            rows += run_workers(args, workers, paths_file, script, reindex_file)
+        print(f"machine at end: {machine_line()}")
+        summary(rows)
 
+
+def run_workers(args, workers: int, paths_file: Path, script: Path, reindex_file: Path) -> list[tuple[int, str, dict]]:
+    """Every phase against `vnsearch serve --workers N` over a fresh copy of the base index."""
+    if args.index.exists():
+        shutil.rmtree(args.index)
+    shutil.copytree(args.base_index, args.index)
+    port = free_port()
+    server = start_server(args.index, port, args.threads, workers=workers)
+    print(f"\nserver: vnsearch serve --workers {workers} --threads {args.threads}, index {args.index}/ "
+          f"(a copy of {args.base_index}/)", flush=True)
+    rows = []
+    clients = max(args.clients)
+    name = f"{workers} worker{'s' if workers > 1 else ''}"
+    try:
+        # Warm up: every worker's pool stores opened, the vocabulary loaded, the OS caches filled.
+        wrk(port, paths_file, script, clients, args.wrk_threads, 5, args.timeout)
+        for c in args.clients:
             sampler = RssSampler(server.pid)
             sampler.start()
-            result, _ = wrk(port, paths_file, script, args.clients, args.wrk_threads, args.duration, args.timeout)
+            result, _ = wrk(port, paths_file, script, c, args.wrk_threads, args.duration, args.timeout)
             sampler.stop.set()
             sampler.join()
-            report("search only", result, sampler.mb())
+            rows.append((workers, f"search, {c} clients", report(f"{name}, search only, {c} clients", result, sampler.mb())))
             print(f"machine: {machine_line()}")
+        if not args.skip_reindex:
+            rows.append((workers, f"re-indexing, {clients} clients",
+                         reindex_phase(args, port, server, paths_file, script, reindex_file, name, clients)))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return rows
 
-            if not args.skip_reindex:
-                before = api_total(port, MARKER)
-                sampler = RssSampler(server.pid)
-                sampler.start()
-                indexed = threading.Event()
-                outcome: dict = {}
 
-                def reindex() -> None:
-                    time.sleep(2)  # the load is running
-                    cmd = [*vnsearch(), "index", "--index", str(args.index), str(reindex_file)]
-                    if args.index_workers:
-                        cmd += ["--workers", str(args.index_workers)]
-                    started = time.monotonic()
-                    p = subprocess.run(cmd, capture_output=True, text=True)
-                    outcome.update(seconds=time.monotonic() - started, rc=p.returncode, out=p.stdout.strip(), err=p.stderr.strip())
-                    indexed.set()
+def reindex_phase(args, port: int, server, paths_file: Path, script: Path, reindex_file: Path, name: str,
+                  clients: int) -> dict:
+    """Search under load while `vnsearch index` re-indexes --reindex articles: the phase's row."""
+    before = api_total(port, MARKER)
+    sampler = RssSampler(server.pid)
+    sampler.start()
+    indexed = threading.Event()
+    outcome: dict = {}
 
-                indexer = threading.Thread(target=reindex)
-                indexer.start()
-                # At least --duration seconds, and until the re-indexing has finished.
-                result, elapsed = wrk(port, paths_file, script, args.clients, args.wrk_threads, 3600, args.timeout,
-                                      until=indexed, min_seconds=args.duration)
-                indexer.join()
-                sampler.stop.set()
-                sampler.join()
-                report(f"search while re-indexing {args.reindex} articles", result, sampler.mb())
-                print(f"  vnsearch index: {outcome['out'] or outcome['err']} (exit {outcome['rc']}) in "
-                      f"{outcome['seconds']:.0f} s, started 2 s into {elapsed:.0f} s of load", flush=True)
-                after = api_total(port, MARKER)  # once the requests wrk left queued are answered
-                print(f"  served index before/after: {before}/{after} articles carry the re-indexed sentence")
-                print(f"machine at end: {machine_line()}")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    def reindex() -> None:
+        time.sleep(2)  # the load is running
+        cmd = [*vnsearch(), "index", "--index", str(args.index), str(reindex_file)]
+        if args.index_workers:
+            cmd += ["--workers", str(args.index_workers)]
+        started = time.monotonic()
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        outcome.update(seconds=time.monotonic() - started, rc=p.returncode, out=p.stdout.strip(), err=p.stderr.strip())
+        indexed.set()
+
+    indexer = threading.Thread(target=reindex)
+    indexer.start()
+    # At least --duration seconds, and until the re-indexing has finished.
+    result, elapsed = wrk(port, paths_file, script, clients, args.wrk_threads, 3600, args.timeout,
+                          until=indexed, min_seconds=args.duration)
+    indexer.join()
+    sampler.stop.set()
+    sampler.join()
+    row = report(f"{name}, search while re-indexing {args.reindex} articles, {clients} clients",
+                 result, sampler.mb())
+    print(f"  vnsearch index: {outcome['out'] or outcome['err']} (exit {outcome['rc']}) in "
+          f"{outcome['seconds']:.0f} s, started 2 s into {elapsed:.0f} s of load", flush=True)
+    after = api_total(port, MARKER)  # once the requests wrk left queued are answered
+    print(f"  served index before/after: {before}/{after} articles carry the re-indexed sentence")
+    return row
 
 
 if __name__ == "__main__":

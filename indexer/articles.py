@@ -15,12 +15,13 @@ import os
 import re
 import sys
 import zlib
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .errors import ArticleError
+from .fields import vietnam_time
 from .text import clean, printable
 
 __all__ = [
@@ -29,7 +30,11 @@ __all__ = [
     "find_files", "id_problem", "is_caption", "is_json_list", "json_error_text", "json_list_items", "load_articles", "parse_json", "parse_text_article", "read_file",
 ]
 
-ARTICLE_SUFFIXES = (".txt", ".json", ".jsonl", ".jsonl.gz")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
+ARTICLE_SUFFIXES = (".txt", ".json", *JSONL_SUFFIXES)
+STDIN = "-"  # the path that reads JSON Lines from standard input
+STDIN_NAME = "<stdin>"  # its articles' origin, and the start of their fallback ids and failures' locations
+OnRead = Callable[[int], None]  # told each number of bytes of the input consumed (gzip: compressed)
 MB = 1024 * 1024
 # pyvi segments an article in one piece, in time and memory that grow with its length. Real
 # news articles run to tens of KB, so anything larger is not an article and is refused unread.
@@ -53,7 +58,7 @@ class Article:
     title: str | None
     sapo: str | None
     body: str
-    published: datetime.date | None
+    published: datetime.date | None  # a date-time (in Vietnam time) when the article gives the time
     url: str | None
     source: str | None
     category: str | None
@@ -106,7 +111,8 @@ def id_problem(article_id: str) -> str | None:
 def _date_problem(published: datetime.date, field_text: str) -> str | None:
     """Why ``published`` is implausible (before 1900, or days ahead of today), or None."""
     latest = datetime.date.today() + datetime.timedelta(days=MAX_DAYS_AHEAD)
-    if EARLIEST_PUBLISHED <= published <= latest:
+    day = vietnam_time(published).date() if isinstance(published, datetime.datetime) else published
+    if EARLIEST_PUBLISHED <= day <= latest:
         return None
     bounds = f"{EARLIEST_PUBLISHED.isoformat()} to {MAX_DAYS_AHEAD} days from today"
     return f"published: {field_text!r} is out of range ({bounds})"
@@ -217,13 +223,15 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]|$)")
 
 
 def _parse_published(value: str) -> datetime.date | None:
-    """ISO date or datetime (its date as written, i.e. local), or day-month-year."""
+    """An ISO 8601 date, or date-time (in Vietnam time, UTC+7, when it names no zone); or day-month-year."""
     if m := re.fullmatch(_DMY, value):
         return _date(m["y"], m["m"], m["d"])
     if _ISO_DATE.match(value):
         try:
-            return datetime.datetime.fromisoformat(value).date()
-        except ValueError:
+            if len(value) == 10:
+                return datetime.date.fromisoformat(value)
+            return vietnam_time(datetime.datetime.fromisoformat(value))
+        except (ValueError, OverflowError):
             return None
     return None
 
@@ -370,34 +378,48 @@ def _read_json(text: str, rel: str, origin: str) -> Iterator[Article | Failure]:
         yield _from_object(obj, f"{rel}:{n}", origin, f"{origin}:item {n}")
 
 
-def _read_jsonl(path: Path, rel: str, origin: str) -> Iterator[Article | Failure]:
+def _read_jsonl(path: Path, rel: str, origin: str, on_read: OnRead | None = None) -> Iterator[Article | Failure]:
     """Stream one object a line; gzip errors propagate after the readable lines are yielded."""
+    with open(path, "rb") as f:
+        if path.name.lower().endswith(".gz"):
+            with gzip.GzipFile(fileobj=f) as lines:
+                yield from _jsonl_lines(lines, rel, origin, f.tell if on_read else None, on_read)
+        else:
+            yield from _jsonl_lines(f, rel, origin, f.tell if on_read else None, on_read)
+
+
+def _jsonl_lines(lines, rel: str, origin: str, position, on_read: OnRead | None) -> Iterator[Article | Failure]:
+    """The articles of an open binary file of JSON Lines; ``position()`` (when given) is how far
+    its input has been read, passed on to ``on_read`` as it grows."""
     seen = False
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as lines:
-        # readline with a limit: a huge line (or a gzip bomb) is never held in memory whole.
-        for lineno, raw in enumerate(iter(lambda: lines.readline(MAX_LINE_BYTES + 1), b""), 1):
-            location = f"{origin}:{lineno}"
-            if len(raw) > MAX_LINE_BYTES:
-                size = len(raw) + _skip_line(lines)
-                seen = True
-                yield Failure(location, _too_large("line", size, MAX_LINE_BYTES))
-                continue
-            try:
-                line = raw.decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
-            except UnicodeDecodeError:
-                seen = True
-                yield Failure(location, "not UTF-8 text")
-                continue
-            if not line.strip():
-                continue
+    last = 0
+    # readline with a limit: a huge line (or a gzip bomb) is never held in memory whole.
+    for lineno, raw in enumerate(iter(lambda: lines.readline(MAX_LINE_BYTES + 1), b""), 1):
+        if position is not None:
+            now = position()
+            on_read(now - last)
+            last = now
+        location = f"{origin}:{lineno}"
+        if len(raw) > MAX_LINE_BYTES:
+            size = len(raw) + _skip_line(lines)
             seen = True
-            try:
-                obj = parse_json(line)
-            except json.JSONDecodeError as e:
-                yield Failure(location, json_error_text(e, with_line=False))
-                continue
-            yield _from_object(obj, f"{rel}:{lineno}", origin, location)
+            yield Failure(location, _too_large("line", size, MAX_LINE_BYTES))
+            continue
+        try:
+            line = raw.decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
+        except UnicodeDecodeError:
+            seen = True
+            yield Failure(location, "not UTF-8 text")
+            continue
+        if not line.strip():
+            continue
+        seen = True
+        try:
+            obj = parse_json(line)
+        except json.JSONDecodeError as e:
+            yield Failure(location, json_error_text(e, with_line=False))
+            continue
+        yield _from_object(obj, f"{rel}:{lineno}", origin, location)
     if not seen:
         yield Failure(origin, "empty file")
 
@@ -427,16 +449,16 @@ def _decode(data: bytes, origin: str) -> str:
     return text
 
 
-def find_files(path: Path) -> Iterator[Path]:
+def find_files(path: Path, on_skip: Callable[[str], None] | None = None) -> Iterator[Path]:
     """Yield ``path`` itself when it is not a directory, else its article files: sorted, recursive,
-    skipping hidden names and symlinked directories."""
+    skipping hidden names and symlinked directories (and files of other types: told to ``on_skip``)."""
     if not path.is_dir():
         yield path
         return
-    yield from map(Path, article_paths(str(path)))
+    yield from map(Path, article_paths(str(path), on_skip))
 
 
-def article_paths(folder: str) -> Iterator[str]:
+def article_paths(folder: str, on_skip: Callable[[str], None] | None = None) -> Iterator[str]:
     """``find_files`` under a folder, as strings joined to ``folder`` (one ``os.scandir`` a
     folder, no stat a file: cheap enough for `vnsearch watch` to run every interval)."""
     try:
@@ -454,9 +476,11 @@ def article_paths(folder: str) -> Iterator[str]:
             is_dir = False
         if is_dir:
             if not entry.is_symlink():
-                yield from article_paths(entry.path)
+                yield from article_paths(entry.path, on_skip)
         elif entry.name.lower().endswith(ARTICLE_SUFFIXES):
             yield entry.path
+        elif on_skip is not None:
+            on_skip(entry.path)
 
 
 def display_path(path: str | Path) -> str:
@@ -470,12 +494,29 @@ def display_path(path: str | Path) -> str:
     return text
 
 
-def read_file(path: Path, base: Path, *, follow_symlinks: bool = False) -> Iterator[Article | Failure]:
+def read_file(
+    path: Path, base: Path, *, follow_symlinks: bool = False, on_read: OnRead | None = None
+) -> Iterator[Article | Failure]:
     """Yield the articles of one file, and a Failure for each bad article or for the whole file.
 
     ``base`` is the path the user gave; ids fall back to the path relative to it. A symlink to a
-    file outside ``base`` is refused unless ``follow_symlinks``.
+    file outside ``base`` is refused unless ``follow_symlinks``. ``on_read`` hears of the bytes read.
     """
+    read = [0]
+
+    def count(n: int) -> None:
+        read[0] += n
+        on_read(n)
+
+    size = 0
+    yield from _read_file(path, base, follow_symlinks, count if on_read else None)
+    if on_read:
+        with suppress(OSError):
+            size = path.stat().st_size
+        on_read(max(0, size - read[0]))
+
+
+def _read_file(path: Path, base: Path, follow_symlinks: bool, on_read: OnRead | None) -> Iterator[Article | Failure]:
     origin = display_path(path)
     rel = display_path(path.name if path == base else path.relative_to(base).as_posix())
     name = path.name.lower()
@@ -497,8 +538,8 @@ def read_file(path: Path, base: Path, *, follow_symlinks: bool = False) -> Itera
             yield parse_text_article(_decode(path.read_bytes(), origin), rel, origin)
         elif name.endswith(".json"):
             yield from _read_json(_decode(path.read_bytes(), origin), rel, origin)
-        elif name.endswith((".jsonl", ".jsonl.gz")):
-            yield from _read_jsonl(path, rel, origin)
+        elif name.endswith(JSONL_SUFFIXES):
+            yield from _read_jsonl(path, rel, origin, on_read)
         else:
             yield Failure(origin, "unsupported file type")
     except ArticleError as e:
@@ -517,12 +558,19 @@ def _inside(path: Path, base: Path) -> bool:
     return os.path.realpath(path).startswith(os.path.join(os.path.realpath(base), ""))
 
 
-def load_articles(paths: Iterable[Path], *, follow_symlinks: bool = False) -> Iterator[tuple[Path, Article | Failure]]:
-    """Read every article under the given files and directories, as (file, Article or Failure) pairs."""
+def load_articles(
+    paths: Iterable[Path], *, follow_symlinks: bool = False, on_read: OnRead | None = None
+) -> Iterator[tuple[Path, Article | Failure]]:
+    """Read every article under the given files and directories (``-``: JSON Lines from standard
+    input), as (file, Article or Failure) pairs; ``on_read`` hears of the bytes read."""
     for path in map(Path, paths):
+        if str(path) == STDIN:
+            for item in _jsonl_lines(sys.stdin.buffer, "stdin", STDIN_NAME, None, None):
+                yield path, item
+            continue
         if not path.exists():
             yield path, Failure(display_path(path), "no such file or directory")
             continue
         for file in find_files(path):
-            for item in read_file(file, path, follow_symlinks=follow_symlinks):
+            for item in read_file(file, path, follow_symlinks=follow_symlinks, on_read=on_read):
                 yield file, item

@@ -1,24 +1,32 @@
-"""The `vnsearch` command line: a thin layer over the library."""
+"""The `vnsearch` command line: a thin layer over the library.
+
+The library loads in each command's body, so that `vnsearch --help` and a command's help load
+neither Whoosh, pyvi nor numpy.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import re
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
+from .config import CONFIG_ENVVAR, attach_envvars, load_config
 from .errors import VnsearchError
-from .ingest import apply_changes, index_paths, optimize
-from .search import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SORTS, search, snippet_to_text
-from .store import ArticleStore
-from .text import printable, without_surrogates
+from .limits import DEFAULT_LIMIT, DEFAULT_SORT, MAX_LIMIT, SORTS
+from .platforms import missing_call
 
 DEFAULT_INDEX = ".index"
 DEFAULT_SETTLE = 2.0  # seconds a new file's stat must stay unchanged before `watch` reads it
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 follow_symlinks_option = click.option(
     "--follow-symlinks", is_flag=True,
@@ -26,18 +34,15 @@ follow_symlinks_option = click.option(
 )
 
 
-def _default_index() -> str:
-    return os.environ.get("VNSEARCH_INDEX") or DEFAULT_INDEX
-
-
 index_option = click.option(
     "--index",
     "index_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=_default_index,
-    show_default="$VNSEARCH_INDEX, else .index",
+    default=DEFAULT_INDEX,
+    show_default=True,
     help="Index directory.",
 )
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
 class DateParam(click.ParamType):
@@ -61,19 +66,44 @@ def _stdout_is_terminal() -> bool:
 
 
 class _Commands(click.Group):
-    """The commands, each library error shown as its message (``Error: …``, exit code 1), no traceback."""
+    """The commands, each library error shown as its message (``Error: …``, exit code 1), no traceback;
+    each command's options read from the environment too."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        super().add_command(cmd, name)
+        attach_envvars(cmd)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except VnsearchError as e:
             raise click.ClickException(str(e)) from None
+        except (ImportError, AttributeError) as e:
+            message = missing_call(e)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
 
 
-@click.group(cls=_Commands)
+@click.group(cls=_Commands, context_settings=CONTEXT_SETTINGS)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar=CONFIG_ENVVAR,
+              show_envvar=True, help="A TOML file of settings: any option of any command (see the README).")
+@click.option("--color/--no-color", default=None,
+              help="Bold the matches in `search`'s output (default: when it goes to a terminal and NO_COLOR is unset).")
 @click.version_option(package_name="vnsearch")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, color: bool | None) -> None:
     """vnsearch: full-text search for Vietnamese news."""
+    if config_path is not None:
+        group_values, ctx.default_map = load_config(config_path, main, ctx)
+        if "color" in group_values and ctx.get_parameter_source("color") == ParameterSource.DEFAULT:
+            color = group_values["color"]
+    if color is None and os.environ.get("NO_COLOR"):  # https://no-color.org: set and not empty
+        color = False
+    ctx.color = color
+
+
+attach_envvars(main)
 
 
 @main.command("index")
@@ -82,58 +112,160 @@ def main() -> None:
 @click.option("--rebuild", is_flag=True,
               help="Build a new index from PATHS and the old one's other articles (posted over the API, say).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Segmentation processes (default: up to 2).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr: the summary alone (and failures).")
+@json_option
 @follow_symlinks_option
 @index_option
-def index_cmd(paths, prune, rebuild, workers, follow_symlinks, index_dir) -> None:
-    """Index article files (.txt, .json, .jsonl, .jsonl.gz) or folders of them."""
+def index_cmd(paths, prune, rebuild, workers, quiet, as_json, follow_symlinks, index_dir) -> None:
+    """Index article files (.txt, .json, .jsonl, .ndjson, .jsonl.gz) or folders of them; `-` reads
+    JSON Lines from standard input.
+
+    Progress goes to stderr. Ctrl-C or SIGTERM stops after the batch under way (the
+    same command then continues); a second one abandons that batch.
+    """
+    from .ingest import IngestReport, index_paths  # noqa: PLC0415 - the library loads with the command
+    from .progress import Progress, survey  # noqa: PLC0415
+    from .text import printable  # noqa: PLC0415
+
+    found = survey(paths)
+    mode = "quiet" if quiet else "bar" if _stderr_is_terminal() else "plain"
+    progress = Progress(found.total_bytes, mode=mode)
+    report = IngestReport()
+    stop, signals = threading.Event(), []
+
+    def on_signal(signum: int) -> None:
+        signals.append(signum)
+        if len(signals) == 1:
+            again = "a rebuild is all or nothing: again to abandon it" if rebuild else "again to abandon it"
+            progress.note(f"{_signal_name(signum)}: stopping after the batch under way ({again})")
+
+    abandoned = False
     try:
-        report = index_paths(
-            index_dir,
-            paths,
-            prune=prune,
-            rebuild=rebuild,
-            follow_symlinks=follow_symlinks,
-            workers=workers,
-            on_failure=lambda f: click.echo(str(f), err=True),
-        )
+        with _stopping_on_signals(stop, on_signal):
+            index_paths(
+                index_dir, paths, prune=prune, rebuild=rebuild, follow_symlinks=follow_symlinks, workers=workers,
+                on_failure=lambda f: progress.say(str(f)), on_progress=progress.update,
+                stop=None if rebuild else stop, report=report,
+            )
+    except KeyboardInterrupt:  # the second signal: the batch under way was abandoned
+        abandoned = True
+        signals = signals or [signal.SIGINT]
     except OSError as e:  # beside the index (its vocabulary file, say): a full disk, a read-only directory
         raise click.ClickException(printable(f"Cannot write {e.filename or index_dir}: {e.strerror or e}")) from None
-    click.echo(report.summary())
+    finally:
+        progress.close()
+    done = report.added + report.updated + report.unchanged
+    elapsed = progress.elapsed()
+    if as_json:
+        data = {
+            "index": str(index_dir), **_counts(report), "skipped": dict(sorted(found.skipped.items())),
+            "failures": [{"location": f.location, "reason": f.reason} for f in report.failures],
+            "seconds": round(elapsed, 3), "articles_per_second": round(done / elapsed, 1) if elapsed else None,
+            "stopped": _signal_name(signals[0]) if signals else None,
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    elif not (rebuild and abandoned):  # an abandoned rebuild has nothing to count
+        if skipped := found.skipped_line():
+            click.echo(skipped)
+        rate = done / elapsed if elapsed else 0.0
+        rate = f"{rate:,.1f}" if rate < 10 else f"{rate:,.0f}"
+        click.echo(f"{report.summary()} in {elapsed:.1f} s, {rate} articles/s")
+    if rebuild and abandoned:
+        click.echo(f"stopped: the rebuild abandoned; {index_dir}/ is as it was", err=True)
+    elif signals and not rebuild:  # a rebuild that was not abandoned is complete
+        click.echo(f"stopped: {report.added + report.updated} articles committed; "
+                   "run the same command again to continue", err=True)
+    if signals and (abandoned or not rebuild):
+        sys.exit(128 + signals[0])
     if report.failed:
         sys.exit(1)
 
 
 @main.command("optimize")
+@json_option
 @index_option
-def optimize_cmd(index_dir) -> None:
-    """Merge the index into one segment: faster searches, after a merge that is slow on a large index."""
+def optimize_cmd(as_json, index_dir) -> None:
+    """Merge the index into one segment: faster searches, after a merge that is slow on a large index.
+
+    Ctrl-C or SIGTERM stops once the merge under way is done; a second one abandons it.
+    """
+    from .ingest import optimize  # noqa: PLC0415
+    from .store import ArticleStore  # noqa: PLC0415
+
+    stop, signals = threading.Event(), []
+
+    def on_signal(signum: int) -> None:
+        signals.append(signum)
+        if len(signals) == 1:
+            click.echo(f"{_signal_name(signum)}: stopping once the merge under way is done (again to abandon it)",
+                       err=True)
+
     with ArticleStore.open(index_dir) as store:
         started = time.monotonic()
-        before = optimize(store, on_lock_wait=_waiting)
+        try:
+            with _stopping_on_signals(stop, on_signal):
+                before = optimize(store, on_lock_wait=_waiting)
+        except KeyboardInterrupt:
+            click.echo(f"stopped: the merge abandoned; {index_dir}/ is as it was", err=True)
+            sys.exit(128 + (signals[0] if signals else signal.SIGINT))
         after = store.segment_count()
-    click.echo(f"segments: {before} → {after} ({time.monotonic() - started:.1f} s)")
+    elapsed = time.monotonic() - started
+    if as_json:
+        click.echo(json.dumps({"index": str(index_dir), "segments_before": before, "segments_after": after,
+                               "seconds": round(elapsed, 3), "stopped": _signal_name(signals[0]) if signals else None},
+                              indent=2))
+    else:
+        click.echo(f"segments: {before} → {after} ({elapsed:.1f} s)")
+    if signals:
+        click.echo("stopped: the merge was done", err=True)
+        sys.exit(128 + signals[0])
+
+
+def _counts(report) -> dict[str, int]:
+    return {k: getattr(report, k) for k in ("added", "updated", "unchanged", "deleted", "failed", "kept")}
+
+
+def _stopping_on_signals(stop: threading.Event, on_signal):
+    from .watch import stop_on_signals  # noqa: PLC0415
+
+    return stop_on_signals(stop, on_signal)
+
+
+def _signal_name(signum: int) -> str:
+    return signal.Signals(signum).name
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 @main.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, required=True)
-@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=DEFAULT_LIMIT, show_default=True)
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=DEFAULT_LIMIT, show_default=True,
+              help="Results a page.")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Which page of results.")
 @click.option("--source", help="Only this source (e.g. TCCS, baomoi.com).")
 @click.option("--category", help="Only this category.")
 @click.option("--since", type=DateParam(), help="Published on or after this date.")
 @click.option("--until", type=DateParam(), help="Published on or before this date.")
-@click.option("--sort", type=click.Choice(SORTS), default=DEFAULT_SORT, show_default=True)
-@click.option("--no-collapse", "collapse", is_flag=True, flag_value=False, default=True,
-              help="Show near duplicates (the same story from several outlets) one by one.")
+@click.option("--sort", type=click.Choice(SORTS), default=DEFAULT_SORT, show_default=True,
+              help="Best matches first, or the newest first.")
+@click.option("--collapse/--no-collapse", default=True, show_default=True,
+              help="Show near duplicates (the same story from several outlets) as one hit; --no-collapse: one by one.")
 @click.option("--group", help="Only this group of near duplicates (shown under a hit that has them).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option
 @index_option
-def search_cmd(words, limit, page, source, category, since, until, sort, collapse, group, as_json, index_dir) -> None:
+@click.pass_context
+def search_cmd(ctx,words, limit, page, source, category, since, until, sort, collapse, group, as_json, index_dir) -> None:
     """Search the index: plain words, "quoted phrases", -excluded words.
 
     Every word counts, typed with or without diacritics; articles with all of
     them come first. A word starting with "-" is excluded (no need for "--").
     """
+    from .search import search, snippet_to_text  # noqa: PLC0415
+    from .store import ArticleStore  # noqa: PLC0415
+    from .text import printable, without_surrogates  # noqa: PLC0415
+
     query = without_surrogates(" ".join(words))  # printable, and the same text the search sees
     with ArticleStore.open(index_dir) as store:
         result = search(
@@ -143,7 +275,13 @@ def search_cmd(words, limit, page, source, category, since, until, sort, collaps
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
-    tty = _stdout_is_terminal()
+    if result.total and page > result.pages:
+        pages = f"{result.pages} page{'s' if result.pages != 1 else ''}"
+        raise click.ClickException(
+            f'Page {page} is past the end: {result.total} results for "{printable(query)}" fill {pages} '
+            f"of {limit}; the last is --page {result.pages}"
+        )
+    tty = _stdout_is_terminal() if ctx.color is None else ctx.color
     before, after = ("\x1b[1m", "\x1b[22m") if tty else ("**", "**")
     noun = "result" if result.total == 1 else "results"
     click.echo(f'{result.total} {noun} for "{printable(query)}" (page {result.page} of {result.pages})', color=tty)
@@ -164,10 +302,13 @@ def search_cmd(words, limit, page, source, category, since, until, sort, collaps
 
 
 @main.command("stats")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option
 @index_option
 def stats_cmd(as_json, index_dir) -> None:
     """What the index holds: articles, sources, dates, size."""
+    from .store import ArticleStore  # noqa: PLC0415
+    from .text import printable  # noqa: PLC0415
+
     with ArticleStore.open(index_dir) as store:
         stats = store.stats()
     stats["index"] = str(index_dir)
@@ -187,27 +328,63 @@ def stats_cmd(as_json, index_dir) -> None:
 
 @main.command("delete")
 @click.argument("article_id")
+@json_option
 @index_option
-def delete_cmd(article_id, index_dir) -> None:
+def delete_cmd(article_id, as_json, index_dir) -> None:
     """Remove one article by id."""
+    from .ingest import apply_changes  # noqa: PLC0415
+    from .store import ArticleStore  # noqa: PLC0415
+    from .text import printable  # noqa: PLC0415
+
     with ArticleStore.open(index_dir) as store:
-        if store.get(article_id) is None or not apply_changes(store, (), [article_id]).deleted:
-            raise click.ClickException(f"No article with id {article_id!r} in {index_dir}/")
+        deleted = store.get(article_id) is not None and apply_changes(store, (), [article_id]).deleted
+    missing = f"No article with id {article_id!r} in {index_dir}/"
+    if as_json:
+        failures = [] if deleted else [{"id": article_id, "reason": missing}]
+        data = {"index": str(index_dir), "deleted": int(bool(deleted)), "failed": len(failures), "failures": failures}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        if failures:
+            sys.exit(1)
+        return
+    if not deleted:
+        raise click.ClickException(missing)
     click.echo(printable(f"deleted {article_id}"))
 
 
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _origins(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Each --cors-origin as a browser sends it in Origin: scheme://host[:port], no path."""
+    for value in values:
+        if not _ORIGIN.fullmatch(value):
+            raise click.BadParameter(f"{value!r} is not an origin like https://example.com or http://localhost:8080")
+    return tuple(v.lower() for v in values)
+
+
 @main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port to listen on.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Requests served at once by each worker.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes serving, each with its own threads (default: one per core; Linux only).")
+@click.option("--cors-origin", "cors_origins", multiple=True, callback=_origins, metavar="ORIGIN",
+              help="A site (https://host[:port]) whose pages may call the search API; repeatable. None by default.")
 @index_option
-def serve_cmd(host, port, threads, index_dir) -> None:
+def serve_cmd(host, port, threads, workers, cors_origins, index_dir) -> None:
     """Serve the search page (waitress, a production WSGI server)."""
     # The one import of the web app: the library never needs Flask, only this command does.
-    from search_ui.server import serve  # noqa: PLC0415
+    from search_ui.server import default_workers, serve, workers_supported  # noqa: PLC0415
 
-    click.echo(f"Serving {index_dir}/ on http://{host}:{port}/", err=True)
-    serve(index_dir, host, port, threads)
+    if workers is None:
+        workers = default_workers() if workers_supported() else 1
+    elif workers > 1 and not workers_supported():
+        click.echo(f"--workers {workers} needs Linux (forked workers sharing one socket): serving with one process",
+                   err=True)
+        workers = 1
+    serve(index_dir, host, port, threads, workers, log=lambda line: click.echo(line, err=True),
+          cors_origins=cors_origins)
 
 
 @main.command("watch")
@@ -234,6 +411,8 @@ def watch_cmd(directory, interval, settle, follow_symlinks, index_dir) -> None:
         gone = f", {len(batch.gone)} gone" if batch.gone else ""
         click.echo(f"{time.strftime('%H:%M:%S')} {batch.report.summary()} ({files}{gone})")
 
+    from .text import printable  # noqa: PLC0415
+
     watcher = Watcher(
         directory, index_dir, interval=interval, settle=settle, follow_symlinks=follow_symlinks,
         on_batch=batch_line,
@@ -258,6 +437,8 @@ def _waiting(holder) -> None:
 
 
 def _retry_reason(error: Exception, index_dir: Path) -> str:
+    from .text import printable  # noqa: PLC0415
+
     if isinstance(error, OSError):
         return f"Cannot write {error.filename or index_dir}: {error.strerror or error}"
     return str(error)
@@ -270,11 +451,13 @@ def _retry_reason(error: Exception, index_dir: Path) -> str:
               help="Judgments: query_id<TAB>doc_id<TAB>grade.")
 @click.option("--run", "run_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the rankings as a TREC run file.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option
 @index_option
 def eval_cmd(queries_path, qrels_path, run_path, as_json, index_dir) -> None:
     """Score the index on judged queries: nDCG@10, MRR@10, S@1, S@10, R@100."""
     from . import evaluation  # noqa: PLC0415 - only this command uses it
+    from .search import search  # noqa: PLC0415
+    from .store import ArticleStore  # noqa: PLC0415
 
     try:
         queries = evaluation.load_queries(queries_path)

@@ -6,14 +6,12 @@ processes; the result is plain strings Whoosh only has to split on spaces.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from .analysis import index_forms
 from .articles import Article
 from .duplicates import bands, fingerprint
 from .fields import (
     AUTHOR, BODY, CATEGORY, DATE, DAY, DUP_BANDS, HASH, ID, MINHASH, ORIGIN, SAPO, SOURCE,
-    TEXT_F, TEXT_W, TEXT_X, TITLE_F, TITLE_W, TITLE, TITLE_X, URL, article_text, day_number,
+    TEXT_F, TEXT_W, TEXT_X, TITLE_F, TITLE_W, TITLE, TITLE_X, URL, article_text, parse_stored_time, time_number,
 )
 
 __all__ = ["article_text", "stored_article", "to_document"]
@@ -50,7 +48,7 @@ def to_document(article: Article) -> dict:
         TEXT_X: f"{title_x} {text_x}",
         TEXT_F: f"{title_f} {text_f}",
         TEXT_W: f"{title_w} {text_w}",
-        DAY: day_number(article.published),
+        DAY: time_number(article.published),
     }
     # Near-duplicate detection: the signature and its bands (the group key is
     # assigned at write time, against what the index already holds).
@@ -67,6 +65,6 @@ def stored_article(fields: dict) -> Article:
     published = fields.get(DATE)
     return Article(
         fields[ID], fields.get(TITLE), fields.get(SAPO), fields[BODY],
-        dt.date.fromisoformat(published) if published else None,
+        parse_stored_time(published),
         fields.get(URL), fields.get(SOURCE), fields.get(CATEGORY), fields.get(AUTHOR), fields[ORIGIN],
     )

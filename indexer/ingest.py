@@ -119,15 +119,20 @@ def index_paths(
     on_article: Callable[[], None] | None = None,
     lock_timeout: float | None = None,
     on_lock_wait: OnLockWait | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
+    report: IngestReport | None = None,
 ) -> IngestReport:
     """Index the articles under ``paths`` into ``index_dir`` in batches (an interrupted run keeps
-    the finished ones); return the counts. ``prune`` deletes articles their file no longer holds;
+    the finished ones); return the counts. ``on_progress(articles, bytes)`` hears of each article
+    done and how far into the input it was read; once ``stop`` is set, no batch (nor pruning) starts. ``prune`` deletes articles their file no longer holds;
     ``rebuild`` builds a new index beside ``index_dir`` that replaces it only once complete, from
     ``paths`` and the old index's articles that ``prune`` would keep (posted over the API, say);
     ``follow_symlinks`` reads symlinked files wherever they lead (else only inside their PATH)."""
     paths = [Path(p) for p in paths]
     timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
-    report = IngestReport(on_failure=on_failure)
+    report = report if report is not None else IngestReport()
+    report.on_failure = on_failure or report.on_failure
     if rebuild:
         opened = ArticleStore.rebuild(index_dir, lock_timeout=timeout)
     else:
@@ -136,6 +141,15 @@ def index_paths(
         known = store.fingerprints()
         seen: dict[str, str] = {}
         failed_origins: set[str] = set()
+        read = [0, 0]  # bytes of the input read; articles done
+        read_at: dict[str, int] = {}  # an article's id → ``read`` when it was read, until it is done
+
+        def count_read(n: int) -> None:
+            read[0] += n
+
+        def done(article: Article) -> None:
+            read[1] += 1
+            on_progress(read[1], read_at.pop(article.id, read[0]))
 
         def fail(failure: Failure, file_path: Path) -> None:
             report.fail(failure, display_path(file_path))  # the file as its failures name it
@@ -150,7 +164,8 @@ def index_paths(
             return article_id not in seen and under_roots and origin not in failed_origins
 
         def articles() -> Iterator[Article]:
-            for file_path, item in load_articles(paths, follow_symlinks=follow_symlinks):
+            reading = load_articles(paths, follow_symlinks=follow_symlinks, on_read=count_read if on_progress else None)
+            for file_path, item in reading:
                 if os.path.abspath(file_path).startswith(index_roots):
                     continue  # the index's own files (or a rebuild's), when it lives inside PATH
                 if isinstance(item, Failure):
@@ -162,6 +177,8 @@ def index_paths(
                 seen[item.id] = item.location or item.origin
                 if on_article:
                     on_article()
+                if on_progress:
+                    read_at[item.id] = read[0]
                 yield replace(item, origin=os.path.abspath(item.origin))
             report.end_file()
 
@@ -172,7 +189,7 @@ def index_paths(
         apply_changes(
             store, articles(), known=known, report=report, workers=workers,
             lock_timeout=timeout, on_lock_wait=on_lock_wait, defer_upkeep=first,
-            batch_size=REBUILD_BATCH_SIZE if first else None,
+            batch_size=REBUILD_BATCH_SIZE if first else None, stop=stop, on_done=done if on_progress else None,
         )
         if first and not rebuild:
             tidy(store, merge=False, timeout=timeout)  # the vocabulary, saved now and then meanwhile
@@ -186,7 +203,7 @@ def index_paths(
                     defer_upkeep=True, batch_size=REBUILD_BATCH_SIZE,
                 ).added
             tidy(store, merge=False, timeout=timeout)  # the vocabulary, saved now and then meanwhile
-        if prune:
+        if prune and not (stop is not None and stop.is_set()):  # a stopped run has not read every file
             deletions = [article_id for article_id, (_, origin) in known.items() if gone(article_id, origin)]
             apply_changes(
                 store, (), deletions, known=known, report=report, lock_timeout=timeout, on_lock_wait=on_lock_wait
@@ -223,6 +240,7 @@ def apply_changes(
     defer_upkeep: bool = False,
     merge_when_many: bool = True,
     batch_size: int | None = None,
+    on_done: Callable[[Article], None] | None = None,  # told of each article found unchanged or analyzed
 ) -> IngestReport:
     """Write ``articles`` (added or replaced by id) and delete ``deletions`` (ids), a commit every
     ``batch_size`` (BATCH_SIZE) articles; return the counts. An article whose content hash and
@@ -239,11 +257,15 @@ def apply_changes(
         for article in articles:
             if known.get(article.id) == (article.content_hash(), article.origin):
                 report.unchanged += 1
+                if on_done:
+                    on_done(article)
                 continue
             yield article
 
     timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     with _analyzed(changed(), workers) as docs:
+        if on_done:
+            docs = _telling(docs, on_done)
         while True:
             batch, full = _next_batch(docs, batch_size)
             if not batch and not deletions:
@@ -270,6 +292,12 @@ def _next_batch(docs: Iterator[tuple[Article, dict]], most: int) -> tuple[list[t
         if len(batch) >= most or chars >= BATCH_CHARS:
             return batch, True
     return batch, False
+
+
+def _telling(docs: Iterator[tuple[Article, dict]], on_done: Callable[[Article], None]) -> Iterator[tuple[Article, dict]]:
+    for pair in docs:
+        on_done(pair[0])
+        yield pair
 
 
 class _IndexedFingerprints(Mapping):
@@ -345,9 +373,13 @@ class _Window:
 def _die_with_parent(parent: int) -> None:
     """Make a worker die with the process that started it: a SIGKILLed command cannot stop
     its pool, whose workers would otherwise wait for work forever, pyvi's model loaded."""
+    # Ctrl-C reaches the whole process group: the parent decides whether the batch is finished.
+    # SIGTERM is the pool's way to end a worker: not the parent's handler, which a fork inherits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # TypeError: Windows' CDLL needs a name
         return
     if os.getppid() != parent:  # it died before prctl took effect
         os._exit(1)

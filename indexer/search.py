@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Sequence
 
-from .fields import article_text
+from .fields import article_text, parse_stored_time, time_number
 from .errors import ArticleNotFoundError, QueryError
+from .limits import (
+    DEFAULT_LIMIT, DEFAULT_SORT, HIT_FIELDS, MAX_FILTER_CHARS, MAX_LIMIT, MAX_OFFSET, MAX_PAGE, MAX_QUERY_CHARS, SORTS,
+)  # fmt: skip
 from .query import parse_query
 from .snippets import highlight, make_snippet
 from .store import ArticleStore, Filters
@@ -16,17 +20,8 @@ from .store import ArticleStore, Filters
 __all__ = [
     "ArticleView", "SearchHit", "SearchPage", "get_article", "search", "snippet_to_text",
     "SORTS", "DEFAULT_SORT", "DEFAULT_LIMIT", "MAX_QUERY_CHARS", "MAX_LIMIT", "MAX_PAGE", "MAX_FILTER_CHARS",
-    "check_query", "check_count", "check_sort", "check_dates", "check_filter",
+    "HIT_FIELDS", "MAX_OFFSET", "check_query", "check_count", "check_sort", "check_dates", "check_filter",
 ]  # fmt: skip
-
-# The search parameters' defaults and limits, declared once for the library, the CLI, the page and the API.
-SORTS = ("relevance", "newest")
-DEFAULT_SORT = "relevance"
-DEFAULT_LIMIT = 10
-MAX_QUERY_CHARS = 500
-MAX_LIMIT = 100
-MAX_PAGE = 1000  # the page and API's: a deep page sorts offset + limit hits, and nobody reads page 1001
-MAX_FILTER_CHARS = 200  # the page and API's, for source, category and group
 
 
 def check_query(query: str) -> str:
@@ -53,8 +48,8 @@ def check_sort(sort: str) -> str:
 
 
 def check_dates(since: dt.date | None, until: dt.date | None) -> None:
-    """Refuse a date range that ends before it starts (QueryError naming ``since``)."""
-    if since and until and since > until:
+    """Refuse a range (dates or date-times) that ends before it starts (QueryError naming ``since``)."""
+    if since and until and time_number(since) > time_number(until):
         raise QueryError("since", "is after until")
 
 
@@ -74,18 +69,20 @@ class SearchHit:
     url: str | None
     source: str | None
     category: str | None
-    published: dt.date | None
+    published: dt.date | None  # a date-time (Vietnam time) when the article gave one
     author: str | None
     score: float
     snippet: str  # HTML: text escaped, matches in <mark>
     similar: int = 0  # near duplicates of this article that matched too, collapsed into it
     group: str | None = None  # its group of near duplicates, when it has one (search's ``group``)
+    extra: dict = field(default_factory=dict)  # the HIT_FIELDS asked for, by name
 
     def to_json(self) -> dict:
         d = asdict(self)
+        del d["extra"]
         d["published"] = self.published.isoformat() if self.published else None
         d["score"] = round(self.score, 4)
-        return d
+        return d | self.extra
 
 
 @dataclass(frozen=True)
@@ -101,6 +98,7 @@ class SearchPage:
     took_ms: float
     facets: dict[str, dict[str, int]]  # "source" / "category" / "year" → value → count
     suggestion: str | None = None  # "did you mean": the query with diacritics, or a typo fixed
+    offset: int = 0  # hits skipped before these
 
     @property
     def pages(self) -> int:
@@ -111,6 +109,7 @@ class SearchPage:
             "query": self.query,
             "total": self.total,
             "page": self.page,
+            "offset": self.offset,
             "matched_all": self.matched_all,
             "took_ms": round(self.took_ms, 1),
             "suggestion": self.suggestion,
@@ -125,18 +124,23 @@ def search(
     *,
     page: int = 1,
     limit: int = DEFAULT_LIMIT,
-    source: str | None = None,
-    category: str | None = None,
+    source: str | Sequence[str] | None = None,
+    category: str | Sequence[str] | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
     sort: str = DEFAULT_SORT,
     group: str | None = None,
     collapse: bool = True,
+    offset: int | None = None,
+    fields: Sequence[str] = (),
 ) -> SearchPage:
     """Rank the articles matching ``query``; raises QueryError naming a bad parameter.
 
-    Near duplicates (the same story from several outlets) show as one hit that
-    counts the others, unless ``collapse`` is False; ``group`` shows one group only.
+    A blank query lists the articles the filters let through, newest first. ``source`` and
+    ``category`` match any of their values, whatever the case and diacritics; ``since``/``until``
+    are dates or date-times. Near duplicates (the same story from several outlets) show as one
+    hit that counts the others, unless ``collapse`` is False; ``group`` shows one group only.
+    ``offset`` (hits to skip) replaces ``page``; ``fields`` (of HIT_FIELDS) adds them to each hit.
     """
     started = time.perf_counter()
     check_query(query)
@@ -144,23 +148,41 @@ def search(
     check_count("limit", limit, MAX_LIMIT)
     check_sort(sort)
     check_dates(since, until)
+    if offset is not None and not 0 <= offset <= MAX_OFFSET:
+        raise QueryError("offset", f"must be an integer from 0 to {MAX_OFFSET}")
+    if unknown := [f for f in fields if f not in HIT_FIELDS]:
+        raise QueryError("fields", f"unknown field {unknown[0]!r}: one of {', '.join(HIT_FIELDS)}")
 
+    placeholder = not query.strip()
     vocabulary = store.vocabulary()
     parsed = vocabulary.word_readings(parse_query(query))
-    filters = Filters(source=source or None, category=category or None, since=since, until=until, group=group or None)
+    filters = Filters(
+        source=_values(source), category=_values(category), since=since, until=until, group=group or None
+    )
+    skip = (page - 1) * limit if offset is None else offset
     found = store.search(
-        parsed, filters, (page - 1) * limit, limit, newest_first=sort == "newest", collapse=collapse
+        parsed, filters, skip, limit, newest_first=sort == "newest", collapse=collapse, everything=placeholder
     )
     wanted = parsed.wanted
-    hits = tuple(_hit(s.fields, s.score, wanted, s.similar) for s in found.hits)
+    hits = tuple(_hit(s.fields, s.score, wanted, s.similar, fields) for s in found.hits)
     suggestion = None
-    if not parsed.accented or not found.total or not found.matched_all:
+    if not placeholder and (not parsed.accented or not found.total or not found.matched_all):
         suggestion = vocabulary.suggest(parsed)
     took = (time.perf_counter() - started) * 1000
-    return SearchPage(query, found.total, page, limit, hits, found.matched_all, took, found.facets, suggestion)
+    return SearchPage(
+        query, found.total, skip // limit + 1, limit, hits, found.matched_all, took, found.facets, suggestion, skip
+    )
 
 
-def _hit(fields: dict, score: float, wanted: frozenset[tuple[str, str]], similar: int = 0) -> SearchHit:
+def _values(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """A filter's values, one or several, empty ones left out."""
+    values = (value,) if isinstance(value, str) else tuple(value or ())
+    return tuple(v for v in values if v)
+
+
+def _hit(
+    fields: dict, score: float, wanted: frozenset[tuple[str, str]], similar: int = 0, extra: Sequence[str] = ()
+) -> SearchHit:
     text = article_text(fields.get("sapo"), fields.get("body", ""))
     date = fields.get("date")
     return SearchHit(
@@ -169,12 +191,13 @@ def _hit(fields: dict, score: float, wanted: frozenset[tuple[str, str]], similar
         url=fields.get("url"),
         source=fields.get("source"),
         category=fields.get("category"),
-        published=dt.date.fromisoformat(date) if date else None,
+        published=parse_stored_time(date),
         author=fields.get("author"),
         score=score,
         snippet=make_snippet(text, wanted),
         similar=similar,
         group=fields.get("dup") if similar else None,
+        extra={name: fields.get(name) for name in extra},
     )
 
 

@@ -197,11 +197,14 @@ class Watcher:
 
 
 @contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+def stop_on_signals(stop: threading.Event, on_signal: Callable[[int], None] | None = None) -> Iterator[None]:
     """Ctrl-C or SIGTERM sets ``stop`` (the batch under way is finished); a second one
-    raises KeyboardInterrupt (the batch under way is abandoned: nothing of it is committed)."""
+    raises KeyboardInterrupt (the batch under way is abandoned: nothing of it is committed).
+    ``on_signal`` hears of each signal first."""
 
     def handler(signum, frame):
+        if on_signal is not None:
+            on_signal(signum)
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()

@@ -13,7 +13,8 @@ __all__ = ["create_app"]
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """App factory; config INDEX_DIR defaults to $VNSEARCH_INDEX, else .index."""
+    """App factory; config INDEX_DIR defaults to $VNSEARCH_INDEX, else .index; CORS_ORIGINS (a list)
+    may call the search API from other sites."""
     app = Flask(__name__)
     app.config.update(
         INDEX_DIR=os.environ.get("VNSEARCH_INDEX") or ".index",
@@ -34,4 +35,5 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     template_filters.register(app)
     security.register(app)
+    api.enable_cors(app, app.config.get("CORS_ORIGINS") or [])
     return app

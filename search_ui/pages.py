@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 
+from indexer.fields import VIETNAM
 from indexer.search import get_article, search
 from indexer.store import ArticleStore
 
 from .params import SORT_LABELS, SearchParams, parse_query_text, parse_search_params
-from .results import active_filters, facets, page_links, query_chunks
+from .results import active_filters, facets, hidden_args, page_links, query_chunks
 from .stores import open_store
 
 bp = Blueprint("pages", __name__)
+bp.add_app_template_global(hidden_args)
 
 MAX_DROPPED_WORDS = 6  # "try without this word" runs one count per word
+HOME_NEWEST = 6  # the newest articles under the home page's box
+QUICK_RANGES = (("24 giờ qua", dt.timedelta(hours=24)), ("7 ngày qua", dt.timedelta(days=7)), ("30 ngày qua", dt.timedelta(days=30)))
+
+
+def now() -> dt.datetime:
+    """The time in Vietnam, from the app's config NOW (a callable: tests fix it) or the clock."""
+    clock = current_app.config.get("NOW")
+    return clock() if clock else dt.datetime.now(VIETNAM)
 
 
 @dataclass(frozen=True)
@@ -35,14 +46,13 @@ def _results_url(args: dict[str, str]) -> str:
 def home():
     with open_store() as store:
         stats = store.stats()
-    return render_template("index.html", stats=stats, params=None)
+        newest = search(store, "", limit=HOME_NEWEST, collapse=True)
+    return render_template("index.html", stats=stats, params=None, newest=newest, now=now())
 
 
 @bp.get("/search", endpoint="search")
 def search_page():
     params = parse_search_params(request.args)
-    if not params.q.strip():
-        return render_template("search.html", params=params, result=None)
     with open_store() as store:
         result = search(store, params.q, **params.search_kwargs())
         alternatives = _alternatives(store, params) if result.total == 0 else []
@@ -61,6 +71,8 @@ def search_page():
         next_url=_results_url(params.args(page=params.page + 1)) if params.page < result.pages else None,
         sort_links=_sort_links(params),
         alternatives=alternatives,
+        quick_ranges=_quick_ranges(params),
+        now=now(),
     )
 
 
@@ -71,6 +83,16 @@ def article(article_id: str):
         view = get_article(store, article_id, q)
     back_url = _results_url(SearchParams(q).args()) if q.strip() else None
     return render_template("article.html", article=view, q=q, back_url=back_url, params=SearchParams(q))
+
+
+def _quick_ranges(params: SearchParams) -> list[tuple[str, str, bool]]:
+    """The last day, week and month before now, each a link (label, URL, active)."""
+    current = now().replace(second=0, microsecond=0)
+    out = []
+    for label, span in QUICK_RANGES:
+        since = current - span
+        out.append((label, _results_url(params.args(since=since, until=None, page=1)), params.since == since and not params.until))
+    return out
 
 
 def _sort_links(params: SearchParams) -> list[tuple[str, str, bool]]:

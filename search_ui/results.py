@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from indexer.search import MAX_PAGE, SearchPage
+from indexer.text import fold
 
 from .params import SearchParams
-from .template_filters import vi_date
+from .template_filters import vi_when
 
-__all__ = ["Facet", "FacetValue", "ActiveFilter", "PageLink", "facets", "active_filters", "page_links", "query_chunks"]
+__all__ = [
+    "Facet", "FacetValue", "ActiveFilter", "PageLink", "facets", "active_filters", "hidden_args", "page_links", "query_chunks",
+]  # fmt: skip
 
 UrlFor = Callable[[dict[str, str]], str]  # query-string arguments → URL of the results page
 
@@ -45,7 +48,7 @@ class ActiveFilter:
     label: str
     value: str
     clear_url: str
-    changes: dict  # the SearchParams fields that removing it sets to None
+    changes: dict  # the SearchParams fields that removing it sets (to None, or the other values)
 
 
 @dataclass(frozen=True)
@@ -63,42 +66,55 @@ def facets(result: SearchPage, params: SearchParams, url_for: UrlFor) -> list[Fa
         items = list(counts.items())
         if name == "year":
             items.sort(key=lambda kv: kv[0], reverse=True)
-            active = str(params.year) if params.year else None
+            chosen = {str(params.year)} if params.year else set()
             clear = params.args(since=None, until=None, page=1)
         else:
-            active = getattr(params, name)
-            clear = params.args(**{name: None, "page": 1})
+            chosen = {fold(v) for v in getattr(params, name)}
+            clear = params.args(**{name: (), "page": 1})
+        shown = items[:MAX_FACET_VALUES]
+        # A ticked value stays in the list even when it has no count of its own.
+        if name != "year":
+            shown += [(v, 0) for v in getattr(params, name) if fold(v) not in {fold(k) for k, _ in shown}]
         values = []
-        for value, count in items[:MAX_FACET_VALUES]:
-            is_active = value == active
-            if is_active:
-                args = clear
-            elif name == "year":
-                args = params.with_year(int(value))
+        for value, count in shown:
+            is_active = (fold(value) if name != "year" else value) in chosen
+            if name == "year":
+                args = clear if is_active else params.with_year(int(value))
             else:
-                args = params.args(**{name: value, "page": 1})
+                ticked = getattr(params, name)
+                others = tuple(v for v in ticked if fold(v) != fold(value))
+                args = params.args(**{name: others if is_active else (*ticked, value), "page": 1})
             values.append(FacetValue(value, count, url_for(args), is_active))
         if values:
-            out.append(Facet(name, title, tuple(values), url_for(clear) if active else None))
+            out.append(Facet(name, title, tuple(values), url_for(clear) if chosen else None))
     return out
+
+
+def hidden_args(params: SearchParams, *left_out: str) -> list[tuple[str, str]]:
+    """A form's hidden inputs that keep the search's other parameters (the page goes back to 1)."""
+    pairs = []
+    for name, value in params.args(page=1).items():
+        if name not in left_out:
+            pairs += [(name, v) for v in (value if isinstance(value, list) else [value])]
+    return pairs
 
 
 def active_filters(params: SearchParams, url_for: UrlFor) -> list[ActiveFilter]:
     """The filters in force, each removable on its own."""
     found: list[tuple[str, str, dict]] = []
-    if params.source:
-        found.append(("Nguồn", params.source, {"source": None}))
-    if params.category:
-        found.append(("Chuyên mục", params.category, {"category": None}))
+    for name, label in (("source", "Nguồn"), ("category", "Chuyên mục")):
+        values = getattr(params, name)
+        for v in values:
+            found.append((label, v, {name: tuple(x for x in values if x != v)}))
     if params.group:
         found.append(("Tin tương tự", params.group, {"group": None}))
     if params.year:
         found.append(("Năm", str(params.year), {"since": None, "until": None}))
     else:
         if params.since:
-            found.append(("Từ ngày", vi_date(params.since), {"since": None}))
+            found.append(("Từ ngày", vi_when(params.since), {"since": None}))
         if params.until:
-            found.append(("Đến ngày", vi_date(params.until), {"until": None}))
+            found.append(("Đến ngày", vi_when(params.until), {"until": None}))
     return [
         ActiveFilter(label, value, url_for(params.args(page=1, **changes)), changes) for label, value, changes in found
     ]

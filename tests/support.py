@@ -108,3 +108,10 @@ def post(client, payload, headers=None):
     data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
     headers = API_AUTH if headers is None else headers
     return client.post("/api/articles", data=data, headers={**headers, "Content-Type": "application/json"})
+
+
+def without_timing(output: str) -> str:
+    """`vnsearch index`'s output with its summary's elapsed time and rate left out (they vary)."""
+    import re  # noqa: PLC0415
+
+    return re.sub(r" in \d+\.\d s, [\d,.]+ articles/s$", "", output, flags=re.M)

@@ -21,6 +21,7 @@ from indexer.articles import (
     read_file,
 )
 from indexer.errors import ArticleError
+from indexer.fields import VIETNAM
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_5a0c9058e2d22930.txt"
 
@@ -249,9 +250,10 @@ def test_jsonl_gz(tmp_path):
 
 @pytest.mark.parametrize("published, expected", [
     ("2021-04-20", datetime.date(2021, 4, 20)),
-    ("2025-10-03T05:00:32+07:00", datetime.date(2025, 10, 3)),
-    ("2025-10-02T23:30:00Z", datetime.date(2025, 10, 2)),
-    ("2025-10-02 23:30", datetime.date(2025, 10, 2)),
+    # A time is kept, in Vietnam time (UTC+7); one without a zone is taken as Vietnam's.
+    ("2025-10-03T05:00:32+07:00", datetime.datetime(2025, 10, 3, 5, 0, 32, tzinfo=VIETNAM)),
+    ("2025-10-02T23:30:00Z", datetime.datetime(2025, 10, 3, 6, 30, tzinfo=VIETNAM)),
+    ("2025-10-02 23:30", datetime.datetime(2025, 10, 2, 23, 30, tzinfo=VIETNAM)),
     ("28-12-2023", datetime.date(2023, 12, 28)),
     ("28/12/2023", datetime.date(2023, 12, 28)),
     (" 1/2/2024 ", datetime.date(2024, 2, 1)),

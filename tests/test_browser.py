@@ -128,8 +128,14 @@ def test_search_facet_article_in_a_real_browser(server, page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
 
-    # A facet narrows the results, and its chip clears it.
-    page.locator(".facet-source").get_by_role("link", name="baomoi.com").click()
+    # Ticking two sources and filtering (a plain form) shows either; unticking one narrows to the other.
+    page.locator(".facet-source").get_by_role("checkbox", name="baomoi.com").check()
+    page.locator(".facet-source").get_by_role("checkbox", name="vnexpress.net").check()
+    page.get_by_role("button", name="Lọc nguồn").click()
+    page.wait_for_url("**/search?q=gia+vang&source=baomoi.com&source=vnexpress.net")
+    expect(page.locator(".hit")).to_have_count(2)
+    page.locator(".facet-source").get_by_role("checkbox", name="vnexpress.net").uncheck()
+    page.get_by_role("button", name="Lọc nguồn").click()
     page.wait_for_url("**/search?q=gia+vang&source=baomoi.com")
     expect(page.locator(".summary .count")).to_contain_text("1 kết quả")
     expect(page.locator(".hit")).to_have_count(1)

@@ -27,6 +27,7 @@ import pytest
 
 from indexer.search import search
 from indexer.store import ArticleStore
+from support import without_timing
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -175,7 +176,7 @@ def test_sigkill_at_random_points_loses_no_committed_batch(tmp_path):
     proc = start(corpus, index_dir)
     out, err = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 0, err
-    assert out.strip() == f"added {ARTICLES - before}, updated 0, unchanged {before}, deleted 0, failed 0"
+    assert without_timing(out.strip()) == f"added {ARTICLES - before}, updated 0, unchanged {before}, deleted 0, failed 0"
     n, gen = check_index(index_dir, ids)
     assert n == ARTICLES
     log.append(f"rerun: {out.strip()}; index has {n} articles")
@@ -299,7 +300,7 @@ def test_a_really_full_disk_and_a_read_only_directory(tmpfs, tmp_path, runner):
     index_dir = tmpfs / "ix"
     tiny_articles(tmp_path / "a.jsonl", 0, 5)
     r = cli_index(runner, index_dir, tmp_path / "a.jsonl")
-    assert r.exit_code == 0 and r.output == "added 5, updated 0, unchanged 0, deleted 0, failed 0\n", r.output
+    assert r.exit_code == 0 and without_timing(r.output) == "added 5, updated 0, unchanged 0, deleted 0, failed 0\n", r.output
     # Fill the disk, leaving a few kilobytes: far less than 300 more articles need.
     with (tmpfs / "filler").open("wb", buffering=0) as f, pytest.raises(OSError):
         while True:
@@ -325,7 +326,7 @@ def test_a_really_full_disk_and_a_read_only_directory(tmpfs, tmp_path, runner):
     assert_index_holds(index_dir, 5)
     subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
     r = cli_index(runner, index_dir, tmp_path / "a.jsonl", tmp_path / "b.jsonl")
-    assert r.output == "added 300, updated 0, unchanged 5, deleted 0, failed 0\n", r.output
+    assert without_timing(r.output) == "added 300, updated 0, unchanged 5, deleted 0, failed 0\n", r.output
 
 
 @UNCLOSED
@@ -360,6 +361,6 @@ def test_a_rebuild_on_a_really_full_or_read_only_disk_keeps_the_old_index(tmpfs,
     assert_index_holds(index_dir, 5)
     subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
     r = runner.invoke(main, rebuild)
-    assert r.output == "added 305, updated 0, unchanged 0, deleted 0, failed 0\n", r.output
+    assert without_timing(r.output) == "added 305, updated 0, unchanged 0, deleted 0, failed 0\n", r.output
     assert_index_holds(index_dir, 305)
     assert sorted(os.listdir(tmpfs)) == ["ix"]

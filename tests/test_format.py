@@ -13,14 +13,16 @@ from pathlib import Path
 import pytest
 
 from indexer.articles import Article
+from indexer.errors import IndexVersionError
 from indexer.documents import to_document
 from indexer.search import search
 import indexer.store as store_package
 from indexer.store import FORMAT_VERSION, ArticleStore, _Codec, _Frequency, _Positions
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-OLD_INDEX = FIXTURES / "index_v5"
-BUILDER = FIXTURES / "build_index_v5.py"
+OLD_INDEX = FIXTURES / "index_v6"
+BUILDER = FIXTURES / "build_index_v6.py"
+PREVIOUS_FORMAT = FIXTURES / "index_v5"  # day-only dates: refused with the rebuild message
 
 PINNED = {
     "vàng": [("vang-dai", 6.220598), ("gia-vang-trong-nuoc", 4.707579), ("gia-vang-the-gioi", 4.702345), ("khong-ngay", 2.786379)],
@@ -48,7 +50,17 @@ def old_copy(tmp_path) -> Path:
 
 
 def test_the_format_version_is_the_fixtures(old_copy):
-    assert FORMAT_VERSION == 5 and (OLD_INDEX / "vnsearch.json").read_text("utf-8") == '{"format": 5}\n'
+    assert FORMAT_VERSION == 6 and (OLD_INDEX / "vnsearch.json").read_text("utf-8") == '{"format": 6}\n'
+
+
+def test_an_index_of_the_previous_format_asks_for_a_rebuild(tmp_path):
+    old = Path(shutil.copytree(PREVIOUS_FORMAT, tmp_path / "ix"))
+    with pytest.raises(IndexVersionError) as e:
+        ArticleStore.open(old)
+    assert str(e.value) == (
+        f"The index at {old}/ has format 5, this vnsearch reads format 6"
+        f" — run: vnsearch index --rebuild --index {old} PATH…"
+    )
 
 
 def test_the_pickled_classes_keep_their_path():

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import random
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 
+import indexer.store.blocks as blocks_module
+import indexer.store.codec as codec_module
+import indexer.store.matching as matching_module
 import indexer.store.segments as segments_module
+from indexer import ranking
 from indexer.fields import TEXT_F
 from indexer.query import parse_query
 from indexer.store import build_query, levels
 from indexer.store.matching import _View
+from indexer.store.querying import Filters
 from indexer.store.scoring import reference_searcher
+from indexer.text import fold
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture()
@@ -80,3 +92,147 @@ def test_a_phrase_among_given_documents_is_the_phrase_restricted_to_them(view):
     part = view.phrase(q, within=np.concatenate([within, [view.size + 5]]))  # one document that is none
     assert part.docs.tolist() == within.tolist()
     assert part.scores.tolist() == whole.scores[::2].tolist()
+
+
+# --- top-k from the blocks whose score bounds can reach it ---------------------------------
+
+TOP_ARTICLES = 400  # with blocks of 8 postings: common syllables span dozens of blocks
+REPEATING = 5
+
+
+@pytest.fixture(scope="module")
+def small_blocks(tmp_path_factory):
+    """An index of TOP_ARTICLES articles recombined from the fixture's sentences, written with blocks of
+    8 postings, in three commits (three segments), a few articles deleted: (store, its view)."""
+    import json
+    import random
+
+    from indexer.ingest import index_paths
+    from indexer.store import ArticleStore
+
+    rows = [json.loads(line) for line in (FIXTURES / "news.jsonl").read_text("utf-8").splitlines()]
+    sentences = [s.strip() for r in rows for s in re.split(r"(?<=[.!?])\s+|\n", " ".join(filter(None, (r["sapo"], r["body"])))) if s.strip()]
+    titles = [r["title"] for r in rows]
+    sources = sorted({r["source"] for r in rows})
+    rng = random.Random(24)
+    tmp = tmp_path_factory.mktemp("small-blocks")
+    for part in range(3):
+        with (tmp / f"part{part}.jsonl").open("w", encoding="utf-8") as f:
+            for i in range(part * TOP_ARTICLES // 3, (part + 1) * TOP_ARTICLES // 3):
+                body = " ".join(rng.choice(sentences) for _ in range(rng.randint(3, 8)))
+                article = {"id": f"a{i}", "title": rng.choice(titles), "body": body, "source": rng.choice(sources),
+                           "published": f"20{rng.randint(10, 24)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"}
+                f.write(json.dumps(article, ensure_ascii=False) + "\n")
+            if part == 1:  # a few articles that say one syllable again and again: they top its list
+                for k in range(REPEATING):
+                    article = {"id": f"lu-{k}", "title": "Tin lũ", "body": "Lũ " * (k + 5), "published": "2024-01-01"}
+                    f.write(json.dumps(article, ensure_ascii=False) + "\n")
+    index = tmp / "ix"
+    patch = pytest.MonkeyPatch()
+    patch.setattr(codec_module, "BLOCK_POSTINGS", 8)
+    try:
+        for part in range(3):
+            index_paths(index, [tmp / f"part{part}.jsonl"])
+    finally:
+        patch.undo()
+    store = ArticleStore.open(index)
+    with store.writer() as w:
+        for i in range(0, TOP_ARTICLES, 37):
+            w.delete(f"a{i}")
+        w.commit(merge=False)
+    store.refresh()
+    ix = whoosh_index.open_dir(str(index))
+    with reference_searcher(ix, ix.reader()) as searcher:
+        yield store, _View(searcher), sentences, sources
+    ix.close()
+    store.close()
+
+
+def exhaustive_top(view, q, n, keep):
+    found = view.matches(q)
+    found = found.where(keep[found.docs])
+    found = ranking.Matches(found.docs, found.scores * view.recency[found.docs])
+    return found.where(ranking.top(found, n))
+
+
+def random_queries(sentences, count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    words = [w for s in sentences for w in re.findall(r"\w+", s.lower())]
+    queries = []
+    for _ in range(count):
+        picked = " ".join(rng.choice(words) for _ in range(rng.randint(1, 4)))
+        if rng.random() < 0.3:
+            picked = fold(picked)
+        if rng.random() < 0.15:
+            start = rng.randrange(len(words) - 2)
+            picked += f' "{" ".join(words[start:start + 2])}"'
+        if rng.random() < 0.1:
+            picked += f" -{rng.choice(words)}"
+        queries.append(picked)
+    return queries
+
+
+@pytest.mark.parametrize("seed_docs", [1, 40, matching_module.SEED_DOCS])
+def test_top_k_from_bounded_blocks_is_the_exhaustive_top_k_exactly(small_blocks, monkeypatch, seed_docs):
+    store, view, sentences, sources = small_blocks
+    monkeypatch.setattr(matching_module, "SEED_DOCS", seed_docs)
+    rng = random.Random(seed_docs)
+    compared = 0
+    for text in random_queries(sentences, 120, seed_docs):
+        parsed = store.vocabulary().word_readings(parse_query(text))
+        for level in levels(parsed):
+            q = build_query(parsed, level)
+            if q is None:
+                continue
+            keep = view.live.copy()
+            if rng.random() < 0.3:
+                keep &= view.allowed(Filters(source=rng.choice(sources)))
+            n = rng.choice([1, 3, 10, 50, 1000])
+            ours, theirs = view.top(q, n, keep), exhaustive_top(view, q, n, keep)
+            assert ours.docs.tolist() == theirs.docs.tolist(), (text, level, n)
+            assert ours.scores.tolist() == theirs.scores.tolist(), (text, level, n)
+            compared += len(theirs)
+    assert compared > 1000
+
+
+def test_top_k_reads_only_the_blocks_that_can_hold_it(small_blocks, monkeypatch):
+    """"lũ" is in many long articles once or twice, and many times over in REPEATING short ones: the
+    top 3 are among those, and the blocks of the rest are bounded below them."""
+    store, view, _, _ = small_blocks
+    q = build_query(store.vocabulary().word_readings(parse_query("lũ")), "exact")
+    decoded = []
+    real = blocks_module._block_arrays
+    monkeypatch.setattr(blocks_module, "_block_arrays", lambda *a: decoded.append(1) or real(*a))
+    monkeypatch.setattr(matching_module, "SEED_DOCS", 8)
+    full = exhaustive_top(view, q, 3, view.live)
+    everything, decoded[:] = len(decoded), []
+    top = view.top(q, 3, view.live)
+    assert [store._searcher.stored_fields(int(d))["id"] for d in top.docs] == ["lu-4", "lu-3", "lu-2"]
+    assert top.scores.tolist() == full.scores.tolist()
+    assert everything >= 10 and len(decoded) <= everything // 3, (len(decoded), everything)
+
+
+
+def test_an_and_read_among_the_documents_its_rarer_parts_leave_matches_the_same(small_blocks, monkeypatch):
+    """Each part of an AND (and an AND MAYBE's optional part) read only from the blocks holding the
+    documents left so far, or whole: the same matches and scores, bit for bit."""
+    store, view, sentences, _ = small_blocks
+    read: dict[int, list] = {}
+    for sparse in (0, 10**9):  # always restricted, never
+        monkeypatch.setattr(matching_module, "SPARSE_WITHIN", sparse)
+        decoded = []
+        real = blocks_module._block_arrays
+        monkeypatch.setattr(blocks_module, "_block_arrays", lambda *a: decoded.append(1) or real(*a))
+        read[sparse] = []
+        for text in random_queries(sentences, 150, 7) + ["lũ năm", "lũ được năm", '"tin lũ" năm']:
+            parsed = store.vocabulary().word_readings(parse_query(text))
+            for level in levels(parsed):
+                if (q := build_query(parsed, level)) is not None:
+                    m = view.matches(q)
+                    read[sparse].append((m.docs.tolist(), m.scores.tolist()))
+        monkeypatch.setattr(blocks_module, "_block_arrays", real)
+        read[sparse].append(len(decoded))
+    restricted, whole = read[0], read[10**9]
+    assert restricted[:-1] == whole[:-1]
+    assert sum(len(d) for d, _ in whole[:-1]) > 2000
+    assert restricted[-1] < whole[-1]

@@ -8,21 +8,25 @@ import pytest
 
 from indexer.ingest import index_paths
 from indexer.search import search
-from indexer.store import RECENCY_BOOST, ArticleStore, recency_factor
+import numpy as np
+
+from indexer.store import RECENCY_BOOST, ArticleStore, recency_factors
 
 
 @pytest.mark.parametrize(
-    "day, newest, expected",
+    "time, newest, expected",
     [
-        (20240312, 20240312, 1 + RECENCY_BOOST),  # the newest day
-        (20240211, 20240312, 1 + RECENCY_BOOST / 2),  # 30 days older: half the bonus
-        (20231213, 20240312, 1 + RECENCY_BOOST / 8),  # 90 days
-        (0, 20240312, 1.0),  # undated: no bonus
-        (20240312, 0, 1.0),  # nothing dated in the index
+        (20240312_083000, 20240312_083000, 1 + RECENCY_BOOST),  # the newest time
+        (20240211_083000, 20240312_083000, 1 + RECENCY_BOOST / 2),  # 30 days older: half the bonus
+        (20231213_083000, 20240312_083000, 1 + RECENCY_BOOST / 8),  # 90 days
+        (20240225_203000, 20240312_083000, 1 + RECENCY_BOOST * 0.5 ** (15.5 / 30)),  # to the second: 15 days 12 hours
+        (20240312_090000, 20240312_083000, 1 + RECENCY_BOOST),  # never more than the newest's
+        (0, 20240312_083000, 1.0),  # undated: no bonus
+        (20240312_083000, 0, 1.0),  # nothing dated in the index
     ],
 )
-def test_recency_factor(day, newest, expected):
-    assert recency_factor(day, newest) == pytest.approx(expected)
+def test_recency_factors(time, newest, expected):
+    assert recency_factors(np.array([time]), newest)[0] == pytest.approx(expected)
 
 
 def test_recency_breaks_a_tie_but_not_relevance(tmp_path):

@@ -154,7 +154,7 @@ def test_too_long_query_is_refused(store):
         search(store, "a" * 501)
 
 
-@pytest.mark.parametrize("query", ["", "   ", "-", '"', "()[]{}*?~^:", "-vàng", "\x00\x1b[31m", "'; DROP TABLE --", "a" * 500])
+@pytest.mark.parametrize("query", ["-", '"', "()[]{}*?~^:", "-vàng", "\x00\x1b[31m", "'; DROP TABLE --", "a" * 500])
 def test_odd_queries_find_nothing_and_do_not_fail(store, query):
     page = search(store, query)
     assert (page.total, page.hits, page.pages) == (0, (), 1)
@@ -166,8 +166,44 @@ def test_facets_count_every_matching_article(store):
         "category": {"du-lich": 1, "giao-duc": 1, "kinh-te": 1},
         "year": {"2023": 2, "2024": 2},
     }
-    assert search(store, "năm", source="vnexpress.net").facets["source"] == {"vnexpress.net": 2}
-    assert search(store, "").facets == {"source": {}, "category": {}, "year": {}}
+    # A ticked source leaves the source counts as they were, so that another can be ticked too.
+    narrowed = search(store, "năm", source="vnexpress.net")
+    assert narrowed.total == 2 and narrowed.facets["source"] == {"vnexpress.net": 2, "TCCS": 1, "dantri.com.vn": 1}
+    assert narrowed.facets["category"] == {"du-lich": 1, "kinh-te": 1}
+    assert search(store, "-").facets == {"source": {}, "category": {}, "year": {}}
+
+
+@pytest.mark.parametrize("query", ["", "   "])
+def test_a_blank_query_lists_the_newest_articles(store, query):
+    page = search(store, query, limit=3)
+    assert (page.total, [h.id for h in page.hits], page.suggestion) == (
+        9, ["hoa-binh-moi", "gia-vang-trong-nuoc", "gia-vang-the-gioi"], None
+    )
+    assert ids(store, query, source="baomoi.com") == ["hoa-binh-moi", "gia-vang-trong-nuoc", "lai-suat"]
+    assert ids(store, query, until=dt.date(2022, 12, 31)) == ["dai-hoi-eth"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"source": ["baomoi.com", "vnexpress.net"]}, ["gia-vang-trong-nuoc", "gia-vang-the-gioi"]),
+        ({"source": ("BAOMOI.COM", "nowhere")}, ["gia-vang-trong-nuoc"]),
+        ({"source": ["baomoi.com", "vnexpress.net"], "since": dt.date(2024, 2, 2)}, ["gia-vang-trong-nuoc"]),
+        ({"source": ["baomoi.com"], "category": ["Kinh-Tế", "du-lich"]}, ["gia-vang-trong-nuoc"]),
+        ({"source": ["dantri.com.vn"], "category": ["kinh-te"]}, []),
+    ],
+)
+def test_filters_take_several_values_any_case_and_diacritics(store, kwargs, expected):
+    assert ids(store, "giá vàng", **kwargs) == expected
+
+
+def test_offset_and_fields(store):
+    everything = ids(store, "năm", limit=100)
+    page = search(store, "năm", offset=1, limit=2, fields=["sapo", "body"])
+    assert ([h.id for h in page.hits], page.offset, page.page) == (everything[1:3], 1, 1)
+    assert set(page.hits[0].to_json()) >= {"sapo", "body"} and "body" not in search(store, "năm").hits[0].to_json()
+    with pytest.raises(QueryError, match="fields: unknown field 'title': one of sapo, body"):
+        search(store, "năm", fields=["title"])
 
 
 def test_get_article_marks_the_query_and_lists_related(store):

@@ -142,8 +142,14 @@ def test_only_an_http_url_becomes_a_link_to_the_original(client, hostile):
 
 def test_facets_count_and_narrow_and_clear(client):
     html = get_html(client, "/search", query_string={"q": "vàng"})
-    assert '<a href="/search?q=v%C3%A0ng&amp;source=baomoi.com">baomoi.com <span class="count">1</span></a>' in html
-    assert '<a href="/search?q=v%C3%A0ng&amp;category=kinh-te">kinh-te <span class="count">2</span></a>' in html
+    source_form = html.split('class="facet facet-source"')[1].split("</form>")[0]
+    assert '<input type="hidden" name="q" value="vàng">' in source_form
+    assert (
+        '<li><label><input type="checkbox" name="source" value="baomoi.com"> baomoi.com <span class="count">1</span>'
+        "</label></li>"
+    ) in source_form
+    assert '<button type="submit">Lọc nguồn</button>' in source_form
+    assert '<input type="checkbox" name="category" value="kinh-te"> kinh-te <span class="count">2</span>' in html
     assert (
         '<a href="/search?q=v%C3%A0ng&amp;since=2024-01-01&amp;until=2024-12-31">2024 <span class="count">2</span></a>'
     ) in html
@@ -151,6 +157,9 @@ def test_facets_count_and_narrow_and_clear(client):
     html = get_html(client, "/search?q=v%C3%A0ng&source=baomoi.com")
     assert "<strong>1</strong> kết quả" in html
     assert "Giá vàng trong nước đứng yên" in html and "Giá vàng thế giới tăng vọt" not in html
+    # The other source stays to be ticked too, with its own count.
+    assert '<input type="checkbox" name="source" value="baomoi.com" checked> baomoi.com' in html
+    assert '<input type="checkbox" name="source" value="vnexpress.net"> vnexpress.net <span class="count">1</span>' in html
     assert 'class="chip" href="/search?q=v%C3%A0ng" aria-label="Bỏ lọc nguồn baomoi.com"' in html
     assert '<a class="facet-clear" href="/search?q=v%C3%A0ng">Mọi nguồn</a>' in html
     # The new-search form keeps the filter, visibly (the chip above), as a hidden field.
@@ -186,9 +195,17 @@ def test_a_page_past_the_last_says_so(client):
     assert "Trang 9 không có kết quả." in html
 
 
-def test_empty_query_asks_for_words(client):
+def test_an_empty_query_lists_the_newest_articles(client):
     html = get_html(client, "/search", query_string={"q": "  "})
-    assert "Hãy gõ một vài từ vào ô tìm kiếm" in html
+    assert "<h1>Bài mới nhất</h1>" in html and "<strong>9</strong> bài" in html
+    assert html.index("Hòa Bình") < html.index("Giá vàng trong nước") < html.index("Giá vàng thế giới")
+
+
+def test_several_sources_ticked(client):
+    html = get_html(client, "/search?q=v%C3%A0ng&source=baomoi.com&source=VNEXPRESS.NET")
+    assert "<strong>2</strong> kết quả" in html
+    assert 'class="chip" href="/search?q=v%C3%A0ng&amp;source=VNEXPRESS.NET" aria-label="Bỏ lọc nguồn baomoi.com"' in html
+    assert '<input type="checkbox" name="source" value="vnexpress.net" checked>' in html
 
 
 def test_zero_results_offer_searches_that_find_something(client):
@@ -320,7 +337,7 @@ def test_api_search_takes_the_same_filters(client):
         "/api/search", query_string={"q": "vàng", "source": "baomoi.com", "since": "2024-01-01", "sort": "newest"}
     ).get_json()
     assert [h["id"] for h in data["hits"]] == ["gia-vang-trong-nuoc"]
-    assert data["params"] == {"sort": "newest", "source": "baomoi.com", "since": "2024-01-01"}
+    assert data["params"] == {"sort": "newest", "source": ["baomoi.com"], "since": "2024-01-01"}
 
 
 def test_api_article(client, store):
@@ -353,10 +370,10 @@ BAD_PARAMS = [
     ("limit", "0", "limit: must be a positive integer"),
     ("limit", "101", "limit: must be at most 100"),
     ("sort", "oldest", "sort: must be one of: relevance, newest"),
-    ("since", "2024-02-30", "since: must be a date as YYYY-MM-DD"),
-    ("since", "05-01-2024", "since: must be a date as YYYY-MM-DD"),
-    ("until", "hôm qua", "until: must be a date as YYYY-MM-DD"),
-    ("until", "20240101", "until: must be a date as YYYY-MM-DD"),
+    ("since", "2024-02-30", "since: must be a date as YYYY-MM-DD or a date-time as YYYY-MM-DDThh:mm"),
+    ("since", "05-01-2024", "since: must be a date as YYYY-MM-DD or a date-time as YYYY-MM-DDThh:mm"),
+    ("until", "hôm qua", "until: must be a date as YYYY-MM-DD or a date-time as YYYY-MM-DDThh:mm"),
+    ("until", "20240101", "until: must be a date as YYYY-MM-DD or a date-time as YYYY-MM-DDThh:mm"),
     ("q", "vàng " * 101, "q: query longer than 500 characters"),
     ("source", "x" * 201, "source: longer than 200 characters"),
 ]

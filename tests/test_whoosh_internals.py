@@ -20,7 +20,7 @@ from indexer.search import search
 from indexer.store import ArticleStore
 from indexer.store.segments import _factorized
 
-OLD_INDEX = Path(__file__).resolve().parent / "fixtures" / "index_v5"
+OLD_INDEX = Path(__file__).resolve().parent / "fixtures" / "index_v6"
 
 
 def test_without_whooshs_internals_the_arrays_come_from_its_public_api(index_dir, monkeypatch, caplog):

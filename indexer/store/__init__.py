@@ -14,7 +14,7 @@ from .codec import _Codec, _Frequency, _Positions  # noqa: F401
 from .disk import FORMAT_VERSION, META_FILE
 from .locks import LOCK_HOLDER_FILE, WRITE_LOCK, LockHolder
 from .querying import ANY, EXACT, FOLDED, TITLE_BOOST, WORD_BOOST, Filters, build_query, levels
-from .scoring import RECENCY_BOOST, RECENCY_HALF_LIFE, ReferenceBM25F, recency_factor
+from .scoring import RECENCY_BOOST, RECENCY_HALF_LIFE, ReferenceBM25F, recency_factors
 from .segment_writer import WRITER_MEMORY_MB
 from .writer import StoreWriter
 
@@ -22,5 +22,5 @@ __all__ = [
     "ANY", "EXACT", "FOLDED", "FORMAT_VERSION", "LOCK_HOLDER_FILE", "META_FILE", "RECENCY_BOOST",
     "RECENCY_HALF_LIFE", "SMALL_SEGMENT_DOCS", "TITLE_BOOST", "WORD_BOOST", "WRITE_LOCK",
     "WRITER_MEMORY_MB", "BLOCK_POSTINGS", "ArticleStore", "Filters", "LockHolder", "ReferenceBM25F",
-    "StoreWriter", "StoredHit", "StoredResults", "build_query", "facet_counts", "levels", "recency_factor",
+    "StoreWriter", "StoredHit", "StoredResults", "build_query", "facet_counts", "levels", "recency_factors",
 ]

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as Q
 
 from .. import ranking
 from ..analysis import syllables
 from ..errors import IndexMissingError, IndexVersionError, IndexWriteError
-from ..fields import BODY, DUP, DUP_BANDS, HASH, ID, MINHASH, ORIGIN, SAPO, SOURCE, TEXT_X, TITLE, from_day_number
+from ..fields import BODY, DUP, DUP_BANDS, HASH, ID, MINHASH, ORIGIN, SAPO, SOURCE, TEXT_X, TITLE, TIME_UNIT, from_day_number
 from ..query import ParsedQuery
 from ..ranking import Matches
 from ..vocabulary import IndexVocabulary
@@ -260,8 +261,8 @@ class ArticleStore:
         return {
             "articles": self._searcher.doc_count(),
             "sources": {k: n for k, n in sorted(sources.items(), key=lambda kv: (-kv[1], kv[0])) if k},
-            "first_published": from_day_number(int(days.min())) if len(days) else None,
-            "last_published": from_day_number(int(days.max())) if len(days) else None,
+            "first_published": from_day_number(int(days.min()) // TIME_UNIT) if len(days) else None,
+            "last_published": from_day_number(int(days.max()) // TIME_UNIT) if len(days) else None,
             "size_bytes": sum(f.stat().st_size for f in self.path.iterdir() if f.is_file()),
         }
 
@@ -273,29 +274,38 @@ class ArticleStore:
         limit: int,
         newest_first: bool = False,
         collapse: bool = True,
+        everything: bool = False,
     ) -> "StoredResults":
         """Run a parsed query, level after level (``levels``): total, matched_all, hits[offset:offset+limit],
         facets. With ``collapse``, a group of near duplicates shows as its best hit, which counts the
-        others (``similar``); the total and the facets count after collapsing, filters applied."""
+        others (``similar``); the total and the facets count after collapsing, filters applied, but a
+        facet's own filter left out of its counts (its other values stay to be ticked too). A query
+        with ``everything`` (a placeholder search) matches every article the filters let through, newest first."""
         view = self._view()
+
+        def kept(m: Matches, allowed: np.ndarray | None) -> Matches:
+            return m.where(view.live[m.docs] & (allowed[m.docs] if allowed is not None else True))
+
         allowed = view.allowed(filters)
-        matches, level = Matches.none(), EXACT
-        for level in levels(parsed):
+        matches, level, found = Matches.none(), EXACT, Matches.none()
+        for level in levels(parsed) if not everything else ():
             q = build_query(parsed, level)
             if q is None:
                 break
-            matches = view.matches(q)
-            keep = view.live[matches.docs]
-            if allowed is not None:
-                keep &= allowed[matches.docs]
-            matches = matches.where(keep)
+            found = view.matches(q)
+            matches = kept(found, allowed)
             if len(matches):
                 break
-        matches = Matches(matches.docs, matches.scores * view.recency[matches.docs])
-        keys = [view.day] if newest_first else []
-        collapsed: dict[int, int] = {}
-        if collapse and not filters.group:
-            matches, collapsed = ranking.collapse(matches, view.groups, keys)
+        if everything:
+            found = Matches(np.arange(view.size, dtype=np.int64), np.zeros(view.size))
+            matches = kept(found, allowed)
+        keys = [view.day] if newest_first or everything else []
+
+        def scored(m: Matches) -> tuple[Matches, dict[int, int]]:
+            m = Matches(m.docs, m.scores * view.recency[m.docs])
+            return ranking.collapse(m, view.groups, keys) if collapse and not filters.group else (m, {})
+
+        matches, collapsed = scored(matches)
         hits = []
         for i in ranking.top(matches, offset + limit, keys)[offset:]:
             docnum = int(matches.docs[i])
@@ -303,7 +313,10 @@ class ArticleStore:
             hits.append(StoredHit(self._searcher.stored_fields(docnum), float(matches.scores[i]), similar))
         facets = {}
         for name, (codes, names) in view.facets.items():
-            facets[name] = facet_counts(ranking.counts(codes[matches.docs], names))
+            counted = matches
+            if getattr(filters, name, None):  # source, category: ticking another value widens the search
+                counted = scored(kept(found, view.allowed(filters, but=name)))[0]
+            facets[name] = facet_counts(ranking.counts(codes[counted.docs], names))
         return StoredResults(len(matches), level != ANY, hits, facets)
 
     def reference_search(self, q: Q.Query, **kwargs):

@@ -134,26 +134,103 @@ class _Postings(NamedTuple):
     positions: np.ndarray = np.empty(0, np.int64)
 
 
-def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Postings:
-    """A term's postings from its blocks (``raw``: all of them, as written), with positions if asked;
-    with ``within`` (sorted docnums), only those documents', from the only blocks decoded."""
-    # A block's first id is whole and the rest deltas: made a delta from the last id of the
-    # block before, the list is one cumulative sum. Positions too are deltas, each document's
-    # first one from 0.
+def _headers(raw: bytes) -> list[tuple[int, _Header]]:
+    """A term's blocks (``raw``: all of them, as written): where each one's arrays start, and its header."""
     if raw[: len(POSTINGS_MAGIC)] != POSTINGS_MAGIC:
         raise ValueError("not a list of postings")
-    blocks = []  # (where its arrays start, its header)
+    blocks = []
     at = len(POSTINGS_MAGIC)
     while True:
         size = int.from_bytes(raw[at : at + 4], "big", signed=True)
         blocks.append((at + 4 + _BLOCK.size, _Header._make(_BLOCK.unpack_from(raw, at + 4))))
         if size < 0:
-            break
+            return blocks
         at += 4 + abs(size)
+
+
+class BlockBounds(NamedTuple):
+    """What a term's block headers say of each block: its last docnum, largest weight and shortest
+    field length (Whoosh's length byte), without decoding a posting."""
+
+    lasts: np.ndarray  # int64
+    max_weights: np.ndarray  # float64
+    min_lengths: np.ndarray  # uint8
+
+
+def block_bounds(raw: bytes) -> BlockBounds:
+    """The headers of a term's blocks (``raw``: all of them, as written), as arrays."""
+    headers = [h for _, h in _headers(raw)]
+    return BlockBounds(
+        np.array([h.last for h in headers], np.int64),
+        np.array([h.max_weight for h in headers], np.float64),
+        np.array([h.min_length for h in headers], np.uint8),
+    )
+
+
+def in_ranges(docs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which of ``docs`` lie in one of the ranges [starts[i], ends[i]) (sorted, not overlapping)."""
+    at = np.searchsorted(ends, docs, "right")
+    inside = at < len(ends)
+    inside[inside] = starts[at[inside]] <= docs[inside]
+    return inside
+
+
+def meeting(lasts: np.ndarray, ranges: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The indexes of the blocks (each one's ids after the last one's ``lasts``) that meet one of
+    ``ranges`` ((starts, ends) as ``in_ranges`` takes them)."""
+    firsts = np.concatenate(([0], lasts[:-1] + 1))
+    starts, ends = ranges
+    at = np.searchsorted(ends, firsts, "right")  # the first range ending past the block's first id
+    meets = at < len(ends)
+    meets[meets] = starts[at[meets]] <= lasts[meets]
+    return np.flatnonzero(meets)
+
+
+class BlockReader:
+    """A term's blocks, each decoded once however many times it is asked for (``top``'s rounds)."""
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+        self.blocks = _headers(raw)
+        self.lasts = np.array([h.last for _, h in self.blocks], np.int64)
+        self._decoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def postings_in(self, ranges: tuple[np.ndarray, np.ndarray]) -> _Postings:
+        """The docnums and frequencies of the postings in ``ranges``."""
+        parts = [self._block(int(i)) for i in meeting(self.lasts, ranges)]
+        if not parts:
+            return _Postings()
+        docs = np.concatenate([d for d, _ in parts])
+        tf = np.concatenate([w for _, w in parts])
+        keep = in_ranges(docs, *ranges)
+        return _Postings(docs[keep], tf[keep])
+
+    def _block(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        if i not in self._decoded:
+            start, h = self.blocks[i]
+            ids, weights, _ = _block_arrays(h, self.raw, start, False)
+            # A block's first id is whole, the rest deltas: its ids alone are one cumulative sum.
+            docs = np.cumsum(ids.astype(np.int64))
+            self._decoded[i] = (docs, np.ones(h.count) if weights is None else weights.astype(np.float64))
+        return self._decoded[i]
+
+
+def _blocks(
+    raw: bytes, values: bool, within: np.ndarray | None = None, ranges: tuple[np.ndarray, np.ndarray] | None = None
+) -> _Postings:
+    """A term's postings from its blocks (``raw``: all of them, as written), with positions if asked;
+    with ``within`` (sorted docnums), or ``ranges`` ((starts, ends) as ``in_ranges`` takes them), only
+    those documents', from the only blocks decoded."""
+    # A block's first id is whole and the rest deltas: made a delta from the last id of the
+    # block before, the list is one cumulative sum. Positions too are deltas, each document's
+    # first one from 0.
+    blocks = _headers(raw)
     if within is not None:  # the blocks whose ids (after the last one's last) reach one of ``within``
         lasts = np.array([h.last for _, h in blocks])
         reached = np.searchsorted(within, lasts, "right")
         blocks = [b for b, keep in zip(blocks, np.diff(reached, prepend=0) > 0) if keep]
+    elif ranges is not None:
+        blocks = [blocks[i] for i in meeting(np.array([h.last for _, h in blocks], np.int64), ranges)]
     ids, weights, counts, deltas = [], [], [], []
     last = 0
     for start, h in blocks:
@@ -171,6 +248,8 @@ def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Post
         return _Postings()
     found = _Postings(np.cumsum(np.concatenate(ids)), np.concatenate(weights).astype(np.float64))
     keep = None if within is None else ranking.among(within, found.docs)
+    if ranges is not None:
+        keep = in_ranges(found.docs, *ranges)
     if keep is not None:
         found = _Postings(found.docs[keep], found.tf[keep])
     if not values:

@@ -12,7 +12,7 @@ from ..errors import IndexMissingError
 from .locks import _alive
 
 # The version of the on-disk format (docs/index-format.md): an index of another version is refused.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 META_FILE = "vnsearch.json"
 # A rebuild writes its new index to ".<name>.rebuild-<pid>" beside the old one, then swaps
 # the two; hidden, so that a scan of the folder holding the index never reads it as articles.
@@ -77,7 +77,7 @@ def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically; False where the C library or the file system cannot."""
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # TypeError: Windows' CDLL needs a library's name
         return False
     renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:

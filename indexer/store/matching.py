@@ -4,19 +4,33 @@ over them top to bottom (the tree, then terms and phrases, then filters). Scores
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 from whoosh import query as Q
 from whoosh.searching import Searcher
 
 from .. import ranking
-from ..fields import CATEGORY, DUP, SOURCE, day_number
+from ..fields import CATEGORY, DUP, SOURCE, TIME_UNIT, time_number
+from ..text import fold
 from ..ranking import Matches
 from .blocks import _Postings
 from .querying import Filters
-from .scoring import recency_factor
+from .scoring import recency_factors
 from .segments import _factorized, _Segment
+from .whoosh_internals import _FIELD_LENGTHS
 
 _PHRASE_SPAN = 1 << 32  # above any position
+# A bound computed from a block's largest weight and shortest length may round a hair below a
+# score computed from the posting itself: bounds are raised by this much.
+_BOUND_MARGIN = 1 + 1e-9
+SEED_DOCS = 4096  # documents of the best-bounded blocks scored first, for a threshold
+# A term in at most this share of the documents is read whole for top(): its exact scores bound
+# the documents that hold it (a title syllable's short list, not its blocks' loose maxima).
+EXACT_SHARE = 1 / 32
+# A term is read only from the blocks holding the documents an AND has left when they are fewer
+# than 1/SPARSE_WITHIN of its postings (a block holds up to 1,024).
+SPARSE_WITHIN = 64
 FACETS = (SOURCE, CATEGORY)  # counted over the matches, with the year
 
 
@@ -38,17 +52,18 @@ class _View:
         self.live = joined([s.live for s in self.segments], bool)
         self.day = joined([s.day for s in self.segments], np.int64)
         newest = int(self.day[self.live].max()) if self.live.any() else 0
-        days, at = np.unique(self.day, return_inverse=True)
-        self.recency = np.array([recency_factor(int(d), newest) for d in days])[at.reshape(-1)]
+        self.recency = recency_factors(self.day, newest)
         self.facets: dict[str, tuple[np.ndarray, list]] = {}
         for name in FACETS:
             codes, names = _factorized(joined([s.strings[name] for s in self.segments], "S1"))
             self.facets[name] = (codes, [v.decode("utf-8") for v in names.tolist()])
-        years, at = np.unique(self.day // 10000, return_inverse=True)
+        years, at = np.unique(self.day // (TIME_UNIT * 10000), return_inverse=True)
         self.facets["year"] = (at.reshape(-1).astype(np.int32), years.tolist())
         self._groups()
         self._lengths: dict[str, np.ndarray] = {}
         self._norms: dict[str, np.ndarray] = {}
+        self._ranges: tuple[np.ndarray, np.ndarray] | None = None  # postings read only in these (top())
+        self._readers: dict = {}  # top()'s blocks decoded so far: segment, field, term → BlockReader
 
     def _groups(self) -> None:
         """Number the groups of near duplicates with more than one live article, in order of
@@ -61,43 +76,56 @@ class _View:
         number[seen[shared][np.argsort(first[shared], kind="stable")]] = np.arange(int(shared.sum()), dtype=np.int32)
         self.groups = number[codes]
 
-    def matches(self, q: Q.Query) -> Matches:
-        """Evaluate a query of build_query's shapes (deleted documents included: the caller drops them)."""
+    def matches(self, q: Q.Query, within: np.ndarray | None = None) -> Matches:
+        """Evaluate a query of build_query's shapes (deleted documents included: the caller drops them).
+        With ``within`` (sorted docnums), only the matches among them count: others may be left out,
+        and the postings of a long list are read only from the blocks that hold some of them."""
         if isinstance(q, Q.Term):
-            return self.term(q.fieldname, q.text, q.boost)
+            return self.term(q.fieldname, q.text, q.boost, within)
         if isinstance(q, Q.Phrase):
-            return self.phrase(q)
+            return self.phrase(q, within)
         if isinstance(q, Q.AndMaybe):
-            required = self.matches(q.a)
-            return ranking.maybe(required, self.matches(q.b)) if len(required) else required
+            required = self.matches(q.a, within)
+            return ranking.maybe(required, self.matches(q.b, required.docs)) if len(required) else required
         if isinstance(q, Q.AndNot):
-            positive = self.matches(q.a)
-            return ranking.without(positive, self.matches(q.b).docs) if len(positive) else positive
+            positive = self.matches(q.a, within)
+            return ranking.without(positive, self.matches(q.b, positive.docs).docs) if len(positive) else positive
         if isinstance(q, Q.And):
-            # Phrases last, among the documents the other parts leave: reading positions is the costly part.
+            # The rarest terms first, each next part read among the documents the ones before leave;
+            # phrases last: reading positions is the costly part.
             parts: list[Matches | None] = [None] * len(q.subqueries)
-            for i in sorted(range(len(parts)), key=lambda i: isinstance(q.subqueries[i], Q.Phrase)):
-                sub = q.subqueries[i]
-                if isinstance(sub, Q.Phrase):
-                    found = [p for p in parts if p is not None]
-                    parts[i] = self.phrase(sub, within=ranking.both(found).docs if found else None)
-                else:
-                    parts[i] = self.matches(sub)
+            for i in sorted(range(len(parts)), key=lambda i: self._cost(q.subqueries[i])):
+                found = [p for p in parts if p is not None]
+                among = ranking.both(found).docs if found else within
+                parts[i] = self.matches(q.subqueries[i], among)
                 if not len(parts[i]):
                     return Matches.none()
             return ranking.both(parts)
         if isinstance(q, Q.Or):
-            return ranking.either([self.matches(sub) for sub in q.subqueries], self.size)
+            return ranking.either([self.matches(sub, within) for sub in q.subqueries], self.size)
         raise TypeError(f"store.search cannot evaluate {type(q).__name__} queries")
 
-    def term(self, field: str, text: str, boost: float = 1.0) -> Matches:
-        """The documents holding a term, BM25F-scored as ReferenceBM25F scores them."""
-        docs, tf = self._postings(field, text)[:2]
+    def _cost(self, q: Q.Query) -> tuple[bool, int]:
+        """The order of an AND's parts: terms by how many documents hold them, other parts after in
+        their order, phrases last."""
+        if isinstance(q, Q.Term):
+            return False, self._frequency(q.fieldname, q.text)
+        return isinstance(q, Q.Phrase), self.size + 1
+
+    def _frequency(self, field: str, text: str) -> int:
+        term = self.searcher.schema[field].to_bytes(text)
+        return sum(i.doc_frequency() for s in self.segments if (i := s.info(field, term)))
+
+    def term(self, field: str, text: str, boost: float = 1.0, within: np.ndarray | None = None) -> Matches:
+        """The documents holding a term, BM25F-scored as ReferenceBM25F scores them; with ``within``,
+        as ``matches``."""
+        frequency = self._frequency(field, text)
+        if within is not None and len(within) * SPARSE_WITHIN >= frequency:
+            within = None  # most blocks hold one of them: reading them all costs less
+        docs, tf = self._postings(field, text, within)[:2]
         if not len(docs):
             return Matches.none()
-        term = self.searcher.schema[field].to_bytes(text)
-        idf = ranking.idf(sum(i.doc_frequency() for s in self.segments if (i := s.info(field, term))), self.size)
-        return Matches(docs, ranking.bm25(tf, self.length_norms(field)[docs], idf, boost))
+        return Matches(docs, ranking.bm25(tf, self.length_norms(field)[docs], ranking.idf(frequency, self.size), boost))
 
     def phrase(self, q: Q.Phrase, within: np.ndarray | None = None) -> Matches:
         """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does)."""
@@ -134,9 +162,118 @@ class _View:
             self._lengths[field] = np.concatenate([s.lengths(field) for s in self.segments])
         return self._lengths[field]
 
-    def _postings(self, field: str, text: str) -> _Postings:
+    def top(self, q: Q.Query, n: int, keep: np.ndarray | None = None) -> Matches:
+        """The ``n`` best matches of ``q`` among the documents ``keep`` lets through (None: all), scores
+        times recency, best first as ``ranking.top`` orders them: what ``matches`` would give, read
+        only from the blocks whose score bounds (largest weight, shortest length) can reach them."""
+        if n <= 0:
+            return Matches.none()
+        try:
+            return self._top(q, n, keep)
+        finally:
+            self._readers = {}
+
+    def _top(self, q: Q.Query, n: int, keep: np.ndarray | None) -> Matches:
+        cuts, bound = self._bounds(q)
+        if keep is not None and len(cuts):
+            bound = np.where(np.logical_or.reduceat(keep, cuts), bound, -np.inf)
+        ends = np.append(cuts[1:], self.size)
+        order = np.argsort(-bound, kind="stable")
+        order = order[np.isfinite(bound[order])]
+        spans = np.cumsum(ends[order] - cuts[order])
+        # The best-bounded ranges first, more of them until they hold n matches; then every range
+        # bounded at least as high as the n-th best score so far (at most the n-th best of all).
+        # Each range is read once: a document's score does not depend on the others read with it.
+        found: list[Matches] = []
+        done, seed = 0, SEED_DOCS
+        while done < len(order):
+            upto = min(int(np.searchsorted(spans, seed)) + 1, len(order))
+            found.append(self._within(q, cuts[order[done:upto]], ends[order[done:upto]], keep))
+            done = upto
+            if sum(map(len, found)) >= n:
+                break
+            seed *= 8
+        matches = _union(found)
+        if done < len(order):
+            threshold = matches.scores[ranking.top(matches, n)[-1]]
+            rest = order[done:][bound[order[done:]] >= threshold]
+            matches = _union([matches, self._within(q, cuts[rest], ends[rest], keep)])
+        return matches.where(ranking.top(matches, n))
+
+    def _within(self, q: Q.Query, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray | None) -> Matches:
+        """``q``'s matches in the docnum ranges [starts, ends) (any order), scores times recency, ``keep``'s only."""
+        order = np.argsort(starts)
+        starts, ends = starts[order], ends[order]
+        if len(starts):  # ranges that go on from the one before made one
+            joined = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+            starts, ends = starts[np.concatenate(([0], joined))], ends[np.concatenate((joined - 1, [len(ends) - 1]))]
+        self._ranges = (starts, ends)
+        try:
+            found = self.matches(q)
+        finally:
+            self._ranges = None
+        if keep is not None:
+            found = found.where(keep[found.docs])
+        return Matches(found.docs, found.scores * self.recency[found.docs])
+
+    def _bounds(self, q: Q.Query) -> tuple[np.ndarray, np.ndarray]:
+        """Docnum ranges (the start of each, sorted; each ends where the next starts) that no term
+        of ``q`` has a block boundary within, and the highest score a match in each could have
+        (-inf: none can match there)."""
+        keys = {(t.fieldname, t.text, t.boost) for t in _terms(q)}
+        blocks = {key: self._term_blocks(*key) for key in keys}
+        cuts = np.unique(np.concatenate([np.zeros(1, np.int64), *(np.concatenate((s, e)) for s, e, _ in blocks.values())]))
+        cuts = cuts[cuts < self.size]
+        if not len(cuts):
+            return cuts, np.empty(0)
+        bound = _bound(q, blocks, cuts)
+        return cuts, bound * np.maximum.reduceat(self.recency, cuts) * _BOUND_MARGIN
+
+    def _term_blocks(self, field: str, text: str, boost: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A term's blocks in every segment: docnum ranges [starts, ends) and the highest score of each."""
         term = self.searcher.schema[field].to_bytes(text)
-        return self._joined([seg.postings(field, term) for seg in self.segments])
+        infos = [(seg, offset, i) for seg, offset in zip(self.segments, self.offsets) if (i := seg.info(field, term))]
+        if not infos:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+        frequency = sum(i.doc_frequency() for _, _, i in infos)
+        idf = ranking.idf(frequency, self.size)
+        avg = self.searcher.reader().field_length(field) / (self.size or 1) or 1
+        starts, ends, highest = [], [], []
+        for seg, offset, _ in infos:
+            b = seg.bounds(field, term)
+            if b is None or frequency <= self.size * EXACT_SHARE:  # each document its own range and score
+                whole = (np.zeros(1, np.int64), np.full(1, seg.size, np.int64))
+                p = seg.postings_in(field, term, whole, self._readers.setdefault(id(seg), {}))
+                starts.append(p.docs + offset)
+                ends.append(p.docs + offset + 1)
+                highest.append(ranking.bm25(p.tf, self.length_norms(field)[p.docs + offset], idf, boost))
+                continue
+            starts.append(offset + np.concatenate(([0], b.lasts[:-1] + 1)))
+            ends.append(offset + b.lasts + 1)
+            norms = ranking.length_norms(_FIELD_LENGTHS[b.min_lengths], avg)
+            highest.append(ranking.bm25(b.max_weights, norms, idf, boost))
+        return tuple(np.concatenate(x) for x in (starts, ends, highest))  # type: ignore[return-value]
+
+    def _postings(self, field: str, text: str, within: np.ndarray | None = None) -> _Postings:
+        term = self.searcher.schema[field].to_bytes(text)
+        if self._ranges is not None:
+            return self._joined([self._segment_postings_in(seg, offset, field, term)
+                                 for seg, offset in zip(self.segments, self.offsets)])
+        if within is None:
+            return self._joined([seg.postings(field, term) for seg in self.segments])
+        parts = []
+        for seg, offset in zip(self.segments, self.offsets):
+            local = within[(within >= offset) & (within < offset + seg.size)] - offset
+            parts.append(seg.postings(field, term, local) if len(local) else _Postings())
+        return self._joined(parts)
+
+    def _segment_postings_in(self, seg: _Segment, offset: int, field: str, term: bytes) -> _Postings:
+        starts, ends = self._ranges
+        inside = (ends > offset) & (starts < offset + seg.size)
+        if not inside.any():
+            return _Postings()
+        local = (np.maximum(starts[inside], offset) - offset, np.minimum(ends[inside], offset + seg.size) - offset)
+        return seg.postings_in(field, term, local, self._readers.setdefault(id(seg), {}))
 
     def _positions(self, field: str, text: str, docs: np.ndarray) -> _Postings:
         """A term's postings with positions in the sorted ``docs``, decoded from each segment's blocks that hold them."""
@@ -154,17 +291,82 @@ class _View:
         docs = [p.docs + offset for p, offset in found]
         return _Postings(*(np.concatenate(column) for column in (docs, *list(zip(*(p for p, _ in found)))[1:])))
 
-    def allowed(self, filters: Filters) -> np.ndarray | None:
-        """Which documents the filters let through (None: all)."""
+    def allowed(self, filters: Filters, but: str | None = None) -> np.ndarray | None:
+        """Which documents the filters let through (None: all); ``but`` names a facet whose filter is left out."""
         mask = None
-        for field, value in ((SOURCE, filters.source), (CATEGORY, filters.category), (DUP, filters.group)):
-            if value:
-                hits = np.zeros(self.size, bool)
-                hits[self._postings(field, value).docs] = True
-                mask = hits if mask is None else mask & hits
-        if filters.since or filters.until:
-            start = day_number(filters.since) if filters.since else 1  # undated articles are 0
-            end = day_number(filters.until) if filters.until else 99999999
-            dated = (self.day >= start) & (self.day <= end)
-            mask = dated if mask is None else mask & dated
+        for part in self.filter_masks(filters, but):
+            mask = part if mask is None else mask & part
         return mask
+
+    def filter_masks(self, filters: Filters, but: str | None = None) -> list[np.ndarray]:
+        """One mask per active filter: a facet's values match whatever their case and diacritics."""
+        masks = []
+        for name, values in ((SOURCE, filters.source), (CATEGORY, filters.category)):
+            if values and name != but:
+                codes, names = self.facets[name]
+                wanted = {fold(v) for v in values}
+                chosen = [i for i, n in enumerate(names) if n and fold(n) in wanted]
+                masks.append(np.isin(codes, chosen))
+        if filters.group:
+            hits = np.zeros(self.size, bool)
+            hits[self._postings(DUP, filters.group).docs] = True
+            masks.append(hits)
+        if filters.since or filters.until:
+            start = time_number(filters.since) if filters.since else 1  # undated articles are 0
+            end = _end_number(filters.until) if filters.until else 99999999 * TIME_UNIT
+            masks.append((self.day >= start) & (self.day <= end))
+        return masks
+
+
+def _end_number(until) -> int:
+    """The last ``day`` value ``until`` lets through: a date's whole day, a date-time itself."""
+    if isinstance(until, dt.datetime):
+        return time_number(until)
+    return time_number(until) + 235959
+
+def _union(parts: list[Matches]) -> Matches:
+    """Matches of disjoint sets of documents, as one."""
+    parts = [p for p in parts if len(p)]
+    if len(parts) <= 1:
+        return parts[0] if parts else Matches.none()
+    docs = np.concatenate([p.docs for p in parts])
+    order = np.argsort(docs, kind="stable")
+    return Matches(docs[order], np.concatenate([p.scores for p in parts])[order])
+
+
+def _terms(q: Q.Query) -> list[Q.Query]:
+    """The terms a query of build_query's shapes reads (a phrase's words as terms of its field)."""
+    if isinstance(q, Q.Term):
+        return [q]
+    if isinstance(q, Q.Phrase):
+        return [Q.Term(q.fieldname, w) for w in dict.fromkeys(q.words)]
+    if isinstance(q, (Q.AndMaybe, Q.AndNot)):
+        return _terms(q.a) + (_terms(q.b) if isinstance(q, Q.AndMaybe) else [])
+    if isinstance(q, (Q.And, Q.Or)):
+        return [t for sub in q.subqueries for t in _terms(sub)]
+    raise TypeError(f"store.search cannot evaluate {type(q).__name__} queries")
+
+
+def _bound(q: Q.Query, blocks: dict, cuts: np.ndarray) -> np.ndarray:
+    """The highest score ``q`` could give a document in each range starting at ``cuts`` (recency
+    aside; -inf where it cannot match), from its terms' ``blocks``: (starts, ends, highest)."""
+    if isinstance(q, Q.Term):
+        starts, ends, highest = blocks[(q.fieldname, q.text, q.boost)]
+        at = np.searchsorted(ends, cuts, "right")
+        found = at < len(ends)
+        found[found] = starts[at[found]] <= cuts[found]
+        return np.where(found, highest[np.minimum(at, max(len(highest) - 1, 0))] if len(highest) else 0.0, -np.inf)
+    if isinstance(q, Q.Phrase):
+        words = [_bound(Q.Term(q.fieldname, w), blocks, cuts) for w in dict.fromkeys(q.words)]
+        return sum(words[1:], words[0]) * q.boost
+    if isinstance(q, Q.AndMaybe):
+        b = _bound(q.b, blocks, cuts)
+        return _bound(q.a, blocks, cuts) + np.where(np.isfinite(b), b, 0.0)
+    if isinstance(q, Q.AndNot):
+        return _bound(q.a, blocks, cuts)
+    parts = [_bound(sub, blocks, cuts) for sub in q.subqueries]
+    if isinstance(q, Q.And):
+        return sum(parts[1:], parts[0])
+    present = [np.isfinite(p) for p in parts]
+    total = sum(np.where(f, p, 0.0) for f, p in zip(present, parts))
+    return np.where(np.logical_or.reduce(present), total, -np.inf)

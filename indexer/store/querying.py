@@ -26,12 +26,12 @@ EXACT, FOLDED, ANY = "exact", "folded", "any"
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrictions applied to a search, all optional."""
+    """Restrictions applied to a search, all optional; an article matches any of a filter's values."""
 
-    source: str | None = None
-    category: str | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
+    source: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
+    since: dt.date | None = None  # a date (from its start) or a date-time
+    until: dt.date | None = None  # a date (to its end) or a date-time
     group: str | None = None  # one group of near duplicates (indexer.duplicates)
 
 

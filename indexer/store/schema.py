@@ -34,9 +34,9 @@ def _schema() -> Schema:
         DATE: STORED(),
         SOURCE: ID(stored=True, sortable=True),
         CATEGORY: ID(stored=True, sortable=True),
-        # Publication day as YYYYMMDD, 0 when unknown: filters, newest-first
-        # sort (undated last) and the date range in stats.
-        DAY: NUMERIC(int, bits=32, signed=False, sortable=True, default=0),
+        # Publication time in Vietnam as YYYYMMDDhhmmss, 0 when unknown: filters,
+        # newest-first sort (undated last), recency and the date range in stats.
+        DAY: NUMERIC(int, bits=64, signed=False, sortable=True, default=0),
         # Near duplicates (indexer.duplicates): MinHash signature, its bands, group key.
         MINHASH: STORED(),
         DUP_BANDS: KEYWORD(),

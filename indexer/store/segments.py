@@ -8,7 +8,7 @@ from whoosh.reading import SegmentReader, TermNotFound
 
 from .. import ranking
 from ..fields import COLUMNS, DAY
-from .blocks import _blocks, _Postings
+from .blocks import BlockBounds, BlockReader, _blocks, _Postings, block_bounds, in_ranges
 from .codec import _Codec
 from .whoosh_internals import _byte_strings, _numbers, damaged, fell_back, field_lengths, looked_up, postings_bytes, term_table
 
@@ -73,11 +73,12 @@ class _Segment:
         except TermNotFound:
             return None
 
-    def postings(self, field: str, term: bytes) -> _Postings:
-        """A term's docnums (in this segment, deleted ones included) and frequencies."""
+    def postings(self, field: str, term: bytes, within: np.ndarray | None = None) -> _Postings:
+        """A term's docnums (in this segment, deleted ones included) and frequencies; with ``within``
+        (sorted docnums), only those documents', from the blocks holding them."""
         if self.info(field, term) is None:
             return _Postings()
-        return self._read(field, term)
+        return self._read(field, term, within=within)
 
     def positions(self, field: str, term: bytes, within: np.ndarray | None = None) -> _Postings:
         """A term's postings with their positions: those of the sorted docnums ``within``
@@ -85,6 +86,31 @@ class _Segment:
         if self.info(field, term) is None:
             return _Postings()
         return self._read(field, term, values=True, within=within)
+
+    def bounds(self, field: str, term: bytes) -> BlockBounds | None:
+        """What the headers of a term's blocks say (``blocks.block_bounds``); None when the term is
+        absent, or its few postings are inlined in its entry (or another codec wrote them)."""
+        info = self.info(field, term)
+        if info is None or self._table is None or info.is_inlined():
+            return None
+        with damaged(self._postings_file):
+            return block_bounds(postings_bytes(self._table, info))
+
+    def postings_in(self, field: str, term: bytes, ranges: tuple[np.ndarray, np.ndarray], readers: dict) -> _Postings:
+        """A term's postings of the documents in ``ranges`` ((starts, ends), ``blocks.in_ranges``'s),
+        decoded from the blocks that meet them; ``readers`` keeps each term's decoded blocks."""
+        info = self.info(field, term)
+        if info is None:
+            return _Postings()
+        if self._table is not None and not info.is_inlined():
+            if (field, term) not in readers:
+                with damaged(self._postings_file):
+                    readers[field, term] = BlockReader(postings_bytes(self._table, info))
+            with damaged(self._postings_file):
+                return readers[field, term].postings_in(ranges)
+        found = self._matched(field, term, False, None)
+        keep = in_ranges(found.docs, *ranges)
+        return _Postings(found.docs[keep], found.tf[keep])
 
     def _read(self, field: str, term: bytes, values: bool = False, within: np.ndarray | None = None) -> _Postings:
         info = self.info(field, term)
