@@ -188,7 +188,7 @@ def index_paths(
         first = rebuild or not known
         apply_changes(
             store, articles(), known=known, report=report, workers=workers,
-            lock_timeout=timeout, on_lock_wait=on_lock_wait, defer_upkeep=first,
+            lock_timeout=timeout, on_lock_wait=on_lock_wait, defer_upkeep=first, merge_when_many=not first,
             batch_size=REBUILD_BATCH_SIZE if first else None, stop=stop, on_done=done if on_progress else None,
         )
         if first and not rebuild:
