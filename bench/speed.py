@@ -23,7 +23,8 @@ from bench.common import DATA, OUT, REPO, git, index_format, log, percentile
 from bench.speed_data import SIZES, corpus_path, corpus_stats, pyvi_rates, sample_articles, segment_query, token_cache
 from bench.speed_queries import KINDS, describe, make_queries
 
-SYSTEMS = ("vnsearch", "vnsearch-again", "vnsearch-optimized", "naive", "tantivy")
+SYSTEMS = ("vnsearch", "vnsearch-first", "vnsearch-again", "vnsearch-optimized", "naive", "tantivy")
+# vnsearch-first: `vnsearch index` without --rebuild into an empty directory (vnsearch's row is a rebuild).
 # vnsearch-again: vnsearch's index and queries once more, in a fresh process: how much two
 # runs of the same thing differ on this machine.
 AGAIN = {"vnsearch-again": "vnsearch"}

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections import deque
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ from .articles import Article, Failure, display_path, duplicate_id, load_article
 from .documents import stored_article, to_document
 from .duplicates import assign_groups
 from .errors import IndexMissingError, IndexUnreadableError, IndexVersionError
+from .fields import BODY, SAPO, TITLE
 from .store import ArticleStore, LockHolder
 from .vocabulary import Vocabulary, add_batch, has_deferred, save_deferred
 
@@ -35,7 +37,15 @@ __all__ = [
 # pyvi's model) costs more than it saves.
 POOL_THRESHOLD = 200
 BATCH_SIZE = 1000
-REBUILD_BATCH_SIZE = 25_000  # a segment each; 100,000 articles make 4
+REBUILD_BATCH_SIZE = 25_000  # articles at most in a segment of a rebuild or a first index
+# A batch's memory grows with its text (the analyzed documents, then their tokens as numbers,
+# sorted at commit), not with its article count: a batch ends at this many characters of its
+# documents' strings, whatever its article count (docs/scaling.md).
+BATCH_CHARS = 80_000_000
+# Analyzed articles the workers may hand over before the writer takes them: while a batch is
+# committed, they get ahead by this many and then wait, rather than queue without bound.
+IN_FLIGHT = 1000
+CHUNK = 8  # articles sent to a worker at a time
 LOCK_TIMEOUT = 10.0  # seconds a writer waits for another one to finish
 # Frequent small commits (watcher, HTTP) put off two costs that would delay every
 # article's appearance: merging (Whoosh re-encodes every posting in Python) and saving
@@ -172,13 +182,17 @@ def index_paths(
                 yield replace(item, origin=os.path.abspath(item.origin))
             report.end_file()
 
-        # A rebuild is all or nothing, so it commits in big batches and never merges: Whoosh's
-        # merges re-encode every posting of the growing index in Python, again and again.
+        # A rebuild, or a first index into an empty directory, commits in big batches and never
+        # merges: Whoosh's merges re-encode every posting of the growing index, again and again.
+        # Each batch is still a commit of its own: a crash keeps the batches before it.
+        first = rebuild or not known
         apply_changes(
             store, articles(), known=known, report=report, workers=workers,
-            lock_timeout=timeout, on_lock_wait=on_lock_wait, defer_upkeep=rebuild,
-            batch_size=REBUILD_BATCH_SIZE if rebuild else None, stop=stop, on_done=done if on_progress else None,
+            lock_timeout=timeout, on_lock_wait=on_lock_wait, defer_upkeep=first, merge_when_many=not first,
+            batch_size=REBUILD_BATCH_SIZE if first else None, stop=stop, on_done=done if on_progress else None,
         )
+        if first and not rebuild:
+            tidy(store, merge=False, timeout=timeout)  # the vocabulary, saved now and then meanwhile
         if rebuild:
             # Read under the rebuild's lock, the old index has had nothing committed since it began.
             with _previous_index(index_dir) as previous:
@@ -253,7 +267,7 @@ def apply_changes(
         if on_done:
             docs = _telling(docs, on_done)
         while True:
-            batch = list(islice(docs, batch_size))
+            batch, full = _next_batch(docs, batch_size)
             if not batch and not deletions:
                 return report
             write_batch(
@@ -264,8 +278,20 @@ def apply_changes(
             if defer_upkeep and merge_when_many and merge_due(store):
                 merge_segments(store, timeout)
             deletions = []
-            if len(batch) < batch_size or (stop is not None and stop.is_set()):
+            if not full or (stop is not None and stop.is_set()):
                 return report
+
+
+def _next_batch(docs: Iterator[tuple[Article, dict]], most: int) -> tuple[list[tuple[Article, dict]], bool]:
+    """The next ``most`` documents, fewer if they reach BATCH_CHARS characters first; and whether
+    it stopped at a limit (more may follow) rather than at the end of ``docs``."""
+    batch, chars = [], 0
+    for pair in docs:
+        batch.append(pair)
+        chars += sum(len(v) for v in pair[1].values() if isinstance(v, str))
+        if len(batch) >= most or chars >= BATCH_CHARS:
+            return batch, True
+    return batch, False
 
 
 def _telling(docs: Iterator[tuple[Article, dict]], on_done: Callable[[Article], None]) -> Iterator[tuple[Article, dict]]:
@@ -305,8 +331,43 @@ def _analyzed(articles: Iterator[Article], workers: int | None) -> Iterator[Iter
     if len(head) < POOL_THRESHOLD or n_workers < 2:
         yield ((a, to_document(a)) for a in articles)
         return
+    # The pool reads ``articles`` in a thread of its own and queues every result: the window
+    # keeps that thread IN_FLIGHT articles ahead of the writer at most.
+    window = _Window(max(IN_FLIGHT, CHUNK))  # the pool sends a worker nothing before a whole chunk
     with multiprocessing.Pool(n_workers, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-        yield pool.imap(_with_document, articles, chunksize=8)
+        try:
+            yield window.taken(pool.imap(_analysis, window.given(articles), chunksize=CHUNK))
+        finally:
+            window.close()  # before the pool's end, which waits for the thread reading ``articles``
+
+
+class _Window:
+    """At most ``size`` articles given to the workers whose analysis the writer has not taken;
+    each article is kept here meanwhile, so that its text need not come back from the worker.
+    Closing it frees a waiting giver."""
+
+    def __init__(self, size: int):
+        self._free = threading.Semaphore(size)
+        self._given: deque[Article] = deque()
+        self._closed = False
+
+    def given(self, articles: Iterable[Article]) -> Iterator[Article]:
+        for article in articles:
+            self._free.acquire()
+            if self._closed:
+                return
+            self._given.append(article)
+            yield article
+
+    def taken(self, analyses: Iterable[dict]) -> Iterator[tuple[Article, dict]]:
+        for analysis in analyses:  # in the order given
+            article = self._given.popleft()
+            self._free.release()
+            yield article, _with_stored(analysis, article)
+
+    def close(self) -> None:
+        self._closed = True
+        self._free.release()
 
 
 def _die_with_parent(parent: int) -> None:
@@ -324,13 +385,24 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _with_document(article: Article) -> tuple[Article, dict]:
-    return article, to_document(article)
+# The stored fields that hold an article's text, as given: the writer already has them.
+_TEXT_AS_GIVEN = (TITLE, SAPO, BODY)
+
+
+def _analysis(article: Article) -> dict:
+    """An article's document without the fields that hold its text as given (in a worker)."""
+    return {k: v for k, v in to_document(article).items() if k not in _TEXT_AS_GIVEN}
+
+
+def _with_stored(analysis: dict, article: Article) -> dict:
+    """``to_document(article)`` again, from the worker's ``_analysis`` and the article."""
+    given = {TITLE: article.title, SAPO: article.sapo, BODY: article.body}
+    return analysis | {k: v for k, v in given.items() if v is not None and v != ""}  # as to_document keeps them
 
 
 def write_batch(
     store: ArticleStore,
-    docs: Sequence[tuple[Article, dict]],
+    docs: list[tuple[Article, dict]],
     deletions: Sequence[str] = (),
     *,
     known: Known,
@@ -341,7 +413,8 @@ def write_batch(
     defer_vocabulary: bool = False,
 ) -> None:
     """Put ``docs`` and delete ``deletions`` in one writer and one commit (all or nothing);
-    ``merge`` is StoreWriter.commit's, ``defer_vocabulary`` is ``vocabulary.add_batch``'s ``defer``."""
+    ``merge`` is StoreWriter.commit's, ``defer_vocabulary`` is ``vocabulary.add_batch``'s ``defer``.
+    ``docs`` is emptied once written: the commit then holds their tokens, not their text too."""
     # The vocabulary counts the docs once the commit is made, still under the lock: a process
     # dying in between leaves a batch uncounted (the counts only feed suggestions), never
     # counted twice by the run that adds it again.
@@ -356,13 +429,15 @@ def write_batch(
         if docs:
             store.refresh()  # under the lock: the latest commit, for near duplicates
             assign_groups([doc for _, doc in docs], store.near_duplicate_candidates)
+        ids = [article.id for article, _ in docs]
         for _, doc in docs:
             writer.put(doc)
             batch.add_document(doc)
-        writer.commit(merge=merge, then=count if docs else None)
+        docs.clear()
+        writer.commit(merge=merge, then=count if ids else None)
     report.deleted += deleted
-    for article, _ in docs:
-        if article.id in known:
+    for article_id in ids:
+        if article_id in known:
             report.updated += 1
         else:
             report.added += 1

@@ -68,34 +68,41 @@ class FieldTokens:
         if not len(self):
             return Inverted([], np.zeros(1, np.int64), *(np.empty(0, np.int64),) * 2, np.empty(0, np.int64) if self.positions else None)
         terms = sorted(self._numbers)  # code point order is UTF-8 byte order
-        rank = np.empty(max(self._numbers.values()) + 1, np.int64)  # term number -> place in ``terms``
-        rank[np.fromiter(map(self._numbers.__getitem__, terms), np.int64, len(terms))] = np.arange(len(terms))
+        # Per token arrays are 32-bit (a batch holds far fewer than 2^31 tokens, terms and
+        # documents): a commit's peak memory is a few of them at once.
+        rank = np.empty(max(self._numbers.values()) + 1, np.int32)  # term number -> place in ``terms``
+        rank[np.fromiter(map(self._numbers.__getitem__, terms), np.int64, len(terms))] = np.arange(len(terms), dtype=np.int32)
         counts = np.frombuffer(self._counts, np.uint32).astype(np.int64)
         firsts = np.cumsum(counts) - counts
-        copied_terms, copied_docs, copied_places = (
-            np.concatenate([np.empty(0, np.uint32), *(chunk[i] for chunk in self._copied)]).astype(np.int64) for i in range(3)
-        )
+        copied = [np.concatenate([np.empty(0, np.uint32), *(chunk[i] for chunk in self._copied)]) for i in range(3)]
         self._copied = []
-        term = rank[np.concatenate([np.frombuffer(self._tokens, np.uint32), copied_terms]).astype(np.int64)]
-        doc = np.concatenate([np.repeat(np.frombuffer(self._docs, np.uint32).astype(np.int64), counts), copied_docs])
-        place = np.concatenate([np.arange(counts.sum()) - np.repeat(firsts, counts), copied_places])
+        term = rank[np.concatenate([np.frombuffer(self._tokens, np.uint32), copied[0]])]
+        doc = np.concatenate([np.repeat(np.frombuffer(self._docs, np.uint32), counts), copied[1]]).astype(np.int32)
+        place = np.arange(counts.sum(), dtype=np.int32)
+        place -= np.repeat(firsts.astype(np.int32), counts)
+        place = np.concatenate([place, copied[2].astype(np.int32)])
+        del copied, rank
         order = np.argsort(term, kind="stable")  # each term's tokens stay in document, then position, order
         term, doc, place = term[order], doc[order], place[order]
+        del order
         if not self._in_order(term, doc, place):  # postings copied out of order: sort them all
             order = np.lexsort((place, doc, term))
             term, doc, place = term[order], doc[order], place[order]
+            del order
         same_term = term[1:] == term[:-1]
         new_posting = np.concatenate([[True], ~same_term | (doc[1:] != doc[:-1])])
         starts = np.flatnonzero(new_posting)
+        del new_posting
         freqs = np.diff(np.append(starts, len(term)))
         new_term = np.concatenate([[True], ~same_term])[starts]
+        del same_term, term
         bounds = np.append(np.flatnonzero(new_term), len(starts))
         assert len(bounds) == len(terms) + 1  # every term numbered has a token
         deltas = None
         if self.positions:
-            deltas = np.diff(place, prepend=0)
+            deltas = np.diff(place.astype(np.int64), prepend=0)
             deltas[starts] = place[starts]
-        return Inverted(terms, bounds, doc[starts], freqs, deltas)
+        return Inverted(terms, bounds, doc[starts].astype(np.int64), freqs, deltas)
 
     def _in_order(self, term: np.ndarray, doc: np.ndarray, place: np.ndarray) -> bool:
         """Whether each term's tokens are in document order (and position order within one)."""

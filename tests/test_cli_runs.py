@@ -23,7 +23,7 @@ BATCH = 40
 TIMEOUT = 120
 # Small batches, a progress line for every article and a bar redrawn at each: a short run shows it all.
 PREFIX = (
-    "import sys, indexer.ingest as ingest, indexer.progress as progress; ingest.BATCH_SIZE = {batch}; "
+    "import sys, indexer.ingest as ingest, indexer.progress as progress; ingest.BATCH_SIZE = ingest.REBUILD_BATCH_SIZE = {batch}; "
     "progress.PLAIN_EVERY = progress.REDRAW_EVERY = 0; {setup}"
     "from indexer.cli import main; sys.argv[0] = 'vnsearch'; main()"
 )

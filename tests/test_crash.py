@@ -40,9 +40,10 @@ PLACES = ["Hà Nội", "Đà Nẵng", "Huế", "Cần Thơ", "Hải Phòng", "Nh
 THINGS = ["giá vàng", "lúa gạo", "cà phê", "du lịch", "lãi suất", "xăng dầu", "bóng đá", "mưa lũ"]
 VERBS = ["tăng mạnh", "giảm nhẹ", "ổn định", "biến động", "được quan tâm"]
 
-# The real CLI, with a small batch size so that a run commits every BATCH articles.
+# The real CLI, with a small batch size so that a run commits every BATCH articles (a first
+# index into an empty directory too).
 COMMAND = (
-    "import sys, indexer.ingest as ingest; ingest.BATCH_SIZE = int(sys.argv.pop(1)); "
+    "import sys, indexer.ingest as ingest; ingest.BATCH_SIZE = ingest.REBUILD_BATCH_SIZE = int(sys.argv.pop(1)); "
     "from indexer.cli import main; sys.argv[0] = 'vnsearch'; main()"
 )
 

@@ -484,3 +484,94 @@ def test_a_rebuild_commits_big_batches_never_merges_and_saves_the_vocabulary(tmp
         assert store.segment_count() == 3
         assert search(store, "lúa gạo").total == 12
     assert Vocabulary.load(ix).syllables["gạo"] == 12
+
+
+def segment_sizes(ix: Path) -> list[int]:
+    with ArticleStore.open(ix) as store:
+        return sorted(r.doc_count_all() for r, _ in store._searcher.reader().leaf_readers())
+
+
+def test_a_first_index_into_an_empty_directory_is_built_as_a_rebuild_then_commits_as_usual(tmp_path, monkeypatch):
+    import indexer.ingest as ingest
+
+    monkeypatch.setattr(ingest, "REBUILD_BATCH_SIZE", 4)
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", [art(i) for i in range(10)])
+    assert counts(index_paths(ix, [src], workers=1)) == (10, 0, 0, 0, 0)
+    assert segment_sizes(ix) == [2, 4, 4]  # big batches, each its own commit, never merged
+    assert Vocabulary.load(ix).syllables["gạo"] == 10  # saved at the end
+    write_jsonl(src / "b.jsonl", [art(i) for i in range(10, 13)])
+    assert counts(index_paths(ix, [src], workers=1)) == (3, 0, 10, 0, 0)
+    assert segment_sizes(ix) == [1, 2, 2, 4, 4]  # an index with articles: the usual batches
+
+
+def test_a_batch_ends_at_batch_chars_whatever_its_article_count(tmp_path, monkeypatch):
+    import indexer.ingest as ingest
+    from indexer.documents import to_document
+    from indexer.articles import load_articles
+
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    src.mkdir()
+    write_jsonl(src / "a.jsonl", [art(i) for i in range(7)])
+    one = to_document(next(a for _, a in load_articles([src])))
+    monkeypatch.setattr(ingest, "BATCH_CHARS", 2 * sum(len(v) for v in one.values() if isinstance(v, str)))
+    index_paths(ix, [src], workers=1)
+    assert segment_sizes(ix) == [1, 2, 2, 2]  # 25,000 articles allowed, two articles' characters reached
+
+
+def test_merges_never_make_a_segment_past_merge_max_docs(tmp_path, monkeypatch):
+    from indexer.ingest import apply_changes
+    from indexer.store import writer
+
+    monkeypatch.setattr(writer, "MERGE_MAX_DOCS", 6)
+    ix = tmp_path / "ix"
+    with ArticleStore.create(ix) as store:
+        for i in range(20):  # a commit each, merging by Whoosh's policy
+            apply_changes(store, [article_from(i)])
+    sizes = segment_sizes(ix)
+    assert sum(sizes) == 20 and max(sizes) <= 6 and len(sizes) < 20
+
+
+def article_from(i: int):
+    from indexer.articles import Article
+
+    return Article(f"m{i}", f"Tin số {i}", None, f"Nội dung bài báo số {i} về giá lúa gạo.", None, None, None, None, None, "api")
+
+
+def test_the_window_keeps_the_workers_a_bounded_number_of_articles_ahead(monkeypatch):
+    import time
+
+    import indexer.ingest as ingest
+
+    monkeypatch.setattr(ingest, "POOL_THRESHOLD", 3)
+    monkeypatch.setattr(ingest, "IN_FLIGHT", 8)
+    read = []
+
+    def articles():
+        for i in range(40):
+            read.append(i)
+            yield article_from(i)
+
+    with ingest._analyzed(articles(), 2) as docs:
+        first = [next(docs) for _ in range(5)]
+        deadline = time.monotonic() + 30
+        while len(read) < 14 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the pool's thread reads ahead, up to the window
+        time.sleep(0.2)  # and no further
+        assert len(read) == 5 + 8 + 1  # those taken, the window, and one waiting for a place in it
+        rest = list(docs)
+    assert [a.id for a, _ in first + rest] == [f"m{i}" for i in range(40)]
+    assert all(doc["body"] == a.body and doc["text_x"] for a, doc in first + rest)
+
+
+def test_leaving_the_analysis_early_frees_the_pool_waiting_on_the_window(monkeypatch):
+    import indexer.ingest as ingest
+
+    monkeypatch.setattr(ingest, "POOL_THRESHOLD", 3)
+    monkeypatch.setattr(ingest, "IN_FLIGHT", 2)  # less than a chunk: a chunk it is
+    with pytest.raises(KeyboardInterrupt):
+        with ingest._analyzed((article_from(i) for i in range(100)), 2) as docs:
+            next(docs)
+            raise KeyboardInterrupt  # Ctrl-C mid-run: the pool ends, its reading thread with it

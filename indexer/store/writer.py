@@ -7,8 +7,28 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Callable, Iterable
 
+from whoosh.writing import MERGE_SMALL
+
 from ..errors import IndexWriteError
 from ..fields import ID
+
+# A merge holds every posting of the segments it merges in memory (about as much as committing
+# a batch of as many articles): Whoosh's policy never merges past this many articles in all.
+MERGE_MAX_DOCS = 8000
+
+
+def _bounded_merge(writer, segments: list) -> list:
+    """Whoosh's MERGE_SMALL among the smallest segments that hold MERGE_MAX_DOCS articles in all;
+    returns the segments kept as they are, in their order."""
+    ordered = sorted(segments, key=lambda s: s.doc_count_all())
+    fit, total = 0, 0
+    for segment in ordered:
+        total += segment.doc_count_all()
+        if total > MERGE_MAX_DOCS:
+            break
+        fit += 1
+    kept = {id(s) for s in MERGE_SMALL(writer, ordered[:fit])} | {id(s) for s in ordered[fit:]}
+    return [s for s in segments if id(s) in kept]
 
 
 def _writes(method):
@@ -69,11 +89,14 @@ class StoreWriter:
 
     @_writes
     def commit(self, merge: bool = True, then: Callable[[], None] | None = None, optimize: bool = False) -> None:
-        """Make the changes visible. ``merge``: Whoosh also merges small segments (its tiered
-        policy); ``optimize``: every segment into one. ``then`` runs once the commit is on disk,
-        before the lock is released (to update files kept beside the index)."""
+        """Make the changes visible. ``merge``: Whoosh also merges small segments (its tiered policy,
+        up to MERGE_MAX_DOCS articles a merge); ``optimize``: every segment into one. ``then`` runs once
+        the commit is on disk, before the lock is released (to update files kept beside the index)."""
         try:
-            self._w.commit(merge=merge, optimize=optimize)
+            if merge and not optimize:
+                self._w.commit(mergetype=_bounded_merge)
+            else:
+                self._w.commit(merge=merge, optimize=optimize)
             if then is not None:
                 then()
         finally:
