@@ -47,7 +47,7 @@ def attach_envvars(command: click.Command) -> None:
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting in the README's table: its name, the commands that take it, its help."""
+    """One setting in docs/configuration.md's table: its name, the commands that take it, its help."""
 
     name: str
     commands: tuple[str, ...]
@@ -75,7 +75,7 @@ def _one_help(helps: dict[str, list[str]]) -> str:
 
 
 def settings_table(group: click.Group) -> str:
-    """The README's table of every setting (a test checks that the README holds it as it is now)."""
+    """docs/configuration.md's table of every setting (a test checks that the page holds it as it is now)."""
     rows = ["| Option | Environment | File key | Commands | What it does |", "|---|---|---|---|---|"]
     for s in settings(group):
         what = s.help.replace("|", "\\|").replace("\n", " ")

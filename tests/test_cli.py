@@ -286,14 +286,14 @@ def test_a_missing_config_file_is_a_clear_error(runner, tmp_path):
     )
 
 
-def test_the_readme_lists_every_setting():
+def test_the_configuration_page_lists_every_setting():
     from pathlib import Path
 
     from indexer.config import settings_table
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text("utf-8")
     assert settings_table(main) in readme, (
-        "README.md's settings table is out of date: replace it with the output of "
+        "docs/configuration.md's settings table is out of date: replace it with the output of "
         "python -c 'from indexer.config import settings_table; from indexer.cli import main; print(settings_table(main))'"
     )
 
