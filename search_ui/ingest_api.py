@@ -10,9 +10,8 @@ import os
 
 from flask import Blueprint, Flask, abort, current_app, request
 
-from indexer.articles import (
-    Article, Failure, articles_from_json, is_json_list, json_error_text, json_list_items, parse_json,
-)
+from indexer.articles import Article, Failure, articles_from_json
+from indexer.json_text import is_json_list, json_error_text, json_list_items, parse_json
 from indexer.commit_queue import CommitQueue
 from indexer.errors import IndexLockedError, IndexWriteError
 

@@ -13,9 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from indexer import watch as watch_module
-from indexer.articles import (
-    MAX_ID_BYTES, Failure, articles_from_json, display_path, id_problem, parse_json, read_file,
-)
+from indexer.articles import MAX_ID_BYTES, Failure, articles_from_json, display_path, id_problem, read_file
+from indexer.json_text import parse_json
 from indexer.cli import main
 from indexer.ingest import FAILURES_SHOWN, index_paths
 from indexer.search import search
