@@ -4,6 +4,7 @@ across the swap, the write lock, full disks, and writers."""
 from __future__ import annotations
 
 import errno
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -64,6 +65,32 @@ def test_create_makes_an_index_in_a_new_or_empty_directory_only(tmp_path, ix):
     with pytest.raises(FileExistsError, match="An index is already there: rebuild it to start again"):
         ArticleStore.create(ix)
     assert_gold(ix)
+
+
+CREATORS = 6
+
+
+def _open_or_create_then_add(ix: str, n: int, start) -> None:
+    start.wait()
+    with ArticleStore.open_or_create(ix) as store:
+        writer = store.writer(timeout=60)
+        writer.put(to_document(article(f"p{n}", GOLD)))
+        writer.commit()
+
+
+def test_processes_that_open_or_create_one_index_at_once_make_it_once_and_keep_every_article(tmp_path):
+    """Serving workers taking their first articles: one creates the index, the others wait and open it."""
+    to_document(article("p", GOLD))  # pyvi's model loaded once, before the fork
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Barrier(CREATORS)
+    procs = [ctx.Process(target=_open_or_create_then_add, args=(str(tmp_path / "ix"), n, start)) for n in range(CREATORS)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0] * CREATORS
+    with ArticleStore.open(tmp_path / "ix") as store:
+        assert sorted(store.fingerprints()) == [f"p{n}" for n in range(CREATORS)]
 
 
 def test_a_rebuild_takes_the_place_of_the_old_index_and_an_open_store_sees_it(tmp_path, ix):

@@ -24,7 +24,7 @@ from ..ranking import Matches
 from ..vocabulary import IndexVocabulary
 from .codec import _Codec
 from .disk import FORMAT_VERSION, META_FILE, REBUILD_PREFIX, _identity, _refuse_foreign, _remove_stale_builds, _swap
-from .locks import LockHolder, _acquired, _write_locked
+from .locks import LockHolder, _acquired, _creation_locked, _write_locked
 from .matching import _View
 from .querying import ANY, EXACT, MOST, Filters, build_query, levels
 from .schema import _schema
@@ -94,10 +94,14 @@ class ArticleStore:
     def create(cls, path: Path | str) -> "ArticleStore":
         """Create an empty index in a new or empty directory (``rebuild`` replaces an index)."""
         path = Path(path)
-        _refuse_foreign(path)
-        if path.exists() and any(path.iterdir()):
-            raise FileExistsError(errno.EEXIST, "An index is already there: rebuild it to start again", str(path))
-        return cls._create_in(path)
+        if path.exists() and not path.is_dir():
+            _refuse_foreign(path)
+        path.mkdir(parents=True, exist_ok=True)
+        with _creation_locked(path):  # another process creating one here meanwhile has finished
+            _refuse_foreign(path)
+            if any(path.iterdir()):
+                raise FileExistsError(errno.EEXIST, "An index is already there: rebuild it to start again", str(path))
+            return cls._create_in(path)
 
     @classmethod
     @_writes
@@ -154,10 +158,12 @@ class ArticleStore:
 
     @classmethod
     def open_or_create(cls, path: Path | str) -> "ArticleStore":
-        path = Path(path)
-        if not path.exists() or not any(path.iterdir()):
+        """The index at ``path``, created there first if the directory is missing or empty; safe
+        when several processes do this at once (one creates it, the others open it)."""
+        try:
             return cls.create(path)
-        return cls.open(path)
+        except FileExistsError:  # made before, or by another process meanwhile (complete: see create)
+            return cls.open(path)
 
     def close(self) -> None:
         if self._vocabulary is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import sys
@@ -106,3 +107,16 @@ def _write_locked(index_dir: Path, shown: Path, timeout: float) -> Iterator[None
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def _creation_locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the directory ``path`` itself (it must exist) while an index is
+    created in it: processes that would create one there at once (serving workers taking their
+    first articles) take turns, and the later ones find the index made."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd closes
+        yield
+    finally:
+        os.close(fd)
