@@ -22,8 +22,8 @@ from pathlib import Path
 
 from bench.common import BENCH, read_jsonl
 from bench.known_items import _NAME, CORPUS, PER_SOURCE, MIN_BODY, QUERIES as KNOWN, source_of
-from indexer.query import _stopwords
 from indexer.text import fold
+from indexer.wordlists import packaged_lists
 
 DEV = BENCH / "typing_items.jsonl"
 DEV_SEED = 22
@@ -102,7 +102,7 @@ def query_for(article: dict, rng: random.Random) -> str | None:
     if name is None:
         return None
     taken = {w.lower() for w in name.split()}
-    content = [w for w in _WORD.findall(title) if w.lower() not in taken and w.lower() not in _stopwords()]
+    content = [w for w in _WORD.findall(title) if w.lower() not in taken and w.lower() not in packaged_lists().stopwords]
     if len(content) < 3:
         return None
     at = rng.randrange(len(content) - 2)
