@@ -13,20 +13,27 @@ from dataclasses import replace
 from typing import Callable, Protocol, TypeVar
 
 from .query import Forms, ParsedQuery, parse_query
-from .telex import decode
+from .telex import decode, is_syllable
 from .wordlists import WordLists
 from .text import fold, index_form
 
 __all__ = ["decoded", "corrections", "edits", "prepared", "searched"]
 
-SHORT = 3  # syllables of this many letters or fewer are never corrected
+# A syllable of SHORT letters or fewer is corrected only by a letter it lacks ("dnh", "đôn"): too
+# many others are a replaced or swapped letter away. One of fewer letters is never corrected.
+SHORT, SHORTEST = 3, 3
 # A syllable the index holds at most this many times is a slip when a neighbour is RATIO times more
 # frequent and the query as typed did not find every syllable together.
 RARE, RATIO = 2, 100
 MAX_FIXES = 3  # syllables corrected in one query at most: each costs hundreds of look-ups
+# A known syllable forming no indexed word with its neighbours is a slip when one a single edit away
+# forms a word at least this many articles use, and more than use the syllable as typed.
+WORD_AT_LEAST = 20
 TYPED_AT_MOST = 2  # a word the index holds more often than this is never read as Telex
 _LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?![\w-])")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEAR = {c: "".join(r[j] for j in (i - 1, i + 1) if 0 <= j < len(r)) for r in _ROWS for i, c in enumerate(r)}
 
 
 class Vocabulary(Protocol):
@@ -97,17 +104,20 @@ def prepared(text: str, vocabulary: Vocabulary, word_lists: WordLists | None = N
 
 
 def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) -> dict[str, str]:
-    """Typed syllable → its correction, for the syllables that look misspelt: unknown to the index
-    (or, with ``rare_too``, nearly unknown beside a far more frequent neighbour), longer than SHORT."""
+    """Typed syllable → its correction, for the syllables longer than SHORT that look misspelt:
+    unknown to the index (with ``rare_too``, nearly unknown beside a far more frequent neighbour),
+    or forming no indexed word with a neighbour where one a single edit away forms a commoner one."""
     if parsed.phrases or len(parsed.runs) != 1:
         return {}
     run = parsed.runs[0]
     counts: dict[int, int] = {}
     for i, (exact, folded) in enumerate(run):
-        if len(folded) <= SHORT or not folded.isalpha():
+        if len(folded) < SHORTEST or not folded.isalpha():
             continue
         if exact != folded:
-            counts[i] = vocabulary.syllable_count(exact)
+            n = vocabulary.syllable_count(exact)
+            # Marks on letters that spell no syllable ("Việ"), seldom seen: a slip, as if never seen.
+            counts[i] = 0 if n <= RARE and not is_syllable(exact) else n
         else:
             hit = vocabulary.readings("syllables", [folded]).get(folded)
             counts[i] = hit[2] if hit else 0
@@ -120,13 +130,53 @@ def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) 
         best = _best_fix(run, i, vocabulary, counts[i], parsed.accented)
         if best:
             out[run[i][0]] = best
+    known = {i: n for i, n in counts.items() if n > RARE and run[i][0] not in out}
+    for i, fix in _word_fixes(run, known, vocabulary, parsed.accented).items():
+        if len(out) < MAX_FIXES:
+            out.setdefault(run[i][0], fix)
     return out
+
+
+def _word_fixes(run: tuple[Forms, ...], counts: dict[int, int], vocabulary: Vocabulary, accented: bool) -> dict[int, str]:
+    """Position → correction, for the syllables (of ``counts``) that form no indexed word with a
+    neighbour while a reading one edit away forms one used by more articles than the syllable."""
+    pairs = [f"{a[1]}_{b[1]}" for a, b in zip(run, run[1:])]
+    held = {key for key, (_, _, total) in vocabulary.readings("words", pairs).items() if total > RARE}
+    lonely = [i for i in counts if not any(0 <= k < len(pairs) and pairs[k] in held for k in (i - 1, i))]
+    if not lonely:
+        return {}
+    near = vocabulary.readings("syllables", sorted({e for i in lonely for e in _slips(run[i][1])}))
+    keys: dict[str, tuple[int, int]] = {}  # word key → (position corrected, its place in the word)
+    for i in lonely:
+        for c in _slips(run[i][1]):
+            if c not in near or not _typo(c, run[i][1]):
+                continue
+            if i:
+                keys[f"{run[i - 1][1]}_{c}"] = (i, 1)
+            if i + 1 < len(run):
+                keys[f"{c}_{run[i + 1][1]}"] = (i, 0)
+    out: dict[int, tuple[int, str]] = {}
+    for key, (form, n, total) in vocabulary.readings("words", list(keys)).items():
+        i, at = keys[key]
+        parts = form.split("_")
+        other = run[i - 1] if at else run[i + 1]
+        if accented:
+            exact, folded = run[i]
+            # The typed marks kept, the neighbour's as typed (a syllable typed without marks takes any).
+            if (exact != folded and _marks(parts[at]) != _marks(exact)) or other[0] not in (other[1], parts[1 - at]):
+                continue
+            support, fix = n, parts[at]
+        else:
+            support, fix = total, key.split("_")[at]
+        if support >= max(WORD_AT_LEAST, counts[i]) and (support, fix) > out.get(i, (0, "")):
+            out[i] = (support, fix)
+    return {i: fix for i, (_, fix) in sorted(out.items())}
 
 
 def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int, accented: bool) -> str | None:
     exact, folded = run[i]
-    keys = edits(folded)
-    if exact != folded:
+    keys = _slips(folded)
+    if exact != folded and len(folded) > SHORT:
         keys.add(folded)  # the same letters with other marks
     near = vocabulary.readings("syllables", sorted(keys))
     if accented:
@@ -134,7 +184,7 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
     else:  # a query typed without marks: corrected without marks, every reading of the letters counted
         candidates = {key: total for key, (_, _, total) in near.items()}
     if exact != folded:  # a slip of a letter keeping the typed marks
-        for form in edits(exact):
+        for form in _slips(exact, short=len(folded) <= SHORT):
             n = vocabulary.syllable_count(form)
             if n:
                 candidates[form] = max(n, candidates.get(form, 0))
@@ -159,13 +209,37 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
     def score(c: str) -> tuple:
         same_marks = exact != folded and _marks(c) == _marks(exact)
         same_letters = fold(c) == folded  # only a mark slipped
-        return (math.log1p(support.get(c, 0)) * 2 + math.log1p(candidates[c]) + 3 * same_marks + 2 * same_letters, c)
+        likely = 3 * _typo(fold(c), folded)
+        return (math.log1p(support.get(c, 0)) * 2 + math.log1p(candidates[c]) + 3 * same_marks + 2 * same_letters + likely, c)
 
     return max(candidates, key=score)
 
 
+def _typo(meant: str, typed: str) -> bool:
+    """Whether ``typed`` is ``meant`` with a slip fingers make: a letter dropped, doubled or swapped
+    with the next, or a key's neighbour on the keyboard struck instead (not any other letter)."""
+    if len(typed) + 1 == len(meant):
+        return True
+    if len(typed) == len(meant) + 1:
+        i = next((k for k, (a, b) in enumerate(zip(typed, meant)) if a != b), len(meant))
+        return i > 0 and typed[i] == typed[i - 1] or i + 1 < len(typed) and typed[i] == typed[i + 1]
+    if len(typed) != len(meant):
+        return False
+    diff = [k for k, (a, b) in enumerate(zip(typed, meant)) if a != b]
+    if len(diff) == 2:
+        return diff[1] == diff[0] + 1
+    return len(diff) == 1 and typed[diff[0]] in _NEAR.get(meant[diff[0]], "")
+
+
 def _marks(syllable: str) -> str:
     return "".join(a for a, b in zip(syllable, fold(syllable)) if a != b)
+
+
+def _slips(word: str, short: bool | None = None) -> set[str]:
+    """The strings ``word`` may be a slip of: one edit away, or for a short word one letter longer."""
+    if short if short is not None else len(word) <= SHORT:
+        return {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in _LETTERS}
+    return edits(word)
 
 
 def edits(word: str) -> set[str]:
@@ -204,14 +278,24 @@ def searched(
         return parsed, run(parsed), None
     text = decoded(query, vocabulary) or query
     parsed = prepared(text, vocabulary, word_lists)
-    found = run(parsed)
-    if found.total and found.matched_all:
-        return parsed, found, text if text != query else None
-    fixes = corrections(parsed, vocabulary, rare_too=True)  # the query as typed did not find them together
+    typed = text if text != query else None
+    # A syllable the index never saw, or one forming no word where a slip of it would: the
+    # correction is searched first and answers when it finds every syllable together.
+    fixes = corrections(parsed, vocabulary, rare_too=False)
     if fixes:
         fixed_text = _respelled(text, fixes)
         fixed = prepared(fixed_text, vocabulary, word_lists)
-        again = run(fixed)
-        if again.total and (again.matched_all or not found.total):
-            return fixed, again, fixed_text
-    return parsed, found, text if text != query else None
+        first = run(fixed)
+        if first.total and first.matched_all:
+            return fixed, first, fixed_text
+    found = run(parsed)
+    if found.total and found.matched_all:
+        return parsed, found, typed
+    more = corrections(parsed, vocabulary, rare_too=True)  # the query as typed did not find them together
+    if more and more != fixes:
+        fixes, fixed_text = more, _respelled(text, more)
+        fixed = prepared(fixed_text, vocabulary, word_lists)
+        first = run(fixed)
+    if fixes and first.total and (first.matched_all or not found.total):
+        return fixed, first, fixed_text
+    return parsed, found, typed

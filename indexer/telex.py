@@ -54,6 +54,8 @@ def _split(letters: str, plain: bool = False) -> tuple[str, str, str] | None:
         if not m:
             continue
         vowels, final = m.groups()
+        if onset == "qu" and vowels not in (closed if final else open_):
+            vowels = "u" + vowels  # "quỳnh", "quýt": the u glides before the rhyme "uy"
         if final and (final not in FINALS or vowels not in closed):
             continue
         if not final and vowels not in open_:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from indexer.query import parse_query
-from indexer.spelling import corrections, decoded, edits, prepared, searched
+from indexer.spelling import _typo, corrections, decoded, edits, prepared, searched
 from indexer.text import fold
 
 
@@ -37,8 +37,10 @@ NEWS = Counts(
     {"giá": 900, "gia": 300, "vàng": 800, "vang": 40, "việt": 2000, "nam": 3000, "năm": 5000,
      "thành": 4000, "thanh": 900, "phố": 3000, "người": 6000, "dân": 3000, "trung": 2500,
      "quốc": 2400, "trùng": 300, "moon": 60, "môn": 400, "iphone": 90, "tráng": 1, "trang": 700,
-     "xuân": 500, "vnag": 0, "triều": 900, "tiên": 1200},
-    {"giá_vàng": 700, "triều_tiên": 800, "việt_nam": 1900, "thành_phố": 2800, "người_dân": 2000, "trung_quốc": 2300},
+     "xuân": 500, "vnag": 0, "triều": 900, "tiên": 1200, "tiêm": 400, "việ": 1, "chất": 2000, "lung": 100,
+     "lượng": 3000, "lang": 2000},
+    {"giá_vàng": 700, "triều_tiên": 800, "việt_nam": 1900, "thành_phố": 2800, "người_dân": 2000, "trung_quốc": 2300,
+     "chất_lượng": 1400},
 )  # fmt: skip
 
 
@@ -69,8 +71,14 @@ def test_decoded(typed, meant):
         ("thànhh phố", {"thànhh": "thành"}),  # the typed marks kept
         ("nguòi dân", {"nguòi": "người"}),  # the same letters, other marks
         ("Trunf Quốc", {"trunf": "trung"}),  # the neighbour's word decides over trùng
-        ("gia vag", {}),  # three letters: never
+        ("gia vag", {"vag": "vang"}),  # three letters: only by a letter they lack
+        ("gia nqm", {}),  # never by a letter replaced (nam)
+        ("gia va", {}),  # two letters: never
+        ("Việ Nam", {"việ": "việt"}),  # seen once, but no syllable: a slip
         ("giá vàng", {}),
+        ("chat lung", {"lung": "luong"}),  # a known syllable, no word: a slip of one that forms a commoner word
+        ("Triều Tiêm", {"tiêm": "tiên"}),  # the typed marks kept
+        ("chat lang", {}),  # chất lượng is two letters away
     ],
 )
 def test_corrections(typed, fixes):
@@ -94,17 +102,50 @@ def test_a_rare_name_found_as_typed_is_not_corrected():
     assert (got.terms, corrected, len(runs)) == (parsed.terms, None, 1)
 
 
-def test_searched_runs_the_correction_when_the_query_finds_nothing_as_typed():
-    found = {"gia vnag": SimpleNamespace(total=0, matched_all=False), "gia vang": SimpleNamespace(total=3, matched_all=True)}
-    searched_texts = []
+def searches(found: dict[str, tuple[int, bool]]):
+    """A run function answering (total, matched_all) per query text, and the texts it was asked."""
+    asked = []
 
     def run(p):
         text = " ".join(e for e, _ in p.terms)
-        searched_texts.append(text)
-        return found[text]
+        asked.append(text)
+        total, matched_all = found[text]
+        return SimpleNamespace(total=total, matched_all=matched_all)
 
-    parsed, result, corrected = searched("Gia vnag", NEWS, run)
-    assert (searched_texts, corrected, result.total) == (["gia vnag", "gia vang"], "Gia vang", 3)
+    return run, asked
+
+
+@pytest.mark.parametrize(
+    "typed, found, asked, corrected",
+    [
+        # An unknown syllable: the correction is searched first, and answers when it finds them all.
+        ("Gia vnag", {"gia vang": (3, True)}, ["gia vang"], "Gia vang"),
+        ("chat lung", {"chat luong": (5, True)}, ["chat luong"], "chat luong"),
+        # The correction finds nothing together: the query as typed answers when it does.
+        ("chat lung", {"chat luong": (0, False), "chat lung": (2, True)}, ["chat luong", "chat lung"], None),
+        ("Gia vnag", {"gia vang": (4, False), "gia vnag": (0, False)}, ["gia vang", "gia vnag"], "Gia vang"),
+        ("Xuân Tráng", {"xuân tráng": (1, True)}, ["xuân tráng"], None),
+    ],
+)
+def test_searched_runs_the_correction_first(typed, found, asked, corrected):
+    run, texts = searches(found)
+    assert (searched(typed, NEWS, run)[2], texts) == (corrected, asked)
+
+
+@pytest.mark.parametrize(
+    "meant, typed, likely",
+    [
+        ("vang", "vnag", True),  # swapped
+        ("hang", "haang", True),  # doubled
+        ("dinh", "dnh", True),  # dropped
+        ("bien", "boen", True),  # a neighbouring key
+        ("hoang", "haang", False),  # a key far away
+        ("ben", "boen", False),  # a letter out of nowhere
+        ("vang", "vangg", True),
+    ],
+)
+def test_typo(meant, typed, likely):
+    assert _typo(meant, typed) is likely
 
 
 def test_half_accented_queries_carry_the_words_their_letters_spell():

@@ -44,7 +44,7 @@ def test_words_that_are_not_telex_stay(typed):
 @pytest.mark.parametrize(
     "word, valid",
     [
-        ("người", True), ("khuỷu", True), ("thuở", True), ("gìn", True), ("quý", True),
+        ("người", True), ("khuỷu", True), ("thuở", True), ("gìn", True), ("quý", True), ("quỳnh", True), ("quýt", True), ("quyết", True),
         ("cát", True), ("cat", False),  # a stop final takes sắc or nặng
         ("vnag", False), ("ka", False), ("ghe", True), ("ngh", False), ("iphone", False),
     ],
