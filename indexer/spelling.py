@@ -143,18 +143,15 @@ def _word_fixes(run: tuple[Forms, ...], counts: dict[int, int], vocabulary: Voca
     pairs = [f"{a[1]}_{b[1]}" for a, b in zip(run, run[1:])]
     held = {key for key, (_, _, total) in vocabulary.readings("words", pairs).items() if total > RARE}
     lonely = [i for i in counts if not any(0 <= k < len(pairs) and pairs[k] in held for k in (i - 1, i))]
-    if not lonely:
-        return {}
-    near = vocabulary.readings("syllables", sorted({e for i in lonely for e in _slips(run[i][1])}))
     keys: dict[str, tuple[int, int]] = {}  # word key → (position corrected, its place in the word)
-    for i in lonely:
-        for c in _slips(run[i][1]):
-            if c not in near or not _typo(c, run[i][1]):
-                continue
+    for i in sorted(lonely, key=counts.get)[:MAX_FIXES]:  # a slip is seldom more common than the rest
+        for c in _typos(run[i][1]):
             if i:
                 keys[f"{run[i - 1][1]}_{c}"] = (i, 1)
             if i + 1 < len(run):
                 keys[f"{c}_{run[i + 1][1]}"] = (i, 0)
+    if not keys:
+        return {}
     out: dict[int, tuple[int, str]] = {}
     for key, (form, n, total) in vocabulary.readings("words", list(keys)).items():
         i, at = keys[key]
@@ -192,6 +189,7 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
     candidates = {c: n for c, n in candidates.items() if n >= max(1, count * RATIO)}
     if not candidates:
         return None
+    typos = _typos(folded)
     before = run[i - 1][1] if i else None
     after = run[i + 1][1] if i + 1 < len(run) else None
     pairs = {}
@@ -209,26 +207,23 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
     def score(c: str) -> tuple:
         same_marks = exact != folded and _marks(c) == _marks(exact)
         same_letters = fold(c) == folded  # only a mark slipped
-        likely = 3 * _typo(fold(c), folded)
+        likely = 3 * (fold(c) in typos)
         return (math.log1p(support.get(c, 0)) * 2 + math.log1p(candidates[c]) + 3 * same_marks + 2 * same_letters + likely, c)
 
     return max(candidates, key=score)
 
 
-def _typo(meant: str, typed: str) -> bool:
-    """Whether ``typed`` is ``meant`` with a slip fingers make: a letter dropped, doubled or swapped
-    with the next, or a key's neighbour on the keyboard struck instead (not any other letter)."""
-    if len(typed) + 1 == len(meant):
-        return True
-    if len(typed) == len(meant) + 1:
-        i = next((k for k, (a, b) in enumerate(zip(typed, meant)) if a != b), len(meant))
-        return i > 0 and typed[i] == typed[i - 1] or i + 1 < len(typed) and typed[i] == typed[i + 1]
-    if len(typed) != len(meant):
-        return False
-    diff = [k for k, (a, b) in enumerate(zip(typed, meant)) if a != b]
-    if len(diff) == 2:
-        return diff[1] == diff[0] + 1
-    return len(diff) == 1 and typed[diff[0]] in _NEAR.get(meant[diff[0]], "")
+def _typos(typed: str) -> set[str]:
+    """What ``typed`` may be a slip fingers make of: it lacks a letter, doubles one, swaps two
+    neighbours or strikes a key beside the right one (a short one: only lacks a letter)."""
+    splits = [(typed[:i], typed[i:]) for i in range(len(typed) + 1)]
+    out = {a + c + b for a, b in splits for c in _LETTERS}
+    if len(typed) > SHORT:
+        out |= {a + b[1:] for a, b in splits if b and a[-1:] == b[0]}
+        out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        out |= {a + c + b[1:] for a, b in splits if b for c in _NEAR.get(b[0], "")}
+    out.discard(typed)
+    return out
 
 
 def _marks(syllable: str) -> str:

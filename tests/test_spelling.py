@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from indexer.query import parse_query
-from indexer.spelling import _typo, corrections, decoded, edits, prepared, searched
+from indexer.spelling import _typos, corrections, decoded, edits, prepared, searched
 from indexer.text import fold
 
 
@@ -142,10 +142,12 @@ def test_searched_runs_the_correction_first(typed, found, asked, corrected):
         ("hoang", "haang", False),  # a key far away
         ("ben", "boen", False),  # a letter out of nowhere
         ("vang", "vangg", True),
+        ("vang", "vag", True),  # three letters: one it lacks
+        ("van", "vag", False),  # never a key beside
     ],
 )
-def test_typo(meant, typed, likely):
-    assert _typo(meant, typed) is likely
+def test_typos(meant, typed, likely):
+    assert (meant in _typos(typed)) is likely
 
 
 def test_half_accented_queries_carry_the_words_their_letters_spell():
