@@ -196,13 +196,16 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
     for c in candidates:
         f = fold(c)
         if before:
-            pairs[f"{before}_{f}"] = c
+            pairs[f"{before}_{f}"] = (c, run[i - 1][0], 0)
         if after:
-            pairs[f"{f}_{after}"] = c
+            pairs[f"{f}_{after}"] = (c, run[i + 1][0], 1)
     words = vocabulary.readings("words", list(pairs)) if pairs else {}
     support: dict[str, int] = {}
-    for key, (_, n, _) in words.items():
-        support[pairs[key]] = support.get(pairs[key], 0) + n
+    for key, (form, n, _) in words.items():
+        c, other, at = pairs[key]
+        # In a query with marks, a word spelling its neighbour with other marks is no support (kỹ is not kỷ).
+        if not accented or other == fold(other) or form.split("_")[at] == other:
+            support[c] = support.get(c, 0) + n
 
     def score(c: str) -> tuple:
         same_marks = exact != folded and _marks(c) == _marks(exact)

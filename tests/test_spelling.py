@@ -38,9 +38,9 @@ NEWS = Counts(
      "thành": 4000, "thanh": 900, "phố": 3000, "người": 6000, "dân": 3000, "trung": 2500,
      "quốc": 2400, "trùng": 300, "moon": 60, "môn": 400, "iphone": 90, "tráng": 1, "trang": 700,
      "xuân": 500, "vnag": 0, "triều": 900, "tiên": 1200, "tiêm": 400, "việ": 1, "chất": 2000, "lung": 100,
-     "lượng": 3000, "lang": 2000},
+     "lượng": 3000, "lang": 2000, "kỹ": 500, "kỷ": 600, "luật": 3000, "giật": 200},
     {"giá_vàng": 700, "triều_tiên": 800, "việt_nam": 1900, "thành_phố": 2800, "người_dân": 2000, "trung_quốc": 2300,
-     "chất_lượng": 1400},
+     "chất_lượng": 1400, "kỷ_luật": 900},
 )  # fmt: skip
 
 
@@ -79,6 +79,8 @@ def test_decoded(typed, meant):
         ("chat lung", {"lung": "luong"}),  # a known syllable, no word: a slip of one that forms a commoner word
         ("Triều Tiêm", {"tiêm": "tiên"}),  # the typed marks kept
         ("chat lang", {}),  # chất lượng is two letters away
+        ("kỷ guật", {"guật": "luật"}),  # the neighbour's word
+        ("kỹ guật", {"guật": "giật"}),  # kỹ is not kỷ: a key beside the right one (u for i)
     ],
 )
 def test_corrections(typed, fixes):
