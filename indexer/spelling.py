@@ -181,7 +181,7 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
     else:  # a query typed without marks: corrected without marks, every reading of the letters counted
         candidates = {key: total for key, (_, _, total) in near.items()}
     if exact != folded:  # a slip of a letter keeping the typed marks
-        for form in _slips(exact, short=len(folded) <= SHORT):
+        for form in _slips(exact):
             n = vocabulary.syllable_count(form)
             if n:
                 candidates[form] = max(n, candidates.get(form, 0))
@@ -233,11 +233,9 @@ def _marks(syllable: str) -> str:
     return "".join(a for a, b in zip(syllable, fold(syllable)) if a != b)
 
 
-def _slips(word: str, short: bool | None = None) -> set[str]:
+def _slips(word: str) -> set[str]:
     """The strings ``word`` may be a slip of: one edit away, or for a short word one letter longer."""
-    if short if short is not None else len(word) <= SHORT:
-        return {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in _LETTERS}
-    return edits(word)
+    return _typos(word) if len(word) <= SHORT else edits(word)
 
 
 def edits(word: str) -> set[str]:
