@@ -1,8 +1,9 @@
 """What a messily typed query meant: Telex or VNI keys decoded, one-letter slips corrected.
 
-``searched`` runs a query as typed (Telex decoded first) and, when it finds few or no articles
-with every syllable, once more with its misspelt syllables corrected: one edit away from a
-syllable the index holds, preferring frequent ones and those forming a known word with a neighbour.
+``searched`` runs a query (Telex decoded first) with its misspelt syllables corrected, when some
+look misspelt, and as typed when that finds few or no articles with every syllable: one edit away
+from a syllable the index holds, preferring frequent ones, those forming a known word with a
+neighbour, and the slips fingers make.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from .text import fold, index_form
 
 __all__ = ["decoded", "corrections", "edits", "prepared", "searched"]
 
-# A syllable of SHORT letters or fewer is corrected only by a letter it lacks ("dnh", "đôn"): too
-# many others are a replaced or swapped letter away. One of fewer letters is never corrected.
-SHORT, SHORTEST = 3, 3
+# A syllable of SHORT letters is corrected only by a letter it lacks ("dnh", "đôn"): too many
+# others are a replaced or swapped letter away. One of fewer letters is never corrected.
+SHORT = 3
 # A syllable the index holds at most this many times is a slip when a neighbour is RATIO times more
 # frequent and the query as typed did not find every syllable together.
 RARE, RATIO = 2, 100
@@ -112,7 +113,7 @@ def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) 
     run = parsed.runs[0]
     counts: dict[int, int] = {}
     for i, (exact, folded) in enumerate(run):
-        if len(folded) < SHORTEST or not folded.isalpha():
+        if len(folded) < SHORT or not folded.isalpha():
             continue
         if exact != folded:
             n = vocabulary.syllable_count(exact)

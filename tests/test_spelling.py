@@ -104,6 +104,13 @@ def test_a_rare_name_found_as_typed_is_not_corrected():
     assert (got.terms, corrected, len(runs)) == (parsed.terms, None, 1)
 
 
+def test_a_rare_syllable_is_not_corrected_by_the_words_around_it():
+    # Held at most twice, it may be a name: only a search finding nothing as typed corrects it.
+    rare = Counts({**NEWS.counts["syllables"], "tiêm": 2}, NEWS.counts["words"])
+    assert corrections(parse_query("Triều Tiêm"), rare, rare_too=False) == {}
+    assert corrections(parse_query("Triều Tiêm"), NEWS, rare_too=False) == {"tiêm": "tiên"}
+
+
 def searches(found: dict[str, tuple[int, bool]]):
     """A run function answering (total, matched_all) per query text, and the texts it was asked."""
     asked = []
