@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
@@ -133,3 +134,54 @@ def test_a_posting_of_many_positions_reads_alike_both_ways_and_survives_a_merge(
     with ArticleStore.open(d) as store:
         assert store.segment_count() == 1
         assert sorted(h.id for h in search(store, '"vàng tăng"').hits) == before
+
+
+def test_arrays_write_whooshs_bytes_for_boosted_fields_and_wide_numbers(tmp_path, monkeypatch):
+    """Fields boosted by a fraction (weights and their totals not whole) or a whole number, docnums
+    and positions past two bytes, lists of several blocks: the term table and postings as W3 writes them."""
+    from whoosh.fields import ID, TEXT, Schema
+    from whoosh.writing import SegmentWriter
+
+    from indexer.store.segment_writer import _SegmentWriter
+
+    monkeypatch.setattr(codec_module, "BLOCK_POSTINGS", 7)
+
+    def field(fmt):
+        f = TEXT()
+        f.format = fmt
+        return f
+
+    schema = Schema(id=ID(stored=True), tenth=field(_Frequency(field_boost=0.1)), twice=field(_Frequency(field_boost=2.0)),
+                    placed=field(_Positions(field_boost=0.7)))
+    words = [f"t{i}" for i in range(40)]
+    docs = []
+    for n in range(400):
+        text = " ".join(words[(n * 7 + k * k) % (1 + n % 40)] for k in range(1 + n % 13))
+        docs.append({"id": f"d{n}", "tenth": text, "twice": text, "placed": text})
+    for n in range(3):  # a list whose first positions take four bytes
+        docs[n]["placed"] = "xa " * 70_000 + "xb"
+    docs[399]["twice"] = "t0 t0 t0 xc"  # t0's last docnum far from its previous one
+    built = {}
+    for name, make in (("ours", _SegmentWriter), ("whoosh", SegmentWriter)):
+        path = tmp_path / name
+        path.mkdir()
+        ix = whoosh_index.create_in(str(path), schema)
+        w = make(ix, codec=_Codec(), compound=False)
+        for doc in docs:
+            w.add_document(**doc)
+        w.commit(merge=False)
+        ix.close()
+        built[name] = segment_files(path)
+    assert sorted(built["ours"]) == sorted(built["whoosh"]) and "pst" in built["ours"]
+    assert [ext for ext in built["ours"] if built["ours"][ext] != built["whoosh"][ext]] == []
+
+
+def test_term_totals_add_up_as_pythons_sum_does():
+    # numpy adds a long list up pairwise: its total would differ in the last bits.
+    weights = np.array([0.1, 0.2, 0.3, 0.7, 1e8, 1.0, 1.0, 0.1, *[0.1] * 1000], np.float32)
+    bounds = np.array([0, 3, 7, 8, 1008])
+    wide = weights.astype(np.float64).tolist()
+    expected = [sum(wide[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    assert list(codec_module._term_weights(weights, bounds)) == expected
+    whole = np.array([3, 1, 2, 5], np.float32)
+    assert codec_module._term_weights(whole, np.array([0, 1, 4])).tolist() == [3.0, 8.0]
