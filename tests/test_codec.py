@@ -3,6 +3,7 @@ byte for byte as Whoosh's own writer writes them, for new segments and merges.""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -185,3 +186,30 @@ def test_term_totals_add_up_as_pythons_sum_does():
     assert list(codec_module._term_weights(weights, bounds)) == expected
     whole = np.array([3, 1, 2, 5], np.float32)
     assert codec_module._term_weights(whole, np.array([0, 1, 4])).tolist() == [3.0, 8.0]
+
+
+def test_the_other_spaces_are_every_space_str_split_splits_on_but_whooshs_four():
+    others = {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()} - set(" \t\r\n")
+    assert {c for c in map(chr, range(sys.maxunicode + 1)) if codec_module._OTHER_SPACE.fullmatch(c)} == others
+    assert codec_module._tokens("a\x1fb c\u3000d") == ["a\x1fb", "c\u3000d"]
+
+
+def test_term_entries_added_all_at_once_are_the_file_added_one_at_a_time(tmp_path):
+    """Many keys (the index of their places widens past 16 bits), in one call and in two."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import OrderedHashWriter
+
+    keys = [b"\x00\x01" + f"t{i:06}".encode() for i in range(9000)]
+    values = [bytes(range(i % 50)) for i in range(9000)]
+    storage = FileStorage(str(tmp_path))
+    one = OrderedHashWriter(storage.create_file("one"))
+    for key, value in zip(keys, values):
+        one.add(key, value)
+    one.close()
+    together = OrderedHashWriter(storage.create_file("together"))
+    codec_module._add_all(together, keys[:10], values[:10])
+    codec_module._add_all(together, keys[10:], values[10:])
+    with pytest.raises(ValueError):
+        codec_module._add_all(together, keys[:1], values[:1])
+    together.close()
+    assert (tmp_path / "together").read_bytes() == (tmp_path / "one").read_bytes()

@@ -5,11 +5,13 @@ Whoosh's search and merging keep working. Overrides W3's private hooks (docs/ind
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import mmap
 import os
 import pickle
 import re
+import struct
 from array import array
 from collections import Counter
 
@@ -17,6 +19,7 @@ import numpy as np
 from whoosh import formats
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter, W3TermsReader
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashWriter, md5_hash
 from whoosh.filedb.structfile import StructFile
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -38,15 +41,13 @@ from .blocks import (
 
 BLOCK_POSTINGS = 1024  # W3 writes 128 per block; ranking reads whole lists, so bigger blocks cost less
 _TOKEN = re.compile(r"[^ \t\r\n]+")  # what Whoosh's SpaceSeparatedTokenizer splits on
+# What str.split() splits on besides: the other characters for which str.isspace() holds.
+_OTHER_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 
 
 def _tokens(value: str) -> list[str]:
     """A text field's tokens (its index forms), as the field's analyzer splits them, at str.split()'s speed."""
-    tokens = value.split()
-    separators = value.count(" ") + value.count("\t") + value.count("\r") + value.count("\n")
-    if len(value) - sum(map(len, tokens)) != separators:  # str.split() also split on other spaces
-        return _TOKEN.findall(value)
-    return tokens
+    return _TOKEN.findall(value) if _OTHER_SPACE.search(value) else value.split()
 
 
 class _Frequency(formats.Frequency):
@@ -192,8 +193,25 @@ class _Lengths:
 
 
 class _FieldWriter(W3FieldWriter):
+    """W3's, with a field's term entries written in one go once it is finished, and ``add_inverted``."""
+
     def add_postings(self, schema, lengths, items):
         super().add_postings(schema, _Lengths(lengths) if lengths else lengths, items)
+
+    def start_field(self, fieldname, fieldobj):
+        super().start_field(fieldname, fieldobj)
+        self._entries: tuple[list[bytes], list[bytes]] = ([], [])  # the field's term keys, their entries
+
+    def finish_term(self):
+        terminfo = self._postwriter.finish_postings()
+        keys, values = self._entries
+        keys.append(pack_ushort(self._fieldid) + self._btext)
+        values.append(terminfo.to_bytes())
+
+    def finish_field(self):
+        _add_all(self._tindex, *self._entries)
+        self._entries = ([], [])
+        super().finish_field()
 
     def add_inverted(self, fieldname: str, fieldobj, inverted: Inverted, lengths: np.ndarray) -> None:
         """Write a field's posting lists from arrays, as add_postings would write them one by one.
@@ -209,10 +227,11 @@ class _FieldWriter(W3FieldWriter):
             written = self._write_lists(entries, freqs, deltas)
             heads = entries.heads.tobytes()
             size = _TERM_INFO.itemsize
-            table, prefix = self._tindex, pack_ushort(self._fieldid)
-            for i, term in enumerate(terms):
-                tail = inlined[i] if entries.is_inlined[i] else written[i]
-                table.add(prefix + term.encode("utf-8"), heads[i * size : (i + 1) * size] + tail)
+            prefix = pack_ushort(self._fieldid)
+            keys, values = self._entries
+            keys += [prefix + term.encode("utf-8") for term in terms]
+            tails = [inlined[i] if is_inlined else written[i] for i, is_inlined in enumerate(entries.is_inlined)]
+            values += [heads[i * size : (i + 1) * size] + tail for i, tail in enumerate(tails)]
         self.finish_field()
 
     def _write_lists(self, entries: "_TermEntries", freqs: np.ndarray, deltas: np.ndarray | None) -> dict[int, bytes]:
@@ -257,6 +276,31 @@ class _FieldWriter(W3FieldWriter):
             lists.append(written)
         postfile.write(b"".join(lists))
         return extents
+
+
+_ITEM_LENGTHS = struct.Struct("!ii")  # before an item of Whoosh's hash file: its key's and its value's lengths
+
+
+def _add_all(table: OrderedHashWriter, keys: list[bytes], values: list[bytes]) -> None:
+    """``table.add(key, value)`` for each pair (keys in increasing order), written in one go."""
+    if type(table) is not OrderedHashWriter or table.hashfn is not md5_hash:
+        for key, value in zip(keys, values):
+            table.add(key, value)
+        return
+    if keys and keys[0] <= table.lastkey:
+        raise ValueError(f"Keys must increase: {table.lastkey!r}..{keys[0]!r}")
+    at = table.dbfile.tell()
+    buckets, places, parts = table.buckets, [], []
+    for key, value in zip(keys, values):
+        places.append(at)
+        keyhash = int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[-4:], "big")  # md5_hash's low 32 bits
+        buckets[keyhash & 255].append((keyhash, at))
+        parts += (_ITEM_LENGTHS.pack(len(key), len(value)), key, value)
+        at += _ITEM_LENGTHS.size + len(key) + len(value)
+    table.dbfile.write(b"".join(parts))
+    table.index.extend(places)
+    if keys:
+        table.lastkey = keys[-1]
 
 
 # W3TermInfo.to_bytes' fixed part ("!BfIBBfII"): inlined or not, total weight, postings, shortest
