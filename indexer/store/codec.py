@@ -5,6 +5,7 @@ Whoosh's search and merging keep working. Overrides W3's private hooks (docs/ind
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import mmap
@@ -213,6 +214,12 @@ class _FieldWriter(W3FieldWriter):
         self._entries = ([], [])
         super().finish_field()
 
+    def close(self):
+        table = self._tindex
+        if type(table) is OrderedHashWriter:
+            table._write_hashes = functools.partial(_write_hashes, table)
+        super().close()
+
     def add_inverted(self, fieldname: str, fieldobj, inverted: Inverted, lengths: np.ndarray) -> None:
         """Write a field's posting lists from arrays, as add_postings would write them one by one.
 
@@ -301,6 +308,25 @@ def _add_all(table: OrderedHashWriter, keys: list[bytes], values: list[bytes]) -
     table.index.extend(places)
     if keys:
         table.lastkey = keys[-1]
+
+
+_SLOTS = np.dtype([("hash", ">u4"), ("at", ">i8")])  # a slot of Whoosh's hash tables ("!Iq")
+
+
+def _write_hashes(table: OrderedHashWriter) -> None:
+    """``HashWriter._write_hashes``: the same 256 tables, slots probed in the same order, each
+    table written in one go (not a slot at a time)."""
+    dbfile, null = table.dbfile, (0, 0)
+    for entries in table.buckets:
+        slots = 2 * len(entries)
+        table.directory.append((dbfile.tell(), slots))
+        found = [null] * slots
+        for keyhash, at in entries:
+            slot = (keyhash >> 8) % slots
+            while found[slot] != null:
+                slot = (slot + 1) % slots
+            found[slot] = (keyhash, at)
+        dbfile.write(np.array(found, _SLOTS).tobytes())
 
 
 # W3TermInfo.to_bytes' fixed part ("!BfIBBfII"): inlined or not, total weight, postings, shortest
