@@ -26,7 +26,7 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from ..inversion import Inverted
-from . import whoosh_internals  # noqa: F401  (its import checks the Whoosh version first)
+from .whoosh_internals import _length_column  # importing it checks the Whoosh version
 from .blocks import (
     _BLOCK,
     _DTYPES,
@@ -187,9 +187,9 @@ class _Lengths:
         self._fields: dict[str, list[int]] = {}
 
     def doc_field_length(self, docnum: int, fieldname: str) -> int:
-        if fieldname not in self._fields:
-            count = self._perdoc.doc_count_all()
-            self._fields[fieldname] = [self._perdoc.doc_field_length(n, fieldname) for n in range(count)]
+        if fieldname not in self._fields:  # a field without lengths: zeros (Whoosh writes no length then)
+            lengths = _length_column(self._perdoc, fieldname, self._perdoc.doc_count_all())
+            self._fields[fieldname] = lengths.astype(np.int64).tolist()
         return self._fields[fieldname][docnum]
 
 
