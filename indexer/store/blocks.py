@@ -163,12 +163,18 @@ def _packed_each(numbers: np.ndarray, starts: np.ndarray) -> list[tuple[str, byt
     numbers = np.asarray(numbers, np.int64)
     tops = np.maximum.reduceat(numbers, starts)
     widths = np.where(tops < 1 << 8, 1, np.where(tops < 1 << 16, 2, 4))
-    # A copy of all of them in each width used: a part is cut from the copy in its own width.
-    copies = {w: numbers.astype(_DTYPES[code]).tobytes() for w, code in _WIDTHS.items() if (widths == w).any()}
-    bounds = np.append(starts, len(numbers)).tolist()
-    return [
-        (_WIDTHS[w], copies[w][a * w : b * w]) for w, a, b in zip(widths.tolist(), bounds[:-1], bounds[1:])
-    ]
+    sizes = np.diff(np.append(starts, len(numbers)))
+    of_number = np.repeat(widths, sizes)
+    parts: list = [None] * len(starts)
+    for width, code in _WIDTHS.items():  # the parts of one width cast together, then cut apart
+        chosen = np.flatnonzero(widths == width)
+        if not len(chosen):
+            continue
+        raw = numbers[of_number == width].astype(_DTYPES[code]).tobytes()
+        ends = (np.cumsum(sizes[chosen]) * width).tolist()
+        for i, a, b in zip(chosen.tolist(), [0, *ends[:-1]], ends):
+            parts[i] = (code, raw[a:b])
+    return parts
 
 
 def _weights_each(weights: np.ndarray, starts: np.ndarray) -> list[tuple[str, bytes]]:

@@ -273,15 +273,12 @@ class _FieldWriter(W3FieldWriter):
             compression=codec._compression,
         )
         postfile = self._postfile
-        at = postfile.tell()
-        extents, lists = {}, []
+        extents = {}
         block_bounds = np.append(first_block, len(blocks)).tolist()
         for term, a, b in zip(terms.tolist(), block_bounds[:-1], block_bounds[1:]):
             written = POSTINGS_MAGIC + b"".join(blocks[a:b])
-            extents[term] = pack_long(at) + pack_int(len(written))
-            at += len(written)
-            lists.append(written)
-        postfile.write(b"".join(lists))
+            extents[term] = pack_long(postfile.tell()) + pack_int(len(written))
+            postfile.write(written)
         return extents
 
 
