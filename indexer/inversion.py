@@ -5,7 +5,6 @@ while documents are added, and a commit sorts them once (``invert``)."""
 
 from __future__ import annotations
 
-import itertools
 from array import array
 from typing import NamedTuple, Sequence
 
@@ -26,13 +25,21 @@ class Inverted(NamedTuple):
     deltas: np.ndarray | None
 
 
+class _Numbers(dict):
+    """Terms numbered 0, 1, 2… as they are first looked up: ``map(numbers.__getitem__, tokens)``
+    numbers a document's tokens at a dict lookup's speed, a Python call only for a new term."""
+
+    def __missing__(self, term: str) -> int:
+        number = self[term] = len(self)
+        return number
+
+
 class FieldTokens:
     """One field's tokens over a batch: documents added whole, or postings copied from a segment."""
 
     def __init__(self, positions: bool):
         self.positions = positions
-        self._numbers: dict[str, int] = {}  # term -> its number: the count of tokens seen before its first
-        self._seen = itertools.count()
+        self._numbers = _Numbers()  # term -> its number, in the order first seen
         self._tokens = array("I")  # the term number of each token of the documents, one after another
         self._docs = array("I")  # those documents, with how many tokens each has
         self._counts = array("I")
@@ -45,7 +52,7 @@ class FieldTokens:
 
     def add(self, docnum: int, tokens: Sequence[str]) -> None:
         """A document's tokens, in order (documents come in increasing ``docnum``)."""
-        self._tokens.extend(map(self._numbers.setdefault, tokens, self._seen))
+        self._tokens.extend(map(self._numbers.__getitem__, tokens))
         self._docs.append(docnum)
         self._counts.append(len(tokens))
 
@@ -55,7 +62,7 @@ class FieldTokens:
         """Posting lists as a segment holds them, after every document added whole: term ``terms[i]``
         has the next ``sizes[i]`` postings, posting j is ``docs[j]`` with ``freqs[j]`` positions,
         one after another in ``positions`` (None: a field without them), each list in document order."""
-        numbers = np.fromiter(map(self._numbers.setdefault, terms, self._seen), np.int64, len(terms))
+        numbers = np.fromiter(map(self._numbers.__getitem__, terms), np.int64, len(terms))
         freqs = np.asarray(freqs, np.int64)
         token_terms = np.repeat(np.repeat(numbers, sizes), freqs)
         places = np.zeros(len(token_terms), np.uint32) if positions is None or not self.positions else positions
@@ -70,7 +77,7 @@ class FieldTokens:
         terms = sorted(self._numbers)  # code point order is UTF-8 byte order
         # Per token arrays are 32-bit (a batch holds far fewer than 2^31 tokens, terms and
         # documents): a commit's peak memory is a few of them at once.
-        rank = np.empty(max(self._numbers.values()) + 1, np.int32)  # term number -> place in ``terms``
+        rank = np.empty(len(self._numbers), np.int32)  # term number -> place in ``terms``
         rank[np.fromiter(map(self._numbers.__getitem__, terms), np.int64, len(terms))] = np.arange(len(terms), dtype=np.int32)
         counts = np.frombuffer(self._counts, np.uint32).astype(np.int64)
         firsts = np.cumsum(counts) - counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +122,55 @@ def test_the_size_of_blocks_changes_no_answer(store, small_blocks, text):
     with ArticleStore.open(small_blocks) as other:
         assert answer(other) == answer(store)
         assert answer(store)["hits"]
+
+
+@pytest.mark.parametrize("positions", [False, True], ids=["frequencies", "positions"])
+def test_blocks_encoded_together_are_the_bytes_of_each_encoded_alone(positions):
+    """Ids, counts and positions of one, two and four bytes; weights all 1, whole, fractional; blocks
+    of one posting and of many, compressed or too small to compress."""
+    rng = np.random.default_rng(7)
+    sizes = [1, 2, 3, 40, 1, 200, 5, 7, 1024, 3]
+    steps = [1, 1, 300, 2, 70_000, 1, 5, 1, 3, 1]
+    ids = np.concatenate([rng.integers(1, step + 1, size).cumsum() for size, step in zip(sizes, steps)])
+    ids[sizes[0] + sizes[1] + sizes[2] + sizes[3]] += 100_000  # a block whose one id takes four bytes
+    starts = np.cumsum([0, *sizes[:-1]])
+    weights = np.ones(len(ids), np.float32)
+    weights[starts[3] : starts[4]] = rng.integers(1, 5, sizes[3])  # whole numbers
+    weights[starts[5] : starts[6]] = rng.integers(1, 400, sizes[5])  # whole, past a byte
+    weights[starts[8] : starts[9]] = rng.integers(1, 9, sizes[8]) * np.float32(0.7)  # fractional
+    counts = rng.integers(1, 4, len(ids))
+    counts[starts[5]] = 300
+    deltas = rng.integers(0, 9, counts.sum())
+    deltas[-1] = 80_000
+    ends = np.cumsum(counts)
+    rows = list(zip(starts.tolist(), [*starts[1:].tolist(), len(ids)]))
+    kw = dict(min_lengths=list(range(10)), max_lengths=list(range(10, 20)), lasts=[i % 2 == 0 for i in range(10)])
+    values = (counts, deltas) if positions else None
+    together = blocks_module._encoded_blocks(starts, ids, weights, values, compression=3, **kw)
+    alone = [
+        blocks_module._encoded_block(
+            ids[a:b],
+            weights[a:b],
+            (blocks_module._packed(counts[a:b]), blocks_module._packed(deltas[ends[a] - counts[a] : ends[b - 1]]))
+            if positions else blocks_module._NO_VALUES,
+            max_weight=float(weights[a:b].max()),
+            min_length=kw["min_lengths"][i],
+            max_length=kw["max_lengths"][i],
+            compression=3,
+            last=kw["lasts"][i],
+        )
+        for i, (a, b) in enumerate(rows)
+    ]
+    assert together == alone
+    codes = {blocks_module._Header._make(blocks_module._BLOCK.unpack_from(b, 4)).codes for b in together}
+    assert {c[:1] for c in codes} == {b"B", b"H", b"I"} and {c[1:2] for c in codes} == {b"-", b"B", b"H", b"f"}
+    assert positions is False or {c[2:] for c in codes} >= {b"BB", b"HB", b"BI"}
+
+
+def test_so_few_bytes_never_compress_smaller():
+    """Why blocks this small are not compressed at all: zlib makes none of them shorter."""
+    rng = np.random.default_rng(1)
+    raws = [bytes([b]) * n for n in range(1, 10) for b in (0, 1, 255)]
+    raws += [rng.integers(0, k, n, dtype=np.uint8).tobytes() for n in range(1, 10) for k in (2, 256)]
+    assert all(len(zlib.compress(raw, level)) >= len(raw) for raw in raws for level in range(10))
+    assert blocks_module._NEVER_SMALLER == 9

@@ -3,8 +3,10 @@ byte for byte as Whoosh's own writer writes them, for new segments and merges.""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
@@ -133,3 +135,84 @@ def test_a_posting_of_many_positions_reads_alike_both_ways_and_survives_a_merge(
     with ArticleStore.open(d) as store:
         assert store.segment_count() == 1
         assert sorted(h.id for h in search(store, '"vàng tăng"').hits) == before
+
+
+def test_arrays_write_whooshs_bytes_for_boosted_fields_and_wide_numbers(tmp_path, monkeypatch):
+    """Fields boosted by a fraction (weights and their totals not whole) or a whole number, docnums
+    and positions past two bytes, lists of several blocks: the term table and postings as W3 writes them."""
+    from whoosh.fields import ID, TEXT, Schema
+    from whoosh.writing import SegmentWriter
+
+    from indexer.store.segment_writer import _SegmentWriter
+
+    monkeypatch.setattr(codec_module, "BLOCK_POSTINGS", 7)
+
+    def field(fmt):
+        f = TEXT()
+        f.format = fmt
+        return f
+
+    schema = Schema(id=ID(stored=True), tenth=field(_Frequency(field_boost=0.1)), twice=field(_Frequency(field_boost=2.0)),
+                    placed=field(_Positions(field_boost=0.7)))
+    words = [f"t{i}" for i in range(40)]
+    docs = []
+    for n in range(400):
+        text = " ".join(words[(n * 7 + k * k) % (1 + n % 40)] for k in range(1 + n % 13))
+        docs.append({"id": f"d{n}", "tenth": text, "twice": text, "placed": text})
+    for n in range(3):  # a list whose first positions take four bytes
+        docs[n]["placed"] = "xa " * 70_000 + "xb"
+    docs[399]["twice"] = "t0 t0 t0 xc"  # t0's last docnum far from its previous one
+    built = {}
+    for name, make in (("ours", _SegmentWriter), ("whoosh", SegmentWriter)):
+        path = tmp_path / name
+        path.mkdir()
+        ix = whoosh_index.create_in(str(path), schema)
+        w = make(ix, codec=_Codec(), compound=False)
+        for doc in docs:
+            w.add_document(**doc)
+        w.commit(merge=False)
+        ix.close()
+        built[name] = segment_files(path)
+    assert sorted(built["ours"]) == sorted(built["whoosh"]) and "pst" in built["ours"]
+    assert [ext for ext in built["ours"] if built["ours"][ext] != built["whoosh"][ext]] == []
+
+
+def test_term_totals_add_up_as_pythons_sum_does():
+    # numpy adds a long list up pairwise: its total would differ in the last bits.
+    weights = np.array([0.1, 0.2, 0.3, 0.7, 1e8, 1.0, 1.0, 0.1, *[0.1] * 1000], np.float32)
+    bounds = np.array([0, 3, 7, 8, 1008])
+    wide = weights.astype(np.float64).tolist()
+    expected = [sum(wide[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    assert list(codec_module._term_weights(weights, bounds)) == expected
+    whole = np.array([3, 1, 2, 5], np.float32)
+    assert codec_module._term_weights(whole, np.array([0, 1, 4])).tolist() == [3.0, 8.0]
+
+
+def test_the_other_spaces_are_every_space_str_split_splits_on_but_whooshs_four():
+    others = {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()} - set(" \t\r\n")
+    assert {c for c in map(chr, range(sys.maxunicode + 1)) if codec_module._OTHER_SPACE.fullmatch(c)} == others
+    assert codec_module._tokens("a\x1fb c\u3000d") == ["a\x1fb", "c\u3000d"]
+
+
+def test_term_entries_added_all_at_once_are_the_file_added_one_at_a_time(tmp_path):
+    """Many keys (the index of their places widens past 16 bits), in one call and in two, and the
+    hash tables over them written a table at a time."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import OrderedHashWriter
+
+    keys = [b"\x00\x01" + f"t{i:06}".encode() for i in range(9000)]
+    values = [bytes(range(i % 50)) for i in range(9000)]
+    storage = FileStorage(str(tmp_path))
+    one = OrderedHashWriter(storage.create_file("one"))
+    for key, value in zip(keys, values):
+        one.add(key, value)
+    one.close()
+    together = OrderedHashWriter(storage.create_file("together"))
+    codec_module._add_all(together, keys[:10], values[:10])
+    codec_module._add_all(together, keys[10:], values[10:])
+    with pytest.raises(ValueError):
+        codec_module._add_all(together, keys[:1], values[:1])
+    codec_module._write_hashes(together)
+    together._write_hashes = lambda: None
+    together.close()
+    assert (tmp_path / "together").read_bytes() == (tmp_path / "one").read_bytes()

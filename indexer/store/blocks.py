@@ -28,6 +28,10 @@ _BLOCK = struct.Struct("<IIfBBB4sII")
 _ZIPPED_IDS, _ZIPPED_VALUES = 1, 2
 _NO_VALUES = (("-", b""), ("-", b""))
 _SIGNED_SIZE = struct.Struct("!i")  # W3's block length (StructFile.write_int)
+_WIDTHS = {1: "B", 2: "H", 4: "I"}  # bytes per number -> array typecode, as ``_packed`` chooses
+# No zlib stream of any input is shorter than its 2-byte header, 4-byte checksum and 3 bytes of
+# deflate (a block header, a literal and the end code): compressing this little never pays.
+_NEVER_SMALLER = 9
 # What a damaged block raises while it is decoded.
 DECODING_ERRORS = (struct.error, zlib.error, isal_zlib.error, ValueError, IndexError, KeyError)
 
@@ -101,9 +105,97 @@ def _encoded_block(
     return _SIGNED_SIZE.pack(-size if last else size) + header + ids_part + values_part
 
 
+def _encoded_blocks(
+    starts: np.ndarray,
+    ids: np.ndarray,
+    weights: np.ndarray,
+    values: tuple[np.ndarray, np.ndarray] | None,
+    *,
+    min_lengths: Sequence[int],
+    max_lengths: Sequence[int],
+    lasts: Sequence[bool],
+    compression: int,
+) -> list[bytes]:
+    """Many blocks at once, each as ``_encoded_block`` encodes it: block i holds postings ``starts[i]``
+    up to the next start (the last, to the end). ``values``: None, or (counts, deltas) of positions,
+    ``counts[j]`` deltas for posting j, one after another; the rest are per block, as ``_encoded_block``'s."""
+    starts = np.asarray(starts, np.int64)
+    ids = np.asarray(ids, np.int64)
+    bounds = np.append(starts, len(ids)).tolist()
+    id_deltas = np.diff(ids, prepend=0)
+    id_deltas[starts] = ids[starts]  # a block's first id is whole
+    id_parts = _packed_each(id_deltas, starts)
+    weight_parts = _weights_each(weights, starts)
+    if values is None:
+        value_parts = [b""] * len(starts)
+        value_codes = ["--"] * len(starts)
+    else:
+        counts, deltas = np.asarray(values[0], np.int64), values[1]
+        count_parts = _packed_each(counts, starts)
+        delta_starts = (np.cumsum(counts) - counts)[starts]
+        delta_parts = _packed_each(deltas, delta_starts)
+        value_parts = [a + b for (_, a), (_, b) in zip(count_parts, delta_parts)]
+        value_codes = [a + b for (a, _), (b, _) in zip(count_parts, delta_parts)]
+    max_weights = np.maximum.reduceat(weights, starts).tolist()
+    last_ids = ids[np.array(bounds[1:]) - 1].tolist()
+    blocks = []
+    for i, ((id_code, id_bytes), (weight_code, weight_bytes)) in enumerate(zip(id_parts, weight_parts)):
+        zipped_ids, ids_part = _squeezed(id_bytes + weight_bytes, compression, _ZIPPED_IDS)
+        zipped_values, values_part = _squeezed(value_parts[i], compression, _ZIPPED_VALUES)
+        header = _BLOCK.pack(
+            bounds[i + 1] - bounds[i],
+            last_ids[i],
+            max_weights[i],
+            min_lengths[i],
+            max_lengths[i],
+            zipped_ids | zipped_values,
+            (id_code + weight_code + value_codes[i]).encode("ascii"),
+            len(ids_part),
+            len(values_part),
+        )
+        size = len(header) + len(ids_part) + len(values_part)
+        blocks.append(_SIGNED_SIZE.pack(-size if lasts[i] else size) + header + ids_part + values_part)
+    return blocks
+
+
+def _packed_each(numbers: np.ndarray, starts: np.ndarray) -> list[tuple[str, bytes]]:
+    """``_packed`` of each part of ``numbers`` that starts at one of ``starts`` (the last goes to the end)."""
+    numbers = np.asarray(numbers, np.int64)
+    tops = np.maximum.reduceat(numbers, starts)
+    widths = np.where(tops < 1 << 8, 1, np.where(tops < 1 << 16, 2, 4))
+    sizes = np.diff(np.append(starts, len(numbers)))
+    of_number = np.repeat(widths, sizes)
+    parts: list = [None] * len(starts)
+    for width, code in _WIDTHS.items():  # the parts of one width cast together, then cut apart
+        chosen = np.flatnonzero(widths == width)
+        if not len(chosen):
+            continue
+        raw = numbers[of_number == width].astype(_DTYPES[code]).tobytes()
+        ends = (np.cumsum(sizes[chosen]) * width).tolist()
+        for i, a, b in zip(chosen.tolist(), [0, *ends[:-1]], ends):
+            parts[i] = (code, raw[a:b])
+    return parts
+
+
+def _weights_each(weights: np.ndarray, starts: np.ndarray) -> list[tuple[str, bytes]]:
+    """``_weights_part`` of each part of ``weights`` that starts at one of ``starts`` (the last goes to the end)."""
+    ones = np.logical_and.reduceat(weights == 1.0, starts)
+    whole_numbers = weights.astype(np.int64)
+    whole = np.logical_and.reduceat(whole_numbers == weights, starts)
+    floats = weights.astype(_DTYPES["f"]).tobytes()
+    packed = _packed_each(whole_numbers, starts) if whole.any() else None
+    bounds = np.append(starts, len(weights)).tolist()
+    return [
+        ("-", b"") if one else packed[i] if is_whole else ("f", floats[a * 4 : b * 4])
+        for i, (one, is_whole, a, b) in enumerate(zip(ones.tolist(), whole.tolist(), bounds[:-1], bounds[1:]))
+    ]
+
+
 def _squeezed(raw: bytes, level: int, flag: int) -> tuple[int, bytes]:
     """``raw`` compressed (with ``flag``), or as it is when compressing would not make it smaller."""
-    packed = zlib.compress(raw, level) if raw else raw
+    if len(raw) <= _NEVER_SMALLER:
+        return 0, raw
+    packed = zlib.compress(raw, level)
     return (flag, packed) if len(packed) < len(raw) else (0, raw)
 
 

@@ -5,23 +5,28 @@ Whoosh's search and merging keep working. Overrides W3's private hooks (docs/ind
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import itertools
 import mmap
 import os
+import pickle
 import re
+import struct
 from array import array
 from collections import Counter
 
 import numpy as np
 from whoosh import formats
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter, W3TermInfo, W3TermsReader
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter, W3TermsReader
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashWriter, md5_hash
 from whoosh.filedb.structfile import StructFile
-from whoosh.system import pack_uint, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from ..inversion import Inverted
-from . import whoosh_internals  # noqa: F401  (its import checks the Whoosh version first)
+from .whoosh_internals import _length_column  # importing it checks the Whoosh version
 from .blocks import (
     _BLOCK,
     _DTYPES,
@@ -29,6 +34,7 @@ from .blocks import (
     POSTINGS_MAGIC,
     _block_arrays,
     _encoded_block,
+    _encoded_blocks,
     _Header,
     _little,
     _packed,
@@ -36,15 +42,13 @@ from .blocks import (
 
 BLOCK_POSTINGS = 1024  # W3 writes 128 per block; ranking reads whole lists, so bigger blocks cost less
 _TOKEN = re.compile(r"[^ \t\r\n]+")  # what Whoosh's SpaceSeparatedTokenizer splits on
+# What str.split() splits on besides: the other characters for which str.isspace() holds.
+_OTHER_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 
 
 def _tokens(value: str) -> list[str]:
     """A text field's tokens (its index forms), as the field's analyzer splits them, at str.split()'s speed."""
-    tokens = value.split()
-    separators = value.count(" ") + value.count("\t") + value.count("\r") + value.count("\n")
-    if len(value) - sum(map(len, tokens)) != separators:  # str.split() also split on other spaces
-        return _TOKEN.findall(value)
-    return tokens
+    return _TOKEN.findall(value) if _OTHER_SPACE.search(value) else value.split()
 
 
 class _Frequency(formats.Frequency):
@@ -183,15 +187,38 @@ class _Lengths:
         self._fields: dict[str, list[int]] = {}
 
     def doc_field_length(self, docnum: int, fieldname: str) -> int:
-        if fieldname not in self._fields:
-            count = self._perdoc.doc_count_all()
-            self._fields[fieldname] = [self._perdoc.doc_field_length(n, fieldname) for n in range(count)]
+        if fieldname not in self._fields:  # a field without lengths: zeros (Whoosh writes no length then)
+            lengths = _length_column(self._perdoc, fieldname, self._perdoc.doc_count_all())
+            self._fields[fieldname] = lengths.astype(np.int64).tolist()
         return self._fields[fieldname][docnum]
 
 
 class _FieldWriter(W3FieldWriter):
+    """W3's, with a field's term entries written in one go once it is finished, and ``add_inverted``."""
+
     def add_postings(self, schema, lengths, items):
         super().add_postings(schema, _Lengths(lengths) if lengths else lengths, items)
+
+    def start_field(self, fieldname, fieldobj):
+        super().start_field(fieldname, fieldobj)
+        self._entries: tuple[list[bytes], list[bytes]] = ([], [])  # the field's term keys, their entries
+
+    def finish_term(self):
+        terminfo = self._postwriter.finish_postings()
+        keys, values = self._entries
+        keys.append(pack_ushort(self._fieldid) + self._btext)
+        values.append(terminfo.to_bytes())
+
+    def finish_field(self):
+        _add_all(self._tindex, *self._entries)
+        self._entries = ([], [])
+        super().finish_field()
+
+    def close(self):
+        table = self._tindex
+        if type(table) is OrderedHashWriter:
+            table._write_hashes = functools.partial(_write_hashes, table)
+        super().close()
 
     def add_inverted(self, fieldname: str, fieldobj, inverted: Inverted, lengths: np.ndarray) -> None:
         """Write a field's posting lists from arrays, as add_postings would write them one by one.
@@ -199,54 +226,169 @@ class _FieldWriter(W3FieldWriter):
         ``lengths``: each document's length in this field, as Whoosh keeps it (a byte's worth).
         """
         self.start_field(fieldname, fieldobj)
-        postfile, table, prefix = self._postfile, self._tindex, pack_ushort(self._fieldid)
-        block_size, inline_limit, compression = self._codec._blocklimit, self._codec._inlinelimit, self._codec._compression
-        bounds, docs, freqs, deltas = inverted.bounds.tolist(), inverted.docs, inverted.freqs, inverted.deltas
-        weights = (freqs * fieldobj.format.field_boost).astype(np.float32)  # as W3 keeps them
-        # Each posting as Python numbers (most terms have one or two, kept in the term table).
-        doc_list, freq_list, weight_list = docs.tolist(), freqs.tolist(), weights.tolist()
-        length_list = lengths[docs].tolist()
-        ends = np.cumsum(freqs) if deltas is not None else None  # where each posting's position deltas end
-        for i, term in enumerate(inverted.terms):
-            a, b = bounds[i], bounds[i + 1]
-            term_weights = weight_list[a:b]
-            info = W3TermInfo(
-                weight=sum(term_weights),
-                df=b - a,
-                minlength=min(length_list[a:b]),
-                maxlength=max(length_list[a:b]),
-                maxweight=max(term_weights),
-                minid=doc_list[a],
-                maxid=doc_list[b - 1],
-            )
-            if b - a < inline_limit:
-                if deltas is None:
-                    values = [pack_uint(f) for f in freq_list[a:b]]
-                else:
-                    values = [deltas[e - f : e].astype(_DTYPES["I"]).tobytes() for e, f in zip(ends[a:b].tolist(), freq_list[a:b])]
-                info.set_inlined(doc_list[a:b], term_weights, values)
-            else:
-                start = postfile.tell()
-                postfile.write(POSTINGS_MAGIC)
-                for c in range(a, b, block_size):
-                    e = min(c + block_size, b)
-                    values = _NO_VALUES
-                    if deltas is not None:
-                        values = (_packed(freqs[c:e]), _packed(deltas[ends[c] - freqs[c] : ends[e - 1]]))
-                    block_lengths = length_list[c:e]
-                    postfile.write(
-                        _encoded_block(
-                            docs[c:e], weights[c:e], values,
-                            max_weight=max(weight_list[c:e]),
-                            min_length=length_to_byte(min(block_lengths)),
-                            max_length=length_to_byte(max(block_lengths)),
-                            compression=compression,
-                            last=e == b,
-                        )
-                    )
-                info.set_extent(start, postfile.tell() - start)
-            table.add(prefix + term.encode("utf-8"), info.to_bytes())
+        terms, bounds, docs, freqs, deltas = inverted
+        if terms:
+            weights = (freqs * fieldobj.format.field_boost).astype(np.float32)  # as W3 keeps them
+            entries = _TermEntries(bounds, docs, weights, lengths[docs], self._codec._inlinelimit)
+            inlined = entries.inlined_values(freqs, deltas)
+            written = self._write_lists(entries, freqs, deltas)
+            heads = entries.heads.tobytes()
+            size = _TERM_INFO.itemsize
+            prefix = pack_ushort(self._fieldid)
+            keys, values = self._entries
+            keys += [prefix + term.encode("utf-8") for term in terms]
+            tails = [inlined[i] if is_inlined else written[i] for i, is_inlined in enumerate(entries.is_inlined)]
+            values += [heads[i * size : (i + 1) * size] + tail for i, tail in enumerate(tails)]
         self.finish_field()
+
+    def _write_lists(self, entries: "_TermEntries", freqs: np.ndarray, deltas: np.ndarray | None) -> dict[int, bytes]:
+        """The lists of the terms not inlined written to the postings file, in term order: each term's
+        extent (W3TermInfo's offset and length) by its number."""
+        terms = np.flatnonzero(~entries.inlined)
+        if not len(terms):
+            return {}
+        codec, bounds = self._codec, entries.bounds
+        kept = np.repeat(~entries.inlined, np.diff(bounds))  # the postings of those terms, in order
+        sizes = np.diff(bounds)[terms]
+        term_starts = np.cumsum(sizes) - sizes
+        # Each term's blocks: BLOCK_POSTINGS postings each, its last one what is left.
+        per_term = -(-sizes // codec._blocklimit)
+        first_block = np.cumsum(per_term) - per_term
+        block_of_term = np.repeat(np.arange(len(terms)), per_term)
+        starts = term_starts[block_of_term] + (np.arange(per_term.sum()) - first_block[block_of_term]) * codec._blocklimit
+        lasts = np.zeros(len(starts), bool)
+        lasts[first_block + per_term - 1] = True
+        posting_lengths = entries.lengths[kept]
+        values = None
+        if deltas is not None:
+            values = (freqs[kept], deltas[np.repeat(kept, freqs)])
+        blocks = _encoded_blocks(
+            starts,
+            entries.docs[kept],
+            entries.weights[kept],
+            values,
+            min_lengths=_length_bytes(np.minimum.reduceat(posting_lengths, starts)),
+            max_lengths=_length_bytes(np.maximum.reduceat(posting_lengths, starts)),
+            lasts=lasts.tolist(),
+            compression=codec._compression,
+        )
+        postfile = self._postfile
+        extents = {}
+        block_bounds = np.append(first_block, len(blocks)).tolist()
+        for term, a, b in zip(terms.tolist(), block_bounds[:-1], block_bounds[1:]):
+            written = POSTINGS_MAGIC + b"".join(blocks[a:b])
+            extents[term] = pack_long(postfile.tell()) + pack_int(len(written))
+            postfile.write(written)
+        return extents
+
+
+_ITEM_LENGTHS = struct.Struct("!ii")  # before an item of Whoosh's hash file: its key's and its value's lengths
+
+
+def _add_all(table: OrderedHashWriter, keys: list[bytes], values: list[bytes]) -> None:
+    """``table.add(key, value)`` for each pair (keys in increasing order), written in one go."""
+    if type(table) is not OrderedHashWriter or table.hashfn is not md5_hash:
+        for key, value in zip(keys, values):
+            table.add(key, value)
+        return
+    if keys and keys[0] <= table.lastkey:
+        raise ValueError(f"Keys must increase: {table.lastkey!r}..{keys[0]!r}")
+    at = table.dbfile.tell()
+    buckets, places, parts = table.buckets, [], []
+    for key, value in zip(keys, values):
+        places.append(at)
+        keyhash = int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[-4:], "big")  # md5_hash's low 32 bits
+        buckets[keyhash & 255].append((keyhash, at))
+        parts += (_ITEM_LENGTHS.pack(len(key), len(value)), key, value)
+        at += _ITEM_LENGTHS.size + len(key) + len(value)
+    table.dbfile.write(b"".join(parts))
+    table.index.extend(places)
+    if keys:
+        table.lastkey = keys[-1]
+
+
+_SLOTS = np.dtype([("hash", ">u4"), ("at", ">i8")])  # a slot of Whoosh's hash tables ("!Iq")
+
+
+def _write_hashes(table: OrderedHashWriter) -> None:
+    """``HashWriter._write_hashes``: the same 256 tables, slots probed in the same order, each
+    table written in one go (not a slot at a time)."""
+    dbfile, null = table.dbfile, (0, 0)
+    for entries in table.buckets:
+        slots = 2 * len(entries)
+        table.directory.append((dbfile.tell(), slots))
+        found = [null] * slots
+        for keyhash, at in entries:
+            slot = (keyhash >> 8) % slots
+            while found[slot] != null:
+                slot = (slot + 1) % slots
+            found[slot] = (keyhash, at)
+        dbfile.write(np.array(found, _SLOTS).tobytes())
+
+
+# W3TermInfo.to_bytes' fixed part ("!BfIBBfII"): inlined or not, total weight, postings, shortest
+# and longest field length (as bytes), largest weight, first and last docnum.
+_TERM_INFO = np.dtype([
+    ("inlined", "u1"), ("weight", ">f4"), ("df", ">u4"), ("min_length", "u1"), ("max_length", "u1"),
+    ("max_weight", ">f4"), ("min_id", ">u4"), ("max_id", ">u4"),
+])
+
+
+def _length_bytes(lengths: np.ndarray) -> list[int]:
+    """Whoosh's ``length_to_byte`` of each of ``lengths`` (called once per distinct length)."""
+    distinct, where = np.unique(lengths, return_inverse=True)
+    return np.array([length_to_byte(n) for n in distinct.tolist()], np.uint8)[where].tolist()
+
+
+class _TermEntries:
+    """What the term table says of each of a field's terms (postings ``bounds[i]`` to ``bounds[i + 1]``)
+    in W3TermInfo's layout, computed for all of them at once."""
+
+    def __init__(self, bounds: np.ndarray, docs: np.ndarray, weights: np.ndarray, lengths: np.ndarray, inline_limit: int):
+        self.bounds, self.docs, self.weights, self.lengths = bounds, docs, weights, lengths
+        starts, df = bounds[:-1], np.diff(bounds)
+        self.inlined = df < inline_limit
+        self.is_inlined = self.inlined.tolist()
+        heads = np.zeros(len(df), _TERM_INFO)
+        heads["inlined"] = self.inlined
+        heads["weight"] = _term_weights(weights, bounds)
+        heads["df"] = df
+        heads["min_length"] = _length_bytes(np.minimum.reduceat(lengths, starts))
+        heads["max_length"] = _length_bytes(np.maximum.reduceat(lengths, starts))
+        heads["max_weight"] = np.maximum.reduceat(weights, starts)
+        heads["min_id"] = docs[starts]
+        heads["max_id"] = docs[bounds[1:] - 1]
+        self.heads = heads
+
+    def inlined_values(self, freqs: np.ndarray, deltas: np.ndarray | None) -> dict[int, bytes]:
+        """The inlined terms' postings as W3TermInfo pickles them (ids, weights, each posting's
+        value bytes), by term number."""
+        terms = np.flatnonzero(self.inlined)
+        kept = np.repeat(self.inlined, np.diff(self.bounds))
+        ids, weights, counts = self.docs[kept].tolist(), self.weights[kept].tolist(), freqs[kept]
+        if deltas is None:  # a frequency as pack_uint packs it
+            raw, ends = counts.astype(">u4").tobytes(), range(4, 4 * len(ids) + 1, 4)
+        else:  # positions as _Positions.encode packs them
+            raw, ends = deltas[np.repeat(kept, freqs)].astype(_DTYPES["I"]).tobytes(), np.cumsum(counts * 4).tolist()
+        # A bytes object of its own for each posting, as W3 pickles them: pickle writes a second
+        # reference to the same object as a back-reference, not as the bytes again.
+        values = [raw[a:b] for a, b in zip([0, *ends], ends)]
+        sizes = np.diff(self.bounds)[terms].tolist()
+        found, at = {}, 0
+        for term, n in zip(terms.tolist(), sizes):
+            end = at + n
+            found[term] = pickle.dumps((tuple(ids[at:end]), tuple(weights[at:end]), tuple(values[at:end])), 2)
+            at = end
+        return found
+
+
+def _term_weights(weights: np.ndarray, bounds: np.ndarray) -> np.ndarray | list[float]:
+    """Each term's total weight, as W3TermInfo adds its postings' weights up (Python's ``sum``)."""
+    wide = weights.astype(np.float64)
+    if np.array_equal(wide, np.floor(wide)) and wide.sum() < 2**53:  # whole numbers: exact in any order
+        return np.add.reduceat(wide, bounds[:-1])
+    listed = wide.tolist()
+    return [sum(listed[a:b]) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
 
 
 class _Mapped(StructFile):
