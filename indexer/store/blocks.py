@@ -215,6 +215,46 @@ class BlockReader:
         return self._decoded[i]
 
 
+def positions_among(raw: bytes, within: np.ndarray) -> _Postings:
+    """A term's postings with positions (``raw``: its blocks, as written) of the sorted docnums
+    ``within`` only, from the blocks holding them; only those documents' positions are added up."""
+    blocks = _headers(raw)
+    reached = np.searchsorted(within, [h.last for _, h in blocks], "right").tolist()
+    ids, weights, lengths, values = [], [], [], []
+    last = before = 0
+    for (start, h), upto in zip(blocks, reached):
+        if upto == before:  # none of ``within`` among this block's ids
+            continue
+        before = upto
+        block_ids, block_weights, block_values = _block_arrays(h, raw, start, True)
+        block = block_ids.astype(np.int64)
+        block[0] -= last  # a block's first id is whole: made a delta, the list is one cumulative sum
+        last = h.last
+        ids.append(block)
+        weights.append(np.ones(h.count) if block_weights is None else block_weights)
+        found = block_values or (np.zeros(h.count, np.uint8), np.empty(0, np.uint8))
+        lengths.append(found[0])
+        values.append(found[1])
+    if not ids:
+        return _Postings()
+    docs = np.cumsum(_joined(ids))
+    at = np.flatnonzero(ranking.among(within, docs))
+    if not len(at):
+        return _Postings()
+    ends = np.cumsum(_joined(lengths), dtype=np.int64)
+    n = ends[at] - np.concatenate(([0], ends))[at]
+    starts = np.cumsum(n)
+    # The wanted documents' values only, one after another: each from its first (its end less its count).
+    deltas = _joined(values)[np.repeat(ends[at] - starts, n) + np.arange(int(starts[-1]))]
+    running = np.cumsum(deltas, dtype=np.int64)  # positions are deltas, each document's first from 0
+    first = np.concatenate(([0], running))[starts - n]
+    return _Postings(docs[at], _joined(weights).astype(np.float64)[at], n, running - np.repeat(first, n))
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
 def _blocks(
     raw: bytes, values: bool, within: np.ndarray | None = None, ranges: tuple[np.ndarray, np.ndarray] | None = None
 ) -> _Postings:

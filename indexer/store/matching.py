@@ -301,10 +301,10 @@ class _View:
     def _positions(self, field: str, text: str, docs: np.ndarray) -> _Postings:
         """A term's postings with positions in the sorted ``docs``, decoded from each segment's blocks that hold them."""
         term = self.searcher.schema[field].to_bytes(text)
+        cuts = np.searchsorted(docs, self.offsets + [self.size]).tolist()  # each segment's part of ``docs``
         parts = []
-        for seg, offset in zip(self.segments, self.offsets):
-            local = docs[(docs >= offset) & (docs < offset + seg.size)] - offset
-            parts.append(seg.positions(field, term, local) if len(local) else _Postings())
+        for seg, offset, lo, hi in zip(self.segments, self.offsets, cuts, cuts[1:]):
+            parts.append(seg.positions(field, term, docs[lo:hi] - offset) if hi > lo else _Postings())
         return self._joined(parts)
 
     def _joined(self, parts: list[_Postings]) -> _Postings:

@@ -8,7 +8,7 @@ from whoosh.reading import SegmentReader, TermNotFound
 
 from .. import ranking
 from ..fields import COLUMNS, DAY
-from .blocks import BlockBounds, BlockReader, _blocks, _Postings, block_bounds, in_ranges
+from .blocks import BlockBounds, BlockReader, _blocks, _Postings, block_bounds, in_ranges, positions_among
 from .codec import _Codec
 from .whoosh_internals import _byte_strings, _numbers, damaged, fell_back, field_lengths, looked_up, postings_bytes, term_table
 
@@ -117,6 +117,8 @@ class _Segment:
         if self._table is not None and not info.is_inlined():
             # This format's blocks, found from the entry already looked up and decoded whole.
             with damaged(self._postings_file):
+                if values and within is not None:
+                    return positions_among(postings_bytes(self._table, info), within)
                 return _blocks(postings_bytes(self._table, info), values, within)
         return self._matched(field, term, values, within)
 
