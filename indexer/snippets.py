@@ -14,7 +14,7 @@ import re
 
 from .analysis import syllables
 from .articles import is_caption
-from .text import fold_chars, index_form
+from .text import fold, fold_chars, index_form
 
 __all__ = ["make_snippet", "highlight"]
 
@@ -26,13 +26,20 @@ _GAP_BETWEEN_MARKS = re.compile(r"[ \t]*")
 def _matches(text: str, wanted: frozenset[tuple[str, str]]) -> list[tuple[int, int, str]]:
     """(start, end, form) of every syllable of ``text`` the query wants: the exact forms of
     a query typed with diacritics when the text has any ("bóng đá" does not light up "đã"),
-    else every folded match."""
+    else every folded match. A syllable typed without marks beside marked ones ("giá vang")
+    is matched by its letters, as the search matches it, by its unmarked spelling where the text has it."""
     folded_wanted = {f for _, f in wanted}
     found = _folded_matches(text, folded_wanted)
-    exact = {e for e, f in wanted if e != f}
-    if exact:
-        exact |= {e for e, _ in wanted}
-        exact_found = [(a, b, form) for a, b, form in ((a, b, index_form(text[a:b])) for a, b, _ in found) if form in exact]
+    marked = {e for e, f in wanted if e != f}
+    if marked:
+        loose = {f for e, f in wanted if e == f}
+        exact_found = [
+            (a, b, form)
+            for a, b, form, folded in ((a, b, index_form(text[a:b]), folded) for a, b, folded in found)
+            if form in marked or folded in loose
+        ]
+        spelt = {form for _, _, form in exact_found if form in loose}  # the unmarked reading itself
+        exact_found = [m for m in exact_found if m[2] in marked or m[2] in spelt or fold(m[2]) not in spelt]
         if exact_found:
             return exact_found
     return found

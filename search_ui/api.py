@@ -12,7 +12,7 @@ from indexer.search import SearchHit, get_article, search
 
 from .observe import note_search
 from .openapi import openapi_document
-from .params import ARTICLE_PARAMS, DEFAULT_TAGS, SearchParams, as_typed, check_known, parse_query_text, parse_search_params
+from .params import ARTICLE_PARAMS, DEFAULT_TAGS, SearchParams, check_known, parse_query_text, parse_search_params
 from .stores import open_store
 from .word_lists import word_lists
 
@@ -65,9 +65,7 @@ def search_json():
     """``query``, ``total``, ``page``, ``offset``, ``took_ms`` and ``hits`` as the CLI's --json, plus facets and paging."""
     params = parse_search_params(request.args, api=True)
     with open_store() as store:
-        result = search(
-            store, params.q, word_lists=word_lists(), **params.search_kwargs(), as_typed=as_typed(request.args)
-        )
+        result = search(store, params.q, word_lists=word_lists(), **params.search_kwargs())
     note_search(result.total)
     data = result.to_json()
     data["hits"] = [_hit_json(h, params) for h in result.hits]

@@ -12,7 +12,7 @@ from indexer.search import get_article, search
 from indexer.store import ArticleStore
 
 from .observe import note_search
-from .params import SORT_LABELS, SearchParams, as_typed, parse_query_text, parse_search_params
+from .params import SORT_LABELS, SearchParams, parse_query_text, parse_search_params
 from .results import active_filters, facets, hidden_args, page_links, query_chunks
 from .stores import open_store
 from .word_lists import word_lists
@@ -56,9 +56,7 @@ def home():
 def search_page():
     params = parse_search_params(request.args)
     with open_store() as store:
-        result = search(
-            store, params.q, word_lists=word_lists(), **params.search_kwargs(), as_typed=as_typed(request.args)
-        )
+        result = search(store, params.q, word_lists=word_lists(), **params.search_kwargs())
         note_search(result.total)
         alternatives = _alternatives(store, params) if result.total == 0 else []
     suggestion = result.suggestion
@@ -68,10 +66,10 @@ def search_page():
         result=result,
         suggestion=suggestion,
         suggestion_url=_results_url(params.args(q=suggestion, page=1)) if suggestion else None,
-        typed_url=_results_url({**params.args(page=1), "typed": "1"}) if result.corrected else None,
+        typed_url=_results_url(params.args(page=1, typed=True)) if result.corrected else None,
         facets=facets(result, params, _results_url),
         filters=active_filters(params, _results_url),
-        clear_all_url=_results_url(SearchParams(params.q, sort=params.sort).args()),
+        clear_all_url=_results_url(SearchParams(params.q, sort=params.sort, typed=params.typed).args()),
         pages=page_links(result, params, _results_url),
         prev_url=_results_url(params.args(page=params.page - 1)) if params.page > 1 else None,
         next_url=_results_url(params.args(page=params.page + 1)) if params.page < result.pages else None,

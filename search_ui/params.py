@@ -87,6 +87,7 @@ class SearchParams:
     highlight_pre_tag: str | None = None
     highlight_post_tag: str | None = None
     snippet: str = "html"
+    typed: bool = False  # the query exactly as typed: no Telex decoding, no slip corrected
 
     @property
     def filters(self) -> dict[str, str | list[str]]:
@@ -121,6 +122,7 @@ class SearchParams:
             "group": self.group,
             "offset": self.offset,
             "fields": self.fields,
+            "as_typed": self.typed,
         }
 
     def args(self, **changes) -> dict[str, str | list[str]]:
@@ -134,6 +136,8 @@ class SearchParams:
             out["limit"] = str(p.limit)
         if p.page != 1:
             out["page"] = str(p.page)
+        if p.typed:
+            out["typed"] = "1"
         return out
 
     def with_year(self, year: int) -> dict[str, str | list[str]]:
@@ -185,7 +189,7 @@ def parse_search_params(args: Mapping[str, str], api: bool = False) -> SearchPar
     check_dates(since, until)
     source, category = (_values(args, name) for name in ("source", "category"))
     group = check_filter("group", args.get("group", ""))
-    params = SearchParams(q, page, limit, source, category, since, until, sort, group)
+    params = SearchParams(q, page, limit, source, category, since, until, sort, group, typed=as_typed(args))
     if not api:
         return params
     return replace(params, **_api_only(args))

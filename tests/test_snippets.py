@@ -63,6 +63,15 @@ def test_accented_query_marks_exact_forms_when_there_are_any():
     assert highlight("đã nâng cấp", forms("Đà Nẵng")) == "<mark>đã nâng</mark> cấp"
 
 
+def test_a_syllable_typed_without_marks_beside_marked_ones_marks_its_readings():
+    assert highlight("Trương Thị Mai dự hội nghị.", forms("Trương Thi Mai")) == "<mark>Trương Thị Mai</mark> dự hội nghị."
+    assert highlight("Giá vàng tăng, giá lúa giảm", forms("giá vang")) == "<mark>Giá vàng</mark> tăng, <mark>giá</mark> lúa giảm"
+    # The unmarked spelling itself, where the text has it, is the one marked.
+    assert highlight("Giá vàng ở Vang Vieng", forms("giá vang")) == "<mark>Giá</mark> vàng ở <mark>Vang</mark> Vieng"
+    # The marked syllables still mark their exact forms only.
+    assert highlight("Giá vàng, gia đình", forms("giá vang")) == "<mark>Giá vàng</mark>, gia đình"
+
+
 def test_short_text_is_shown_whole():
     assert make_snippet("Giá vàng tăng.", forms("vàng")) == "Giá <mark>vàng</mark> tăng."
 

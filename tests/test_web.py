@@ -192,6 +192,12 @@ def test_pagination_links_keep_every_parameter(client):
     assert 'aria-current="page" aria-label="Trang 2">2</a>' in html
 
 
+def test_a_search_as_typed_stays_as_typed_through_its_links(client):
+    html = get_html(client, "/search", query_string={"q": "da nang", "limit": "1", "page": "2", "typed": "1"})
+    assert '<a rel="next" href="/search?q=da+nang&amp;limit=1&amp;page=3&amp;typed=1">Trang sau ›</a>' in html
+    assert '<a href="/search?q=da+nang&amp;sort=newest&amp;limit=1&amp;typed=1">Mới nhất</a>' in html
+
+
 def test_a_page_past_the_last_says_so(client):
     html = get_html(client, "/search", query_string={"q": "da nang", "page": "9"})
     assert "Trang 9 không có kết quả." in html
