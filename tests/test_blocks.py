@@ -118,6 +118,18 @@ def test_positions_among_documents_are_those_of_the_whole_list(segment):
             assert places(some) == {d: p for d, p in places(whole).items() if d in within}, term
 
 
+def test_blocks_kept_decoded_read_as_decoded_anew(segment):
+    """Positions read through a store of decoded blocks too small for them all (blocks dropped and
+    decoded again) and through a large one (read twice): as read without one."""
+    terms = [t for t in segment.reader.lexicon(TEXT_F) if len(segment.postings(TEXT_F, t).docs) >= 3]
+    within = np.arange(1, segment.size, 2)
+    fresh = [places(segment.positions(TEXT_F, t, within=within)) for t in terms]
+    small, large = blocks_module.DecodedBlocks(200), blocks_module.DecodedBlocks(1 << 20)
+    for decoded in (small, large, large):
+        assert [places(segment.positions(TEXT_F, t, within, decoded)) for t in terms] == fresh
+    assert 0 < small.size <= 200 and len(small._blocks) < len(large._blocks)
+
+
 def places(postings) -> dict[int, list[int]]:
     """Each document's positions."""
     ends = np.cumsum(postings.counts)
