@@ -263,7 +263,8 @@ def positions_among(raw: bytes, within: np.ndarray, decoded: DecodedBlocks, key:
     if not parts:
         return _Postings()
     docs = _joined([d for d, _, _, _ in parts])
-    at = np.flatnonzero(ranking.among(within, docs))
+    at = np.minimum(np.searchsorted(docs, within), len(docs) - 1)  # fewer documents wanted than read
+    at = at[docs[at] == within]
     if not len(at):
         return _Postings()
     weights = _joined([np.ones(len(d), np.float32) if w is None else w for d, w, _, _ in parts])
