@@ -108,6 +108,29 @@ def test_positions_among_documents_of_its_blocks_that_lack_the_word(segment):
     assert (len(found.docs), len(found.tf), len(found.counts), len(found.positions)) == (0, 0, 0, 0)
 
 
+def test_positions_among_documents_are_those_of_the_whole_list(segment):
+    """Every list with positions, read among every other document and among its ends: as read whole."""
+    for term in segment.reader.lexicon(TEXT_F):
+        whole = segment.positions(TEXT_F, term)
+        for within in (np.arange(0, segment.size, 2), np.arange(1, segment.size, 2), whole.docs[[0, -1]]):
+            some = segment.positions(TEXT_F, term, within=within)
+            assert some.docs.tolist() == [d for d in whole.docs.tolist() if d in within], term
+            assert some.tf.tolist() == [t for d, t in zip(whole.docs, whole.tf) if d in within], term
+            assert places(some) == {d: p for d, p in places(whole).items() if d in within}, term
+
+
+def test_blocks_kept_decoded_read_as_decoded_anew(segment):
+    """Positions read through a store of decoded blocks too small for them all (blocks dropped and
+    decoded again) and through a large one (read twice): as read without one."""
+    terms = [t for t in segment.reader.lexicon(TEXT_F) if len(segment.postings(TEXT_F, t).docs) >= 3]
+    within = np.arange(1, segment.size, 2)
+    fresh = [places(segment.positions(TEXT_F, t, within=within)) for t in terms]
+    small, large = blocks_module.DecodedBlocks(200), blocks_module.DecodedBlocks(1 << 20)
+    for decoded in (small, large, large):
+        assert [places(segment.positions(TEXT_F, t, within, decoded)) for t in terms] == fresh
+    assert 0 < small.size <= 200 and len(small._blocks) < len(large._blocks)
+
+
 def places(postings) -> dict[int, list[int]]:
     """Each document's positions."""
     ends = np.cumsum(postings.counts)

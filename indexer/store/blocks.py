@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import struct
 import sys
+import threading
 import zlib
 from array import array
+from collections import OrderedDict
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -305,6 +307,71 @@ class BlockReader:
             docs = np.cumsum(ids.astype(np.int64))
             self._decoded[i] = (docs, np.ones(h.count) if weights is None else weights.astype(np.float64))
         return self._decoded[i]
+
+
+class DecodedBlocks:
+    """Blocks decoded with their positions, kept across reads up to ``limit`` bytes, the least
+    recently read dropped first: the common syllables' blocks are read by query after query."""
+
+    def __init__(self, limit: int):
+        self.limit, self.size = limit, 0
+        self._blocks: OrderedDict[tuple, tuple] = OrderedDict()
+        self._lock = threading.Lock()  # searches of several threads share a segment
+
+    def get(self, key: tuple, h: _Header, raw: bytes, at: int) -> tuple:
+        """A block's docnums, weights (None: all 1), value lengths and values, decoded on its first read."""
+        with self._lock:
+            found = self._blocks.get(key)
+            if found is not None:
+                self._blocks.move_to_end(key)
+                return found
+        ids, weights, values = _block_arrays(h, raw, at, True)
+        lengths, places = values or (np.zeros(h.count, np.uint8), np.empty(0, np.uint8))
+        # A block's first id is whole, the rest deltas.
+        found = (np.cumsum(ids, dtype=np.int64 if h.last >> 31 else np.int32), weights, lengths, places)
+        size = sum(a.nbytes for a in found if a is not None)
+        with self._lock:
+            if key not in self._blocks and size <= self.limit:
+                self._blocks[key] = found
+                self.size += size
+                while self.size > self.limit:
+                    _, dropped = self._blocks.popitem(last=False)
+                    self.size -= sum(a.nbytes for a in dropped if a is not None)
+        return found
+
+
+def positions_among(raw: bytes, within: np.ndarray, decoded: DecodedBlocks, key: tuple) -> _Postings:
+    """A term's postings with positions (``raw``: its blocks, as written) of the sorted docnums
+    ``within`` only, from the blocks holding them (``decoded`` keeps them, as ``key`` and their
+    number); only those documents' positions are added up."""
+    blocks = _headers(raw)
+    reached = np.searchsorted(within, [h.last for _, h in blocks], "right").tolist()
+    parts = []
+    before = 0
+    for i, ((start, h), upto) in enumerate(zip(blocks, reached)):
+        if upto > before:  # some of ``within`` among this block's ids
+            parts.append(decoded.get((*key, i), h, raw, start))
+        before = upto
+    if not parts:
+        return _Postings()
+    docs = _joined([d for d, _, _, _ in parts])
+    at = np.minimum(np.searchsorted(docs, within), len(docs) - 1)  # fewer documents wanted than read
+    at = at[docs[at] == within]
+    if not len(at):
+        return _Postings()
+    weights = _joined([np.ones(len(d), np.float32) if w is None else w for d, w, _, _ in parts])
+    ends = np.cumsum(_joined([n for _, _, n, _ in parts]), dtype=np.int64)
+    n = ends[at] - np.concatenate(([0], ends))[at]
+    starts = np.cumsum(n)
+    # The wanted documents' values only, one after another: each from its first (its end less its count).
+    deltas = _joined([v for _, _, _, v in parts])[np.repeat(ends[at] - starts, n) + np.arange(int(starts[-1]))]
+    running = np.cumsum(deltas, dtype=np.int64)  # positions are deltas, each document's first from 0
+    first = np.concatenate(([0], running))[starts - n]
+    return _Postings(docs[at].astype(np.int64), weights[at].astype(np.float64), n, running - np.repeat(first, n))
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 def _blocks(

@@ -14,7 +14,7 @@ from .. import ranking
 from ..fields import CATEGORY, DUP, SOURCE, TIME_UNIT, time_number
 from ..text import fold
 from ..ranking import Matches
-from .blocks import _Postings
+from .blocks import DecodedBlocks, _Postings
 from .querying import Filters
 from .scoring import recency_factors
 from .segments import _factorized, _Segment
@@ -23,6 +23,9 @@ from .whoosh_internals import _FIELD_LENGTHS
 _PHRASE_SPAN = 1 << 32  # above any position
 # Documents, best first by their other scores, that optional phrases (proximity) are looked for in.
 PROXIMITY_DEPTH = 300
+# Bytes of blocks decoded with their positions that a searcher's arrays keep across queries:
+# the common syllables, whose positions are most of a proximity read, recur from query to query.
+POSITION_BLOCKS = 32 << 20
 # A bound computed from a block's largest weight and shortest length may round a hair below a
 # score computed from the posting itself: bounds are raised by this much.
 _BOUND_MARGIN = 1 + 1e-9
@@ -66,6 +69,7 @@ class _View:
         self._norms: dict[str, np.ndarray] = {}
         self._ranges: tuple[np.ndarray, np.ndarray] | None = None  # postings read only in these (top())
         self._readers: dict = {}  # top()'s blocks decoded so far: segment, field, term → BlockReader
+        self._decoded = DecodedBlocks(POSITION_BLOCKS)  # positions' blocks, of the segments above
 
     def _groups(self) -> None:
         """Number the groups of near duplicates with more than one live article, in order of
@@ -301,10 +305,10 @@ class _View:
     def _positions(self, field: str, text: str, docs: np.ndarray) -> _Postings:
         """A term's postings with positions in the sorted ``docs``, decoded from each segment's blocks that hold them."""
         term = self.searcher.schema[field].to_bytes(text)
+        cuts = np.searchsorted(docs, self.offsets + [self.size]).tolist()  # each segment's part of ``docs``
         parts = []
-        for seg, offset in zip(self.segments, self.offsets):
-            local = docs[(docs >= offset) & (docs < offset + seg.size)] - offset
-            parts.append(seg.positions(field, term, local) if len(local) else _Postings())
+        for seg, offset, lo, hi in zip(self.segments, self.offsets, cuts, cuts[1:]):
+            parts.append(seg.positions(field, term, docs[lo:hi] - offset, self._decoded) if hi > lo else _Postings())
         return self._joined(parts)
 
     def _joined(self, parts: list[_Postings]) -> _Postings:

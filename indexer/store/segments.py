@@ -8,7 +8,7 @@ from whoosh.reading import SegmentReader, TermNotFound
 
 from .. import ranking
 from ..fields import COLUMNS, DAY
-from .blocks import BlockBounds, BlockReader, _blocks, _Postings, block_bounds, in_ranges
+from .blocks import BlockBounds, BlockReader, DecodedBlocks, _blocks, _Postings, block_bounds, in_ranges, positions_among
 from .codec import _Codec
 from .whoosh_internals import _byte_strings, _numbers, damaged, fell_back, field_lengths, looked_up, postings_bytes, term_table
 
@@ -80,12 +80,14 @@ class _Segment:
             return _Postings()
         return self._read(field, term, within=within)
 
-    def positions(self, field: str, term: bytes, within: np.ndarray | None = None) -> _Postings:
+    def positions(
+        self, field: str, term: bytes, within: np.ndarray | None = None, decoded: DecodedBlocks | None = None
+    ) -> _Postings:
         """A term's postings with their positions: those of the sorted docnums ``within``
-        (None: all), decoded from the blocks holding them."""
+        (None: all), decoded from the blocks holding them (kept in ``decoded``, if given)."""
         if self.info(field, term) is None:
             return _Postings()
-        return self._read(field, term, values=True, within=within)
+        return self._read(field, term, values=True, within=within, decoded=decoded)
 
     def bounds(self, field: str, term: bytes) -> BlockBounds | None:
         """What the headers of a term's blocks say (``blocks.block_bounds``); None when the term is
@@ -112,11 +114,17 @@ class _Segment:
         keep = in_ranges(found.docs, *ranges)
         return _Postings(found.docs[keep], found.tf[keep])
 
-    def _read(self, field: str, term: bytes, values: bool = False, within: np.ndarray | None = None) -> _Postings:
+    def _read(
+        self, field: str, term: bytes, values: bool = False, within: np.ndarray | None = None,
+        decoded: DecodedBlocks | None = None,
+    ) -> _Postings:
         info = self.info(field, term)
         if self._table is not None and not info.is_inlined():
             # This format's blocks, found from the entry already looked up and decoded whole.
             with damaged(self._postings_file):
+                if values and within is not None:
+                    raw = postings_bytes(self._table, info)
+                    return positions_among(raw, within, decoded or DecodedBlocks(0), (id(self), field, term))
                 return _blocks(postings_bytes(self._table, info), values, within)
         return self._matched(field, term, values, within)
 
