@@ -20,9 +20,7 @@ from .text import fold, index_form
 
 __all__ = ["decoded", "corrections", "edits", "prepared", "searched"]
 
-# A syllable of SHORT letters is corrected only by a letter it lacks ("dnh", "đôn"): too many
-# others are a replaced or swapped letter away. One of fewer letters is never corrected.
-SHORT = 3
+SHORT = 3  # syllables of this many letters or fewer are never corrected: too many others are a letter away
 # A syllable the index holds at most this many times is a slip when a neighbour is RATIO times more
 # frequent and the query as typed did not find every syllable together.
 RARE, RATIO = 2, 100
@@ -113,7 +111,7 @@ def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) 
     run = parsed.runs[0]
     counts: dict[int, int] = {}
     for i, (exact, folded) in enumerate(run):
-        if len(folded) < SHORT or not folded.isalpha():
+        if len(folded) <= SHORT or not folded.isalpha():
             continue
         if exact != folded:
             n = vocabulary.syllable_count(exact)
@@ -173,8 +171,8 @@ def _word_fixes(run: tuple[Forms, ...], counts: dict[int, int], vocabulary: Voca
 
 def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int, accented: bool) -> str | None:
     exact, folded = run[i]
-    keys = _slips(folded)
-    if exact != folded and len(folded) > SHORT:
+    keys = edits(folded)
+    if exact != folded:
         keys.add(folded)  # the same letters with other marks
     near = vocabulary.readings("syllables", sorted(keys))
     if accented:
@@ -182,7 +180,7 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
     else:  # a query typed without marks: corrected without marks, every reading of the letters counted
         candidates = {key: total for key, (_, _, total) in near.items()}
     if exact != folded:  # a slip of a letter keeping the typed marks
-        for form in _slips(exact):
+        for form in edits(exact):
             n = vocabulary.syllable_count(form)
             if n:
                 candidates[form] = max(n, candidates.get(form, 0))
@@ -219,24 +217,18 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
 
 def _typos(typed: str) -> set[str]:
     """What ``typed`` may be a slip fingers make of: it lacks a letter, doubles one, swaps two
-    neighbours or strikes a key beside the right one (a short one: only lacks a letter)."""
+    neighbours or strikes a key beside the right one."""
     splits = [(typed[:i], typed[i:]) for i in range(len(typed) + 1)]
     out = {a + c + b for a, b in splits for c in _LETTERS}
-    if len(typed) > SHORT:
-        out |= {a + b[1:] for a, b in splits if b and a[-1:] == b[0]}
-        out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-        out |= {a + c + b[1:] for a, b in splits if b for c in _NEAR.get(b[0], "")}
+    out |= {a + b[1:] for a, b in splits if b and a[-1:] == b[0]}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in _NEAR.get(b[0], "")}
     out.discard(typed)
     return out
 
 
 def _marks(syllable: str) -> str:
     return "".join(a for a, b in zip(syllable, fold(syllable)) if a != b)
-
-
-def _slips(word: str) -> set[str]:
-    """The strings ``word`` may be a slip of: one edit away, or for a short word one letter longer."""
-    return _typos(word) if len(word) <= SHORT else edits(word)
 
 
 def edits(word: str) -> set[str]:
