@@ -125,6 +125,13 @@ def pyvi_rates(sample: list[dict]) -> dict:
     for item in items:
         segment_article(item)
     one, one_cpu = time.perf_counter() - t, time.process_time() - c
+    two, two_cpu = pyvi_pool_seconds(items)
+    n = len(items)
+    return {"articles": n, "pyvi-1p": n / one, "pyvi-2p": n / two, "pyvi-1p-cpu": n / one_cpu, "pyvi-2p-cpu": n / two_cpu}
+
+
+def pyvi_pool_seconds(items: list[tuple[str, str, str]]) -> tuple[float, float]:
+    """Wall and CPU seconds of pyvi segmenting ``items`` (id, title, text) in ``Pool(2)``, model loading excluded."""
     before = _children_cpu()
     with multiprocessing.Pool(2, initializer=pyvi) as pool:
         pool.map(_ping, range(2), chunksize=1)  # both workers up, model loaded
@@ -132,9 +139,7 @@ def pyvi_rates(sample: list[dict]) -> dict:
         for _ in pool.imap(segment_article, items, chunksize=8):
             pass
         two = time.perf_counter() - t
-    two_cpu = _children_cpu() - before  # the workers, reaped when the pool closed
-    n = len(items)
-    return {"articles": n, "pyvi-1p": n / one, "pyvi-2p": n / two, "pyvi-1p-cpu": n / one_cpu, "pyvi-2p-cpu": n / two_cpu}
+    return two, _children_cpu() - before  # the workers, reaped when the pool closed
 
 
 def _children_cpu() -> float:

@@ -1,0 +1,74 @@
+"""vnsearch's indexing rate against pyvi's own, over the same articles, in one run.
+
+    python -m bench.rate FILE [--index DIR]
+
+pyvi alone (``ViTokenizer.tokenize`` of title and text in ``Pool(2)``, model loaded first) over
+every article of FILE; then `vnsearch index --rebuild` of FILE and `vnsearch index` of FILE into an
+empty directory; then pyvi again. Each figure is printed with the load average beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+from bench.common import OUT, log, machine_line, read_jsonl, vnsearch
+from bench.speed_data import article_texts, pyvi_pool_seconds
+
+
+def pyvi_rate(items: list[tuple[str, str, str]]) -> float:
+    seconds, _ = pyvi_pool_seconds(items)
+    return len(items) / seconds
+
+
+def vnsearch_rate(corpus: Path, index: Path, rebuild: bool) -> float:
+    if not rebuild:
+        shutil.rmtree(index, ignore_errors=True)
+    command = [*vnsearch(), "index", "--index", str(index), "--quiet", str(corpus), *(["--rebuild"] if rebuild else [])]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()}")
+    log(f"{'--rebuild' if rebuild else 'first index'}: {done.stdout.strip()}")
+    return _articles(done.stdout) / seconds
+
+
+def _articles(summary: str) -> int:
+    """The articles a summary ("added 20000, updated 0, unchanged 0, … in 131.0 s, …") says were indexed."""
+    counts = {name: int(n) for name, n in re.findall(r"\b(added|updated|unchanged) (\d+)", summary)}
+    if "added" not in counts:
+        raise SystemExit(f"unexpected summary: {summary!r}")
+    return counts["added"] + counts.get("updated", 0) + counts.get("unchanged", 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--index", type=Path, default=OUT / "rate-ix")
+    args = parser.parse_args()
+    items = [(o.get("id") or str(i), *article_texts(o)) for i, o in enumerate(read_jsonl(args.corpus))]
+    log(f"{len(items):,} articles of {args.corpus}")
+    rows = []
+    for step in ("pyvi-2p", "vnsearch --rebuild", "vnsearch first index", "pyvi-2p"):
+        before = machine_line()
+        if step == "pyvi-2p":
+            rate = pyvi_rate(items)
+        else:
+            rate = vnsearch_rate(args.corpus, args.index, rebuild=step.endswith("rebuild"))
+        rows.append((step, rate, before, machine_line()))
+        log(f"{step}: {rate:.1f} articles/s")
+    pyvi = statistics.fmean(r for s, r, _, _ in rows if s == "pyvi-2p")
+    print(f"{'step':<22} {'articles/s':>10} {'× pyvi-2p':>10}  before → after")
+    for step, rate, before, after in rows:
+        print(f"{step:<22} {rate:>10.1f} {rate / pyvi:>10.2f}  {before.split(', load ')[1]} → {after.split(', load ')[1]}")
+    print(f"× pyvi-2p: against the mean of pyvi's two runs ({pyvi:.1f} articles/s); {machine_line().split(', load')[0]}")
+
+
+if __name__ == "__main__":
+    main()
