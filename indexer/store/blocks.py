@@ -374,12 +374,10 @@ def _joined(arrays: list[np.ndarray]) -> np.ndarray:
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
-def _blocks(
-    raw: bytes, values: bool, within: np.ndarray | None = None, ranges: tuple[np.ndarray, np.ndarray] | None = None
-) -> _Postings:
+def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Postings:
     """A term's postings from its blocks (``raw``: all of them, as written), with positions if asked;
-    with ``within`` (sorted docnums), or ``ranges`` ((starts, ends) as ``in_ranges`` takes them), only
-    those documents', from the only blocks decoded."""
+    or, with ``within`` (sorted docnums), only those documents' docnums and frequencies, from the only
+    blocks decoded (``positions_among`` reads positions among given documents)."""
     # A block's first id is whole and the rest deltas: made a delta from the last id of the
     # block before, the list is one cumulative sum. Positions too are deltas, each document's
     # first one from 0.
@@ -388,8 +386,6 @@ def _blocks(
         lasts = np.array([h.last for _, h in blocks])
         reached = np.searchsorted(within, lasts, "right")
         blocks = [b for b, keep in zip(blocks, np.diff(reached, prepend=0) > 0) if keep]
-    elif ranges is not None:
-        blocks = [blocks[i] for i in meeting(np.array([h.last for _, h in blocks], np.int64), ranges)]
     ids, weights, counts, deltas = [], [], [], []
     last = 0
     for start, h in blocks:
@@ -406,19 +402,14 @@ def _blocks(
     if not ids:
         return _Postings()
     found = _Postings(np.cumsum(np.concatenate(ids)), np.concatenate(weights).astype(np.float64))
-    keep = None if within is None else ranking.among(within, found.docs)
-    if ranges is not None:
-        keep = in_ranges(found.docs, *ranges)
-    if keep is not None:
+    if within is not None:
+        keep = ranking.among(within, found.docs)
         found = _Postings(found.docs[keep], found.tf[keep])
-        if not len(found.docs):  # the blocks reached hold none of ``within``
-            return _Postings()
+        return found if len(found.docs) else _Postings()  # the blocks reached may hold none of ``within``
     if not values:
         return found
     n = np.concatenate(counts).astype(np.int64)
     deltas = np.concatenate(deltas)
-    if keep is not None:  # each document's deltas start from 0: the others' can go before adding up
-        deltas, n = deltas[np.repeat(keep, n)], n[keep]
     running = np.cumsum(deltas, dtype=np.int64)
     before = np.concatenate(([0], running[np.cumsum(n)[:-1] - 1]))  # the running sum before each document's first
     return found._replace(counts=n, positions=running - np.repeat(before, n))

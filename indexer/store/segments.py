@@ -122,10 +122,10 @@ class _Segment:
         if self._table is not None and not info.is_inlined():
             # This format's blocks, found from the entry already looked up and decoded whole.
             with damaged(self._postings_file):
+                raw = postings_bytes(self._table, info)
                 if values and within is not None:
-                    raw = postings_bytes(self._table, info)
                     return positions_among(raw, within, decoded or DecodedBlocks(0), (id(self), field, term))
-                return _blocks(postings_bytes(self._table, info), values, within)
+                return _blocks(raw, values, within)
         return self._matched(field, term, values, within)
 
     def _matched(self, field: str, term: bytes, values: bool, within: np.ndarray | None) -> _Postings:
