@@ -14,7 +14,7 @@ import re
 
 from .analysis import syllables
 from .articles import is_caption
-from .text import fold, fold_chars, index_form
+from .text import fold_chars, index_form
 
 __all__ = ["make_snippet", "highlight"]
 
@@ -33,13 +33,9 @@ def _matches(text: str, wanted: frozenset[tuple[str, str]]) -> list[tuple[int, i
     marked = {e for e, f in wanted if e != f}
     if marked:
         loose = {f for e, f in wanted if e == f}
-        exact_found = [
-            (a, b, form)
-            for a, b, form, folded in ((a, b, index_form(text[a:b]), folded) for a, b, folded in found)
-            if form in marked or folded in loose
-        ]
-        spelt = {form for _, _, form in exact_found if form in loose}  # the unmarked reading itself
-        exact_found = [m for m in exact_found if m[2] in marked or m[2] in spelt or fold(m[2]) not in spelt]
+        kept = [(a, b, form, folded) for a, b, folded in found if (form := index_form(text[a:b])) in marked or folded in loose]
+        spelt = {form for _, _, form, folded in kept if form == folded}  # a loose syllable's unmarked spelling itself
+        exact_found = [(a, b, form) for a, b, form, folded in kept if form in marked or form == folded or folded not in spelt]
         if exact_found:
             return exact_found
     return found
