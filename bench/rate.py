@@ -10,7 +10,8 @@ empty directory; then pyvi again. Each figure is printed with the load average b
 from __future__ import annotations
 
 import argparse
-import re
+import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -29,22 +30,20 @@ def pyvi_rate(items: list[tuple[str, str, str]]) -> float:
 def vnsearch_rate(corpus: Path, index: Path, rebuild: bool) -> float:
     if not rebuild:
         shutil.rmtree(index, ignore_errors=True)
-    command = [*vnsearch(), "index", "--index", str(index), "--quiet", str(corpus), *(["--rebuild"] if rebuild else [])]
+    command = [*vnsearch(), "index", "--index", str(index), "--json", str(corpus), *(["--rebuild"] if rebuild else [])]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode:
-        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()}")
-    log(f"{'--rebuild' if rebuild else 'first index'}: {done.stdout.strip()}")
-    return _articles(done.stdout) / seconds
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    report = json.loads(done.stdout)
+    articles = report["added"] + report["updated"] + report["unchanged"]
+    log(f"{'--rebuild' if rebuild else 'first index'}: {articles:,} articles in {seconds:.1f} s")
+    return articles / seconds
 
 
-def _articles(summary: str) -> int:
-    """The articles a summary ("added 20000, updated 0, unchanged 0, … in 131.0 s, …") says were indexed."""
-    counts = {name: int(n) for name, n in re.findall(r"\b(added|updated|unchanged) (\d+)", summary)}
-    if "added" not in counts:
-        raise SystemExit(f"unexpected summary: {summary!r}")
-    return counts["added"] + counts.get("updated", 0) + counts.get("unchanged", 0)
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -56,17 +55,17 @@ def main() -> None:
     log(f"{len(items):,} articles of {args.corpus}")
     rows = []
     for step in ("pyvi-2p", "vnsearch --rebuild", "vnsearch first index", "pyvi-2p"):
-        before = machine_line()
+        before = _load()
         if step == "pyvi-2p":
             rate = pyvi_rate(items)
         else:
             rate = vnsearch_rate(args.corpus, args.index, rebuild=step.endswith("rebuild"))
-        rows.append((step, rate, before, machine_line()))
+        rows.append((step, rate, before, _load()))
         log(f"{step}: {rate:.1f} articles/s")
     pyvi = statistics.fmean(r for s, r, _, _ in rows if s == "pyvi-2p")
     print(f"{'step':<22} {'articles/s':>10} {'× pyvi-2p':>10}  before → after")
     for step, rate, before, after in rows:
-        print(f"{step:<22} {rate:>10.1f} {rate / pyvi:>10.2f}  {before.split(', load ')[1]} → {after.split(', load ')[1]}")
+        print(f"{step:<22} {rate:>10.1f} {rate / pyvi:>10.2f}  {before} → {after}")
     print(f"× pyvi-2p: against the mean of pyvi's two runs ({pyvi:.1f} articles/s); {machine_line().split(', load')[0]}")
 
 
