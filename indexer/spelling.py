@@ -175,9 +175,9 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
     if exact != folded:
         keys.add(folded)  # the same letters with other marks
     near = vocabulary.readings("syllables", sorted(keys))
-    if accented:
+    if accented and exact != folded:
         candidates = {form: n for form, n, _ in near.values()}
-    else:  # a query typed without marks: corrected without marks, every reading of the letters counted
+    else:  # a syllable typed without marks: corrected without marks, every reading of the letters counted
         candidates = {key: total for key, (_, _, total) in near.items()}
     if exact != folded:  # a slip of a letter keeping the typed marks
         for form in edits(exact):
@@ -191,20 +191,22 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
     typos = _typos(folded)
     before = run[i - 1][1] if i else None
     after = run[i + 1][1] if i + 1 < len(run) else None
-    pairs = {}
+    pairs: dict[str, list[tuple[str, str, int]]] = {}  # word key → the candidates it may support
     for c in candidates:
         f = fold(c)
         if before:
-            pairs[f"{before}_{f}"] = (c, run[i - 1][0], 0)
+            pairs.setdefault(f"{before}_{f}", []).append((c, run[i - 1][0], 0))
         if after:
-            pairs[f"{f}_{after}"] = (c, run[i + 1][0], 1)
+            pairs.setdefault(f"{f}_{after}", []).append((c, run[i + 1][0], 1))
     words = vocabulary.readings("words", list(pairs)) if pairs else {}
     support: dict[str, int] = {}
     for key, (form, n, _) in words.items():
-        c, other, at = pairs[key]
-        # In a query with marks, a word spelling its neighbour with other marks is no support (kỹ is not kỷ).
-        if not accented or other == fold(other) or form.split("_")[at] == other:
-            support[c] = support.get(c, 0) + n
+        spelt = form.split("_")
+        for c, other, at in pairs[key]:
+            # In a query with marks, a word spelling its neighbour or the correction with other
+            # marks is no support (kỹ is not kỷ; trung hà does not support trưng).
+            if not accented or (other in (fold(other), spelt[at]) and c in (fold(c), spelt[1 - at])):
+                support[c] = support.get(c, 0) + n
 
     def score(c: str) -> tuple:
         same_marks = exact != folded and _marks(c) == _marks(exact)
