@@ -1,10 +1,11 @@
 """vnsearch's indexing rate against pyvi's own, over the same articles, in one run.
 
-    python -m bench.rate FILE [--index DIR]
+    python -m bench.rate FILE [--index DIR] [--into BASE]
 
 pyvi alone (``ViTokenizer.tokenize`` of title and text in ``Pool(2)``, model loaded first) over
 every article of FILE; then `vnsearch index --rebuild` of FILE and `vnsearch index` of FILE into an
-empty directory; then pyvi again. Each figure is printed with the load average beside it.
+empty directory (with ``--into``: `vnsearch index` of FILE into a copy of the index BASE instead);
+then pyvi again. Each figure is printed with the load average beside it.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ def pyvi_rate(items: list[tuple[str, str, str]]) -> float:
     return len(items) / seconds
 
 
-def vnsearch_rate(corpus: Path, index: Path, rebuild: bool) -> float:
-    if not rebuild:
+def vnsearch_rate(corpus: Path, index: Path, rebuild: bool, keep: bool = False) -> float:
+    """`vnsearch index` of ``corpus``: with ``rebuild``; or into an empty directory; or, with ``keep``, into ``index`` as it is."""
+    if not (rebuild or keep):
         shutil.rmtree(index, ignore_errors=True)
     command = [*vnsearch(), "index", "--index", str(index), "--json", str(corpus), *(["--rebuild"] if rebuild else [])]
     started = time.perf_counter()
@@ -38,7 +40,7 @@ def vnsearch_rate(corpus: Path, index: Path, rebuild: bool) -> float:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     report = json.loads(done.stdout)
     articles = report["added"] + report["updated"] + report["unchanged"]
-    log(f"{'--rebuild' if rebuild else 'first index'}: {articles:,} articles in {seconds:.1f} s")
+    log(f"{'--rebuild' if rebuild else 'into the index' if keep else 'first index'}: {articles:,} articles in {seconds:.1f} s")
     return articles / seconds
 
 
@@ -50,14 +52,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--index", type=Path, default=OUT / "rate-ix")
+    parser.add_argument("--into", type=Path, help="index FILE into a copy of this index (no --rebuild, no first index)")
     args = parser.parse_args()
     items = [(o.get("id") or str(i), *article_texts(o)) for i, o in enumerate(read_jsonl(args.corpus))]
     log(f"{len(items):,} articles of {args.corpus}")
     rows = []
-    for step in ("pyvi-2p", "vnsearch --rebuild", "vnsearch first index", "pyvi-2p"):
+    steps = ("vnsearch into a copy",) if args.into else ("vnsearch --rebuild", "vnsearch first index")
+    for step in ("pyvi-2p", *steps, "pyvi-2p"):
+        if step == "vnsearch into a copy":
+            shutil.rmtree(args.index, ignore_errors=True)
+            shutil.copytree(args.into, args.index)  # before the clock and the load average
         before = _load()
         if step == "pyvi-2p":
             rate = pyvi_rate(items)
+        elif step == "vnsearch into a copy":
+            rate = vnsearch_rate(args.corpus, args.index, rebuild=False, keep=True)
         else:
             rate = vnsearch_rate(args.corpus, args.index, rebuild=step.endswith("rebuild"))
         rows.append((step, rate, before, _load()))
