@@ -26,11 +26,11 @@ PREVIOUS_FORMAT = FIXTURES / "index_v5"  # day-only dates: refused with the rebu
 
 PINNED = {
     "vàng": [("vang-dai", 6.220598), ("gia-vang-trong-nuoc", 4.707579), ("gia-vang-the-gioi", 4.702345), ("khong-ngay", 2.786379)],
-    "gia vang": [("gia-vang-trong-nuoc", 13.05876), ("gia-vang-the-gioi", 13.044241), ("vang-dai", 11.743079), ("khong-ngay", 8.359137)],
+    "gia vang": [("gia-vang-trong-nuoc", 13.753676), ("gia-vang-the-gioi", 13.738384), ("vang-dai", 12.396516), ("khong-ngay", 8.916413)],
     '"vàng tăng"': [("vang-dai", 15.546936)],
-    "Đà Nẵng": [("dn-du-lich", 23.476462)],
+    "Đà Nẵng": [("dn-du-lich", 24.207279)],
     "hoa binh vang": [
-        ("hoa-binh-moi", 22.299531), ("thuy-dien-cu", 20.301678), ("vang-dai", 6.220598),
+        ("hoa-binh-moi", 23.244967), ("thuy-dien-cu", 21.142094), ("vang-dai", 6.220598),
         ("gia-vang-trong-nuoc", 4.707579), ("gia-vang-the-gioi", 4.702345), ("khong-ngay", 2.786379),
     ],
 }

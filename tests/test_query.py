@@ -3,6 +3,7 @@
 import unicodedata
 
 import pytest
+from whoosh import query as Q
 
 from indexer.query import ParsedQuery, parse_query
 from indexer.store import ANY, EXACT, FOLDED, MOST, build_query, levels
@@ -13,7 +14,7 @@ ACCENTED_MAI = (
     " ANDMAYBE (title_x:trương^0.5 OR title_x:thị^0.5 OR title_f:mai^0.5"
     " OR title_w:trương_thị^0.5 OR text_w:trương_thị OR title_w:thị_mai^0.5 OR text_w:thị_mai"
     " OR title_w:trương_thị_mai^0.5 OR text_w:trương_thị_mai"
-    ' OR text_f:"truong thi" OR text_f:"thi mai"))'  # side by side: proximity
+    ' OR text_f:"truong thi" OR text_f:"thi mai" OR text_f:"truong thi mai"))'  # side by side: proximity
 )
 
 
@@ -28,7 +29,7 @@ ACCENTED_MAI = (
             "truong thi mai",
             "((text_f:truong AND text_f:thi AND text_f:mai)"
             " ANDMAYBE (title_f:truong^0.5 OR title_f:thi^0.5 OR title_f:mai^0.5"
-            ' OR text_f:"truong thi" OR text_f:"thi mai"))',
+            ' OR text_f:"truong thi" OR text_f:"thi mai" OR text_f:"truong thi mai"))',
         ),
         ("mai", "(text_f:mai ANDMAYBE (title_f:mai^0.5))"),
         (
@@ -203,3 +204,14 @@ def test_an_abbreviation_half_accented_matches_its_letters():
     # "Hà Noi" spells Hà Nội: the phrase by its letters, only the marked syllable as typed.
     q = build_query(parse_query("Hà Noi"))
     assert str(q.a) == '((text_f:"ha noi" AND text_x:hà) OR text_f:hn)'
+
+
+def test_proximity_pairs_and_runs_of_three_with_their_boosts():
+    # Each two adjacent syllables, then each three, side by side; repeated spans once; "tai"
+    # twice in a row is no span, and an operator ends a run.
+    q = build_query(parse_query('nguoi mau tai tai nan "x" giao thong'))
+    spans = [(tuple(p.words), p.boost) for p in q.b.subqueries if isinstance(p, Q.Phrase)]
+    assert spans == [
+        (("nguoi", "mau"), 0.6), (("mau", "tai"), 0.6), (("tai", "nan"), 0.6), (("giao", "thong"), 0.6),
+        (("nguoi", "mau", "tai"), 0.4),
+    ]

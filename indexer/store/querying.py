@@ -22,9 +22,11 @@ from ..query import LONG_QUERY, ParsedQuery
 TITLE_BOOST = 0.5
 WORD_BOOST = {TITLE_W: 0.5, TEXT_W: 1.0}
 # Adjacent query syllables found side by side in an article (title or text) add this much
-# of their scores again: a name outranks its syllables scattered through an article. It costs
-# reading the positions of each of the query's syllables (0: off).
-PROXIMITY_BOOST = 0.5
+# of their scores again, and three in a row TRIPLE_BOOST of theirs more: a name, or a headline's
+# words in their order, outranks the same syllables scattered through an article. It costs
+# reading the positions of each of the query's syllables (PROXIMITY_BOOST 0: off).
+PROXIMITY_BOOST = 0.6
+TRIPLE_BOOST = 0.4
 # Queries of MOST_FROM to MOST_UNTIL required syllables may match all but one of them (the MOST
 # level, tried first, then ANY). Off (None): on the typing, known-item and XQuAD sets it lost
 # more than it won (docs/design.md); build_query still builds the level.
@@ -117,17 +119,20 @@ def build_query(parsed: ParsedQuery, level: str = EXACT) -> Q.Query | None:
 
 
 def _proximity(parsed: ParsedQuery) -> list[Q.Query]:
-    """Each two adjacent plain syllables of the query, side by side in the article (folded forms)."""
+    """Each two and each three adjacent plain syllables of the query, side by side in the article (folded forms)."""
     if not PROXIMITY_BOOST:  # off: no positions read
         return []
     required = set(parsed.terms)
-    pairs = {
-        (a[1], b[1]): None
-        for run in parsed.runs
-        for a, b in zip(run, run[1:])
-        if a in required and b in required and a[1] != b[1]
-    }
-    return [Q.Phrase(TEXT_F, list(pair), boost=PROXIMITY_BOOST) for pair in pairs]
+    spans: dict[tuple[str, ...], float] = {}
+    for n, boost in ((2, PROXIMITY_BOOST), (3, TRIPLE_BOOST)):
+        for run in parsed.runs:
+            for i in range(len(run) - n + 1):
+                part = run[i : i + n]
+                folded = tuple(f for _, f in part)
+                if boost and all(s in required for s in part) and len(set(folded)) == n:
+                    spans.setdefault(folded, boost)
+    # Three in a row read no positions that their pairs do not.
+    return [Q.Phrase(TEXT_F, list(words), boost=boost) for words, boost in spans.items()]
 
 
 def _is_accented(forms: Sequence[tuple[str, str]]) -> bool:
