@@ -202,11 +202,23 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
     support: dict[str, int] = {}
     for key, (form, n, _) in words.items():
         spelt = form.split("_")
+        supported = set()
         for c, other, at in pairs[key]:
-            # In a query with marks, a word spelling its neighbour or the correction with other
-            # marks is no support (kỹ is not kỷ; trung hà does not support trưng).
-            if not accented or (other in (fold(other), spelt[at]) and c in (fold(c), spelt[1 - at])):
-                support[c] = support.get(c, 0) + n
+            # In a query with marks, a word spelling its neighbour with other marks is no support
+            # (kỹ is not kỷ); one spelling the correction's letters with other marks supports the
+            # reading it spells (đà nẵng: nẵng, not nâng; trung hà: trung, not trưng).
+            if accented and other not in (fold(other), spelt[at]):
+                continue
+            if accented and c != fold(c) and c != spelt[1 - at]:
+                c = spelt[1 - at]
+                if c not in candidates:
+                    found = vocabulary.syllable_count(c)
+                    if c == exact or found < max(1, count * RATIO):
+                        continue
+                    candidates[c] = found
+            supported.add(c)
+        for c in supported:
+            support[c] = support.get(c, 0) + n
 
     def score(c: str) -> tuple:
         same_marks = exact != folded and _marks(c) == _marks(exact)

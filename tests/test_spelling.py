@@ -39,9 +39,10 @@ NEWS = Counts(
      "quốc": 2400, "trùng": 300, "moon": 60, "môn": 400, "iphone": 90, "tráng": 1, "trang": 700,
      "xuân": 500, "vnag": 0, "triều": 900, "tiên": 1200, "tiêm": 400, "việ": 1, "chất": 2000, "lung": 100,
      "lượng": 3000, "lang": 2000, "kỹ": 500, "kỷ": 600, "luật": 3000, "giật": 200,
-     "quảng": 800, "quang": 300, "lê": 500, "diễn": 400, "diện": 300, "giải": 1000},
+     "quảng": 800, "quang": 300, "lê": 500, "diễn": 400, "diện": 300, "giải": 1000, "đà": 300,
+     "nâng": 800, "nẵng": 100},
     {"giá_vàng": 700, "triều_tiên": 800, "việt_nam": 1900, "thành_phố": 2800, "người_dân": 2000, "trung_quốc": 2300,
-     "chất_lượng": 1400, "kỷ_luật": 900, "diễn_giải": 19},
+     "chất_lượng": 1400, "kỷ_luật": 900, "diễn_giải": 19, "đà_nẵng": 90},
 )  # fmt: skip
 
 
@@ -71,6 +72,7 @@ def test_decoded(typed, meant):
         ("giá vnag", {"vnag": "vang"}),  # in a query with marks too: a loose syllable, any reading found
         ("Qaung lê", {"qaung": "quang"}),  # typed without marks: not quảng, the commonest reading
         ("duện giải", {"duện": "diễn"}),  # diễn giải is a word: it supports diễn, not diện of the same letters
+        ("Đà Nẳng", {"nẳng": "nẵng"}),  # the reading đà nẵng spells, though nâng is the commonest of its letters
         ("thànhh phố", {"thànhh": "thành"}),  # the typed marks kept
         ("nguòi dân", {"nguòi": "người"}),  # the same letters, other marks
         ("Trunf Quốc", {"trunf": "trung"}),  # the neighbour's word decides over trùng
