@@ -1,6 +1,6 @@
 """vnsearch's indexing rate against pyvi's own, over the same articles, in one run.
 
-    python -m bench.rate FILE [--index DIR] [--into BASE]
+    python -m bench.rate FILE [--index DIR] [--into BASE | --no-rebuild]
 
 pyvi alone (``ViTokenizer.tokenize`` of title and text in ``Pool(2)``, model loaded first) over
 every article of FILE; then `vnsearch index --rebuild` of FILE and `vnsearch index` of FILE into an
@@ -53,11 +53,12 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--index", type=Path, default=OUT / "rate-ix")
     parser.add_argument("--into", type=Path, help="index FILE into a copy of this index (no --rebuild, no first index)")
+    parser.add_argument("--no-rebuild", action="store_true", help="leave out the --rebuild step (a first index only)")
     args = parser.parse_args()
     items = [(o.get("id") or str(i), *article_texts(o)) for i, o in enumerate(read_jsonl(args.corpus))]
     log(f"{len(items):,} articles of {args.corpus}")
     rows = []
-    steps = ("vnsearch into a copy",) if args.into else ("vnsearch --rebuild", "vnsearch first index")
+    steps = ("vnsearch into a copy",) if args.into else ("vnsearch --rebuild", "vnsearch first index")[args.no_rebuild :]
     for step in ("pyvi-2p", *steps, "pyvi-2p"):
         if step == "vnsearch into a copy":
             shutil.rmtree(args.index, ignore_errors=True)
