@@ -345,13 +345,7 @@ def positions_among(raw: bytes, within: np.ndarray, decoded: DecodedBlocks, key:
     ``within`` only, from the blocks holding them (``decoded`` keeps them, as ``key`` and their
     number); only those documents' positions are added up."""
     blocks = _headers(raw)
-    reached = np.searchsorted(within, [h.last for _, h in blocks], "right").tolist()
-    parts = []
-    before = 0
-    for i, ((start, h), upto) in enumerate(zip(blocks, reached)):
-        if upto > before:  # some of ``within`` among this block's ids
-            parts.append(decoded.get((*key, i), h, raw, start))
-        before = upto
+    parts = [decoded.get((*key, i), blocks[i][1], raw, blocks[i][0]) for i in _reaching(blocks, within)]
     if not parts:
         return _Postings()
     docs = _joined([d for d, _, _, _ in parts])
@@ -361,13 +355,20 @@ def positions_among(raw: bytes, within: np.ndarray, decoded: DecodedBlocks, key:
         return _Postings()
     weights = _joined([np.ones(len(d), np.float32) if w is None else w for d, w, _, _ in parts])
     ends = np.cumsum(_joined([n for _, _, n, _ in parts]), dtype=np.int64)
-    n = ends[at] - np.concatenate(([0], ends))[at]
+    n = ends[at] - np.where(at > 0, ends[at - 1], 0)
     starts = np.cumsum(n)
     # The wanted documents' values only, one after another: each from its first (its end less its count).
     deltas = _joined([v for _, _, _, v in parts])[np.repeat(ends[at] - starts, n) + np.arange(int(starts[-1]))]
     running = np.cumsum(deltas, dtype=np.int64)  # positions are deltas, each document's first from 0
     first = np.concatenate(([0], running))[starts - n]
     return _Postings(docs[at].astype(np.int64), weights[at].astype(np.float64), n, running - np.repeat(first, n))
+
+
+def _reaching(blocks: list[tuple[int, _Header]], within: np.ndarray) -> list[int]:
+    """The indexes of the blocks holding ids among the sorted docnums ``within`` (each block's ids
+    come after the last one's ``last``)."""
+    reached = np.searchsorted(within, np.array([h.last for _, h in blocks], np.int64), "right")
+    return np.flatnonzero(np.diff(reached, prepend=0) > 0).tolist()
 
 
 def _joined(arrays: list[np.ndarray]) -> np.ndarray:
@@ -382,10 +383,8 @@ def _blocks(raw: bytes, values: bool, within: np.ndarray | None = None) -> _Post
     # block before, the list is one cumulative sum. Positions too are deltas, each document's
     # first one from 0.
     blocks = _headers(raw)
-    if within is not None:  # the blocks whose ids (after the last one's last) reach one of ``within``
-        lasts = np.array([h.last for _, h in blocks])
-        reached = np.searchsorted(within, lasts, "right")
-        blocks = [b for b, keep in zip(blocks, np.diff(reached, prepend=0) > 0) if keep]
+    if within is not None:
+        blocks = [blocks[i] for i in _reaching(blocks, within)]
     ids, weights, counts, deltas = [], [], [], []
     last = 0
     for start, h in blocks:
