@@ -1,6 +1,6 @@
 """vnsearch's indexing rate against pyvi's own, over the same articles, in one run.
 
-    python -m bench.rate FILE [--index DIR] [--into BASE | --no-rebuild]
+    python -m bench.rate FILE [--index DIR] [--into BASE | --no-rebuild | --no-first]
 
 pyvi alone (``ViTokenizer.tokenize`` of title and text in ``Pool(2)``, model loaded first) over
 every article of FILE; then `vnsearch index --rebuild` of FILE and `vnsearch index` of FILE into an
@@ -54,11 +54,14 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=OUT / "rate-ix")
     parser.add_argument("--into", type=Path, help="index FILE into a copy of this index (no --rebuild, no first index)")
     parser.add_argument("--no-rebuild", action="store_true", help="leave out the --rebuild step (a first index only)")
+    parser.add_argument("--no-first", action="store_true", help="leave out the first index (a --rebuild only)")
     args = parser.parse_args()
+    if args.no_rebuild and args.no_first:
+        parser.error("--no-rebuild and --no-first leave nothing to measure")
     items = [(o.get("id") or str(i), *article_texts(o)) for i, o in enumerate(read_jsonl(args.corpus))]
     log(f"{len(items):,} articles of {args.corpus}")
     rows = []
-    steps = ("vnsearch into a copy",) if args.into else ("vnsearch --rebuild", "vnsearch first index")[args.no_rebuild :]
+    steps = ("vnsearch into a copy",) if args.into else ("vnsearch --rebuild", "vnsearch first index")[args.no_rebuild : 2 - args.no_first]
     for step in ("pyvi-2p", *steps, "pyvi-2p"):
         if step == "vnsearch into a copy":
             shutil.rmtree(args.index, ignore_errors=True)
