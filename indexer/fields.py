@@ -10,7 +10,7 @@ import datetime as dt
 __all__ = [
     "AUTHOR", "BODY", "DATE", "SAPO", "TITLE", "URL",
     "CATEGORY", "COLUMNS", "DAY", "DUP", "DUP_BANDS", "HASH", "ID", "MINHASH", "ORIGIN",
-    "SCORED_FIELDS", "SOURCE", "TEXT_F", "TEXT_W", "TEXT_X", "TITLE_F", "TITLE_W", "TITLE_X",
+    "SCORED_FIELDS", "SOURCE", "TEXT_F", "TEXT_SEQ", "TEXT_W", "TEXT_X", "TITLE_F", "TITLE_W", "TITLE_X",
     "TIME_UNIT", "VIETNAM", "article_text", "day_number", "from_day_number", "time_number", "from_time_number", "parse_stored_time", "vietnam_time",
 ]
 
@@ -29,6 +29,7 @@ DUP = "dup"  # near-duplicate group key
 # Analyzed text: exact syllables (_x), folded syllables (_f), pyvi words (_w).
 TITLE_X, TITLE_F, TITLE_W = "title_x", "title_f", "title_w"
 TEXT_X, TEXT_F, TEXT_W = "text_x", "text_f", "text_w"
+TEXT_SEQ = "text_seq"  # the folded text's syllables in their order, as numbers (a column: proximity)
 
 SCORED_FIELDS = (TITLE_X, TITLE_F, TEXT_X, TEXT_F, TITLE_W, TEXT_W)
 COLUMNS = (DAY, SOURCE, CATEGORY, DUP)  # what ranking reads of every article

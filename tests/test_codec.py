@@ -14,10 +14,11 @@ import indexer.store.codec as codec_module
 import indexer.store.whoosh_internals as internals
 from indexer.articles import Article, load_articles
 from indexer.documents import to_document
-from indexer.fields import TEXT_F
+from indexer.fields import TEXT_F, TEXT_SEQ
 from indexer.search import search
 from indexer.store import ArticleStore, _Codec, _Frequency, _Positions
 from indexer.store.segments import _Segment
+from indexer.store.sequences import encoded
 
 
 @pytest.mark.parametrize("text", ["giá vàng giá  vàng\tthế\ngiới", "a\u00a0b a", "", "  ", "đà_nẵng đà nẵng đà"])
@@ -48,12 +49,13 @@ def fixture_docs(corpus_dir) -> list[dict]:
 
 
 def whooshs_own(path: Path, docs: list[dict]) -> Path:
-    """``docs`` written by Whoosh's writer, a posting at a time, with this store's codec."""
+    """``docs`` written by Whoosh's writer, a posting at a time, with this store's codec (and the
+    column of syllable numbers given as a value, which the store's writer makes from the tokens)."""
     ArticleStore.create(path).close()
     ix = whoosh_index.open_dir(str(path))
     w = ix.writer(compound=False, codec=_Codec())
     for doc in docs:
-        w.add_document(**doc)
+        w.add_document(**doc, **({TEXT_SEQ: encoded(doc[TEXT_F].split())} if TEXT_F in doc else {}))
     w.commit(merge=False)
     ix.close()
     return path

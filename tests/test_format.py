@@ -11,18 +11,22 @@ import sys
 from pathlib import Path
 
 import pytest
+from whoosh import index as whoosh_index
 
 from indexer.articles import Article
 from indexer.errors import IndexVersionError
 from indexer.documents import to_document
 from indexer.search import search
 import indexer.store as store_package
+from indexer.fields import ID, TEXT_SEQ
 from indexer.store import FORMAT_VERSION, ArticleStore, _Codec, _Frequency, _Positions
+from indexer.store.sequences import encoded
+from indexer.text import fold
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-OLD_INDEX = FIXTURES / "index_v6"
-BUILDER = FIXTURES / "build_index_v6.py"
-PREVIOUS_FORMAT = FIXTURES / "index_v5"  # day-only dates: refused with the rebuild message
+OLD_INDEX = FIXTURES / "index_v7"
+BUILDER = FIXTURES / "build_index_v7.py"
+PREVIOUS_FORMAT = FIXTURES / "index_v6"  # no syllable numbers column: refused with the rebuild message
 
 PINNED = {
     "vàng": [("vang-dai", 6.220598), ("gia-vang-trong-nuoc", 4.707579), ("gia-vang-the-gioi", 4.702345), ("khong-ngay", 2.786379)],
@@ -50,7 +54,7 @@ def old_copy(tmp_path) -> Path:
 
 
 def test_the_format_version_is_the_fixtures(old_copy):
-    assert FORMAT_VERSION == 6 and (OLD_INDEX / "vnsearch.json").read_text("utf-8") == '{"format": 6}\n'
+    assert FORMAT_VERSION == 7 and (OLD_INDEX / "vnsearch.json").read_text("utf-8") == '{"format": 7}\n'
 
 
 def test_an_index_of_the_previous_format_asks_for_a_rebuild(tmp_path):
@@ -58,7 +62,7 @@ def test_an_index_of_the_previous_format_asks_for_a_rebuild(tmp_path):
     with pytest.raises(IndexVersionError) as e:
         ArticleStore.open(old)
     assert str(e.value) == (
-        f"The index at {old}/ has format 5, this vnsearch reads format 6"
+        f"The index at {old}/ has format 6, this vnsearch reads format 7"
         f" — run: vnsearch index --rebuild --index {old} PATH…"
     )
 
@@ -82,8 +86,20 @@ def test_an_old_index_opens_and_answers_as_it_did(old_copy):
         }
 
 
+def syllable_numbers(index_dir: Path) -> dict[str, bytes]:
+    """Each live article's value in the column of syllable numbers, by id."""
+    ix = whoosh_index.open_dir(str(index_dir))
+    with ix.reader() as reader:
+        numbers, ids = reader.column_reader(TEXT_SEQ), reader.column_reader(ID)
+        found = {ids[d]: numbers[d] for d in reader.all_doc_ids()}
+    ix.close()
+    return found
+
+
 def test_an_old_index_takes_writes_and_a_merge(old_copy):
     gold = Article("moi", "Giá vàng lại tăng", None, "Hôm nay giá vàng tăng thêm.", None, None, None, None, None, "t")
+    numbers = syllable_numbers(old_copy)
+    assert sorted(numbers) == ARTICLES and all(numbers.values())
     with ArticleStore.open(old_copy) as store:
         writer = store.writer()
         writer.put(to_document(gold))
@@ -100,6 +116,8 @@ def test_an_old_index_takes_writes_and_a_merge(old_copy):
         assert sorted(store.fingerprints()) == sorted({*ARTICLES, "moi"} - {"khong-ngay"})
         assert [h.id for h in search(store, "giá vàng").hits] == found
         assert [h.id for h in search(store, '"vàng tăng"').hits] == ["moi", "vang-dai"]
+    merged = syllable_numbers(old_copy)  # the merge copied each article's numbers
+    assert merged == {k: v for k, v in numbers.items() if k != "khong-ngay"} | {"moi": encoded(fold("giá vàng lại tăng hôm nay giá vàng tăng thêm").split())}
 
 
 def normalized(index_dir: Path) -> dict[str, bytes]:

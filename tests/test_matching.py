@@ -100,6 +100,48 @@ def test_a_phrase_among_given_documents_is_the_phrase_restricted_to_them(view):
     assert part.scores.tolist() == whole.scores[::2].tolist()
 
 
+PROXIMITY_PHRASES = [["gia", "vang"], ["vang", "gia"], ["gia", "vang", "the"], ["the", "gioi"], ["dai", "hoi"], ["vang", "vang"]]
+
+
+@pytest.mark.parametrize("words", PROXIMITY_PHRASES)
+def test_proximity_read_from_syllable_numbers_is_the_phrase_read_from_positions(view, words):
+    q = Q.Phrase(TEXT_F, words, boost=0.6)
+    every = np.arange(view.size)
+    read: dict = {}
+    numbers = view.phrase(q, within=every, read=read)
+    assert isinstance(read.get(matching_module._SEQUENCES), matching_module.Sequences)  # read, not positions
+    positions = view.phrase(q, within=every)
+    assert numbers.docs.tolist() == positions.docs.tolist()
+    assert numbers.scores.tolist() == positions.scores.tolist()  # the same sums, bit for bit
+
+
+def test_every_run_of_a_title_is_found_alike_from_numbers_and_positions(view):
+    from indexer.analysis import index_forms
+
+    every, runs = np.arange(view.size), set()
+    for docnum in range(view.size):
+        folded = index_forms(view.searcher.stored_fields(docnum).get("title") or "")[1]
+        runs |= {tuple(folded[i : i + n]) for n in (2, 3) for i in range(len(folded) - n + 1)}
+    assert len(runs) > 50
+    for run in sorted(runs):
+        q = Q.Phrase(TEXT_F, list(run))
+        numbers, positions = view.phrase(q, within=every, read={}), view.phrase(q, within=every)
+        assert len(numbers) and numbers.docs.tolist() == positions.docs.tolist(), run
+        assert numbers.scores.tolist() == positions.scores.tolist(), run
+
+
+def test_a_segment_without_syllable_numbers_is_read_from_positions(view, monkeypatch):
+    q = Q.Phrase(TEXT_F, ["gia", "vang"], boost=0.6)
+    every = np.arange(view.size)
+    expected = view.phrase(q, within=every, read={})
+    monkeypatch.setattr(segments_module._Segment, "sequences", lambda self, docs: None)
+    read: dict = {}
+    found = view.phrase(q, within=every, read=read)
+    assert read[matching_module._SEQUENCES] is None and (TEXT_F, "gia") in read  # the positions were read
+    assert len(found) >= 2
+    assert (found.docs.tolist(), found.scores.tolist()) == (expected.docs.tolist(), expected.scores.tolist())
+
+
 def test_syllables_side_by_side_in_query_order_rank_first(tmp_path):
     from indexer.search import search
     from indexer.store import ArticleStore

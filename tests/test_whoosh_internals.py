@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.columns import VarBytesColumn
@@ -15,12 +16,12 @@ from whoosh.filedb.filestore import FileStorage
 
 import indexer.store.whoosh_internals as internals
 from indexer.errors import IndexUnreadableError
-from indexer.fields import TEXT_F, TITLE_F
+from indexer.fields import TEXT_F, TEXT_SEQ, TITLE_F
 from indexer.search import search
 from indexer.store import ArticleStore
 from indexer.store.segments import _factorized
 
-OLD_INDEX = Path(__file__).resolve().parent / "fixtures" / "index_v6"
+OLD_INDEX = Path(__file__).resolve().parent / "fixtures" / "index_v7"
 
 
 def test_without_whooshs_internals_the_arrays_come_from_its_public_api(index_dir, monkeypatch, caplog):
@@ -113,3 +114,16 @@ def test_bytes_columns_read_in_one_go_as_whoosh_reads_them(tmp_path, cutoff):
         assert read.tolist() == values
         codes, names = _factorized(read)
         assert (codes.tolist(), names.tolist()) == ([1, 0, 2, 1, 3], [b"", b"vietnews", "Thời sự".encode(), b"x" * 300])
+
+
+def test_some_values_of_a_bytes_column_are_read_as_whoosh_reads_them(reader):
+    segments = [r for r, _ in reader.leaf_readers()]
+    assert segments
+    for segment in segments:
+        size = segment.doc_count_all()
+        theirs = segment.column_reader(TEXT_SEQ, translate=False)
+        some = np.array([size - 1, 0, size // 2, size - 1])
+        found = internals.bytes_values(segment, TEXT_SEQ)(some)
+        assert found == [theirs[d] for d in some.tolist()]
+        assert all(len(v) > 8 and len(v) % 4 == 0 for v in found)  # four bytes a syllable
+    assert internals.bytes_values(segments[0], "no_such_column") is None

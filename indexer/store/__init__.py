@@ -1,6 +1,6 @@
 """The Whoosh index: schema, on-disk format, writing, query building, searching (the one package importing whoosh).
 
-Layers from the bottom: blocks, querying, scoring, locks; codec, disk; schema; whoosh_internals;
+Layers from the bottom: blocks, querying, scoring, locks, sequences; codec, disk; schema; whoosh_internals;
 segments, segment_writer; matching; writer, article_store (the façade, ArticleStore)."""
 
 from __future__ import annotations

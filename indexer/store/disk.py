@@ -12,7 +12,7 @@ from ..errors import IndexMissingError
 from .locks import _alive
 
 # The version of the on-disk format (docs/index-format.md): an index of another version is refused.
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 META_FILE = "vnsearch.json"
 # A rebuild writes its new index to ".<name>.rebuild-<pid>" beside the old one, then swaps
 # the two; hidden, so that a scan of the folder holding the index never reads it as articles.

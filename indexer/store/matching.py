@@ -11,20 +11,22 @@ from whoosh import query as Q
 from whoosh.searching import Searcher
 
 from .. import ranking
-from ..fields import CATEGORY, DUP, SOURCE, TIME_UNIT, time_number
+from ..fields import CATEGORY, DUP, SOURCE, TEXT_F, TEXT_SEQ, TIME_UNIT, time_number
 from ..text import fold
 from ..ranking import Matches
 from .blocks import DecodedBlocks, _Postings
 from .querying import Filters
 from .scoring import recency_factors
 from .segments import _factorized, _Segment
+from .sequences import Sequences
 from .whoosh_internals import _FIELD_LENGTHS
 
 _PHRASE_SPAN = 1 << 32  # above any position
+_SEQUENCES = (TEXT_SEQ, "")  # where a proximity read keeps its documents' syllable numbers
 # Documents, best first by their other scores, that optional phrases (proximity) are looked for in.
 PROXIMITY_DEPTH = 300
-# Bytes of blocks decoded with their positions that a searcher's arrays keep across queries:
-# the common syllables, whose positions are most of a proximity read, recur from query to query.
+# Bytes of blocks decoded with their positions (quoted phrases) that a searcher's arrays keep
+# across queries: the common syllables' blocks recur from query to query.
 POSITION_BLOCKS = 32 << 20
 # A bound computed from a block's largest weight and shortest length may round a hair below a
 # score computed from the posting itself: bounds are raised by this much.
@@ -98,7 +100,7 @@ class _View:
             required = self.matches(q.a, within)
             if not len(required):
                 return required
-            # Optional phrases (proximity) only among the best required documents: reading positions is costly.
+            # Optional phrases (proximity) only among the best required documents: reading their syllables is costly.
             best = np.sort(required.docs[ranking.top(required, PROXIMITY_DEPTH)])
             return ranking.maybe(required, self.matches(q.b, required.docs, near=best, read={}))
         if isinstance(q, Q.AndNot):
@@ -143,12 +145,15 @@ class _View:
 
     def phrase(self, q: Q.Phrase, within: np.ndarray | None = None, read: dict | None = None) -> Matches:
         """A phrase: the documents holding its words side by side, scored as the sum of its words (as Whoosh does);
-        ``within``: the only documents wanted (sorted); with ``read`` (proximity), positions are read
-        among them directly, each word's once, and kept there."""
+        ``within``: the only documents wanted (sorted); with ``read`` (proximity), their syllable numbers
+        are read once (``_sequences``) and kept there, or where a segment has none, each word's positions."""
         # The documents holding every word first; then each word's positions in them, less its
         # place in the phrase, matched as (document, start) numbers.
         words = list(dict.fromkeys(q.words))
         if within is not None and read is not None:
+            sequences = self._sequences(within, read) if q.fieldname == TEXT_F else None
+            if sequences is not None:
+                return self._side_by_side(q, within, sequences)
             for w in words:
                 if (q.fieldname, w) not in read:
                     read[q.fieldname, w] = self._positions(q.fieldname, w, within)
@@ -176,6 +181,35 @@ class _View:
             starts = starts[ranking.among(found, starts)]
         found_matches = candidates.where(ranking.among(np.unique(starts // _PHRASE_SPAN), candidates.docs))
         return Matches(found_matches.docs, found_matches.scores * q.boost)
+
+    def _sequences(self, docs: np.ndarray, read: dict) -> Sequences | None:
+        """The folded text's syllable numbers of the sorted ``docs``, read once into ``read``;
+        None when a segment holding some of them has none."""
+        if _SEQUENCES not in read:
+            cuts = np.searchsorted(docs, self.offsets + [self.size]).tolist()  # each segment's part of ``docs``
+            values: list[bytes] | None = []
+            for seg, offset, lo, hi in zip(self.segments, self.offsets, cuts, cuts[1:]):
+                found = seg.sequences(docs[lo:hi] - offset) if hi > lo else []
+                if found is None:
+                    values = None
+                    break
+                values += found
+            read[_SEQUENCES] = None if values is None else Sequences(values)
+        return read[_SEQUENCES]
+
+    def _side_by_side(self, q: Q.Phrase, docs: np.ndarray, sequences: Sequences) -> Matches:
+        """``phrase`` among the sorted ``docs`` from their syllable numbers: the same matches and
+        scores as from the positions, each word's frequency counted in the numbers."""
+        held = sequences.side_by_side(q.words)
+        found = docs[held]
+        if not len(found):
+            return Matches.none()
+        norms = self.length_norms(q.fieldname)[found]
+        scores = np.zeros(len(found))
+        for w in dict.fromkeys(q.words):  # summed in the words' order, as ranking.both sums them
+            idf = ranking.idf(self._frequency(q.fieldname, w), self.size)
+            scores += ranking.bm25(sequences.counts(w)[held], norms, idf)
+        return Matches(found, scores * q.boost)
 
     def length_norms(self, field: str) -> np.ndarray:
         """BM25's normalisation of every document's length of ``field`` (the average is the index's)."""

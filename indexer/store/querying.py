@@ -24,7 +24,7 @@ WORD_BOOST = {TITLE_W: 0.5, TEXT_W: 1.0}
 # Adjacent query syllables found side by side in an article (title or text) add this much
 # of their scores again, and three in a row TRIPLE_BOOST of theirs more: a name, or a headline's
 # words in their order, outranks the same syllables scattered through an article. It costs
-# reading the positions of each of the query's syllables (PROXIMITY_BOOST 0: off).
+# reading the best articles' syllables (store.sequences; PROXIMITY_BOOST 0: off).
 PROXIMITY_BOOST = 0.6
 TRIPLE_BOOST = 0.4
 # Queries of MOST_FROM to MOST_UNTIL required syllables may match all but one of them (the MOST

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from ..fields import (
     AUTHOR, BODY, CATEGORY, DATE, DAY, DUP, DUP_BANDS, HASH, ID as ID_FIELD, MINHASH, ORIGIN, SAPO, SOURCE,
-    TEXT_F, TEXT_W, TEXT_X, TITLE, TITLE_F, TITLE_W, TITLE_X, URL,
+    TEXT_F, TEXT_SEQ, TEXT_W, TEXT_X, TITLE, TITLE_F, TITLE_W, TITLE_X, URL,
 )
 from .codec import _Frequency, _Positions
 
@@ -48,4 +49,6 @@ def _schema() -> Schema:
         TEXT_F: _terms(positions=True),
         TITLE_W: _terms(),
         TEXT_W: _terms(),
+        # The folded text's syllables in order (store.sequences), written by the segment writer.
+        TEXT_SEQ: COLUMN(VarBytesColumn()),
     })

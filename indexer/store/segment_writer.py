@@ -9,9 +9,11 @@ from typing import Iterator, Sequence
 import numpy as np
 from whoosh.writing import SegmentWriter
 
+from ..fields import TEXT_F, TEXT_SEQ
 from ..inversion import FieldTokens
 from .blocks import _blocks
 from .codec import _Codec, _Frequency, _Positions, _tokens
+from .sequences import encoded
 from .whoosh_internals import _length_column, damaged, fell_back, postings_bytes, term_table
 
 # How much a writer holds in memory before Whoosh sorts postings out to temporary files,
@@ -135,6 +137,8 @@ class _SegmentWriter(SegmentWriter):
             self._text[name].add(docnum, tokens)
             # The document is written but still the per-document writer's current one.
             self.perdocwriter.add_field(name, self.schema[name], None, len(tokens))
+            if name == TEXT_F:
+                self.perdocwriter.add_column_value(TEXT_SEQ, self.schema[TEXT_SEQ].column_type, encoded(tokens))
 
     def add_postings_to_pool(self, reader, startdoc, docmap):
         # A merge: the segment's text fields are read a term's list at a time into arrays, the

@@ -7,10 +7,10 @@ from whoosh.matching import FilterMatcher
 from whoosh.reading import SegmentReader, TermNotFound
 
 from .. import ranking
-from ..fields import COLUMNS, DAY
+from ..fields import COLUMNS, DAY, TEXT_SEQ
 from .blocks import BlockBounds, BlockReader, DecodedBlocks, _blocks, _Postings, block_bounds, in_ranges, positions_among
 from .codec import _Codec
-from .whoosh_internals import _byte_strings, _numbers, damaged, fell_back, field_lengths, looked_up, postings_bytes, term_table
+from .whoosh_internals import _byte_strings, _numbers, bytes_values, damaged, fell_back, field_lengths, looked_up, postings_bytes, term_table
 
 # Term entries a segment keeps once looked up (Whoosh probes its on-disk hash table each time).
 TERM_INFOS = 50_000
@@ -45,6 +45,14 @@ class _Segment:
             fell_back(f"a segment written with {type(reader.codec()).__name__}")
             self._table = None
         self._postings_file = reader.segment().make_filename(_Codec.POSTS_EXT)
+        self._sequences = None  # sequences(): bytes_values' reader, made on first use
+
+    def sequences(self, docs: np.ndarray) -> list[bytes] | None:
+        """The folded text's syllable numbers (``sequences.encoded``) of the docnums ``docs``; None
+        when the segment has none (written by another codec)."""
+        if self._sequences is None:
+            self._sequences = bytes_values(self.reader, TEXT_SEQ) or (lambda docs: None)
+        return self._sequences(docs)
 
     def lengths(self, field: str) -> np.ndarray:
         if field not in self._lengths:

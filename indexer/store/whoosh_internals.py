@@ -10,7 +10,7 @@ import hashlib
 import logging
 import struct
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import whoosh
@@ -21,7 +21,7 @@ from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.util.numeric import byte_to_length
 
 from ..errors import IndexUnreadableError
-from ..fields import COLUMNS, SCORED_FIELDS
+from ..fields import COLUMNS, SCORED_FIELDS, TEXT_SEQ
 from .blocks import DECODING_ERRORS, POSTINGS_MAGIC
 
 # The whoosh-reloaded release these reads were written and tested against (pyproject pins it).
@@ -205,7 +205,7 @@ def _byte_strings(reader: SegmentReader, field: str, size: int) -> np.ndarray:
         return _var_bytes(colfile, base, length, size)
 
 
-def _var_bytes(colfile, base: int, length: int, size: int, wide_bytes: int = WIDE_COLUMN_BYTES) -> np.ndarray:
+def _var_bytes_lengths(colfile, base: int, length: int, size: int) -> np.ndarray:
     """A Whoosh 2.7 VarBytesColumn: the values, then their lengths (a big-endian array), maybe
     their offsets, then the typecodes: the lengths' last, or the lengths', the offsets' and "X"."""
     end = base + length - 1
@@ -214,7 +214,12 @@ def _var_bytes(colfile, base: int, length: int, size: int, wide_bytes: int = WID
         code = chr(colfile.get_byte(end - 2))
         end -= 2 + size * struct.calcsize(chr(colfile.get_byte(end - 1)))
     itemsize = struct.calcsize(code)
-    lengths = np.frombuffer(colfile.get(end - size * itemsize, size * itemsize), ">" + code).astype(np.int64)
+    return np.frombuffer(colfile.get(end - size * itemsize, size * itemsize), ">" + code).astype(np.int64)
+
+
+def _var_bytes(colfile, base: int, length: int, size: int, wide_bytes: int = WIDE_COLUMN_BYTES) -> np.ndarray:
+    """Every value of a Whoosh 2.7 VarBytesColumn (``_var_bytes_lengths``) as numpy fixed-width bytes."""
+    lengths = _var_bytes_lengths(colfile, base, length, size)
     width = int(lengths.max()) if size else 0
     if not width:
         return np.zeros(size, "S1")
@@ -230,6 +235,28 @@ def _var_bytes(colfile, base: int, length: int, size: int, wide_bytes: int = WID
     padded = np.zeros((size, width), np.uint8)
     padded[inside] = data[(starts[:, None] + columns_at)[inside]]
     return padded.view(f"S{width}").reshape(size)
+
+
+def bytes_values(reader: SegmentReader, field: str) -> Callable[[np.ndarray], list[bytes]] | None:
+    """The values of some documents of a segment's bytes column, by docnum (Whoosh 2.7's layout
+    read once, each value read on its own); None when the segment has no such column."""
+    found = _column_file(reader, field)
+    if found is NotImplemented:
+        creader = reader.column_reader(field, translate=False)
+        return lambda docs: [creader[d] for d in docs.tolist()]
+    if found is None:
+        return None
+    colfile, base, length = found
+    name = reader.segment().make_filename(f".{field}.col")
+    with damaged(name):
+        lengths = _var_bytes_lengths(colfile, base, length, reader.doc_count_all())
+    starts = base + np.cumsum(lengths) - lengths
+
+    def values(docs: np.ndarray) -> list[bytes]:
+        with damaged(name):
+            return [colfile.get(at, n) for at, n in zip(starts[docs].tolist(), lengths[docs].tolist())]
+
+    return values
 
 
 def latest_reader(ix, old: dict | None = None):
@@ -276,6 +303,6 @@ def _hold_files(reader: SegmentReader) -> None:
         raise FileNotFoundError(errno.ENOENT, "segment merged away", reader.segment().segment_id()) from None
     for field in SCORED_FIELDS:
         reader.doc_field_length(0, field)
-    for field in COLUMNS:
+    for field in COLUMNS + (TEXT_SEQ,):
         if _column_file(reader, field) is NotImplemented:
             reader.column_reader(field)
