@@ -43,6 +43,9 @@ class ParsedQuery:
     # Syllables typed without marks in a query where others have them ("giá vang"):
     # matched by their letters, whatever marks the article gives them.
     loose: tuple[Forms, ...] = ()
+    # Strays: short non-syllables at most a couple of articles hold (from the index's counts,
+    # set by spelling.prepared), not required when the query has other syllables.
+    rare: tuple[Forms, ...] = ()
 
     @property
     def accented(self) -> bool:

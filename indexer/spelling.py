@@ -3,7 +3,9 @@
 ``searched`` runs a query (Telex decoded first) with its misspelt syllables corrected, when some
 look misspelt, and as typed when that finds few or no articles with every syllable: one edit away
 from a syllable the index holds, preferring frequent ones, those forming a known word with a
-neighbour, and the slips fingers make.
+neighbour, and the slips fingers make. A short syllable (never corrected) that spells no
+Vietnamese syllable and that hardly any article holds is marked ``rare``, a stray: the store
+requires the query's other syllables only (its HELD level), the stray raising the score.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ def decoded(query: str, vocabulary: Vocabulary) -> str | None:
 def prepared(text: str, vocabulary: Vocabulary, word_lists: WordLists | None = None) -> ParsedQuery:
     """``text`` parsed (with ``word_lists``), with the indexed words its syllables spell as ranking signals."""
     parsed = vocabulary.word_readings(parse_query(text, word_lists))
+    parsed = replace(parsed, rare=_rare(parsed, vocabulary))
     if not parsed.loose:
         return parsed
     # Half-accented: the words the syllables spell, whatever marks the loose ones take.
@@ -100,6 +103,18 @@ def prepared(text: str, vocabulary: Vocabulary, word_lists: WordLists | None = N
         if all(s in parsed.loose or s[0] == index_form(r) for s, r in zip(typed, form.split("_"))):
             words.append(form)
     return replace(parsed, words=tuple(dict.fromkeys(words)))
+
+
+def _rare(parsed: ParsedQuery, vocabulary: Vocabulary) -> tuple[Forms, ...]:
+    """The short syllables (never corrected) that spell no Vietnamese syllable and that at most RARE
+    articles hold (with their marks, as typed; without, in any reading): slips like ``thp``, ``cah``."""
+    short = [t for t in parsed.terms if len(t[1]) <= SHORT and t[1].isalpha() and not is_syllable(t[0])]
+    unmarked = [folded for exact, folded in short if exact == folded]
+    found = vocabulary.readings("syllables", unmarked) if unmarked else {}
+    return tuple(
+        (exact, folded) for exact, folded in short
+        if (vocabulary.syllable_count(exact) if exact != folded else found.get(folded, ("", 0, 0))[2]) <= RARE
+    )
 
 
 def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) -> dict[str, str]:

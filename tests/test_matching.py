@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 import re
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import indexer.store.segments as segments_module
 from indexer import ranking
 from indexer.fields import TEXT_F
 from indexer.query import parse_query
-from indexer.store import MOST, build_query, levels
+from indexer.store import ANY, HELD, MOST, build_query, levels
 from indexer.store.matching import _View
 from indexer.store.querying import Filters
 from indexer.store.scoring import reference_searcher
@@ -58,18 +59,28 @@ def test_the_arrays_match_and_score_every_level_as_whoosh_does(store, view, text
     parsed = store.vocabulary().word_readings(parse_query(text))
     found = 0
     for level in levels(parsed) + ((MOST,) if len(parsed.terms) >= 5 else ()):
-        q = build_query(parsed, level)
-        ours = view.matches(q)
-        live = view.live[ours.docs]
-        ours = {int(d): s * view.recency[d] for d, s in zip(ours.docs[live], ours.scores[live])}
-        theirs = {hit.docnum: hit.score for hit in view.searcher.search(q, limit=None)}
-        if level == MOST:  # Whoosh's matchers ignore minmatch: its documents are those holding enough
-            held = [{h.docnum for h in view.searcher.search(t, limit=None)} for t in q.a.subqueries]
-            theirs = {d: s for d, s in theirs.items() if sum(d in h for h in held) >= q.a.minmatch}
-        assert sorted(ours) == sorted(theirs), level
-        assert [ours[d] for d in sorted(ours)] == pytest.approx([theirs[d] for d in sorted(theirs)]), level
-        found += len(ours)
+        found += matched_as_whoosh_does(view, build_query(parsed, level), level)
     assert found
+
+
+def matched_as_whoosh_does(view, q, level) -> int:
+    """How many live documents ``q`` matches, once its matches and scores are checked against Whoosh's."""
+    ours = view.matches(q)
+    live = view.live[ours.docs]
+    ours = {int(d): s * view.recency[d] for d, s in zip(ours.docs[live], ours.scores[live])}
+    theirs = {hit.docnum: hit.score for hit in view.searcher.search(q, limit=None)}
+    if level == MOST:  # Whoosh's matchers ignore minmatch: its documents are those holding enough
+        held = [{h.docnum for h in view.searcher.search(t, limit=None)} for t in q.a.subqueries]
+        theirs = {d: s for d, s in theirs.items() if sum(d in h for h in held) >= q.a.minmatch}
+    assert sorted(ours) == sorted(theirs), level
+    assert [ours[d] for d in sorted(ours)] == pytest.approx([theirs[d] for d in sorted(theirs)]), level
+    return len(ours)
+
+
+def test_the_level_without_a_stray_matches_and_scores_as_whoosh_does(store, view):
+    parsed = replace(store.vocabulary().word_readings(parse_query("Giá vàng thp")), rare=(("thp", "thp"),))
+    assert levels(parsed) == (HELD, ANY)
+    assert matched_as_whoosh_does(view, build_query(parsed, HELD), HELD) >= 2
 
 
 def test_a_segment_looks_each_term_up_once_and_keeps_a_bounded_number(view, monkeypatch):

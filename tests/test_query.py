@@ -1,12 +1,13 @@
 """parse_query and build_query are pure: pin exactly what they build."""
 
 import unicodedata
+from dataclasses import replace
 
 import pytest
 from whoosh import query as Q
 
 from indexer.query import ParsedQuery, parse_query
-from indexer.store import ANY, EXACT, FOLDED, MOST, build_query, levels
+from indexer.store import ANY, EXACT, FOLDED, HELD, MOST, build_query, levels
 
 # "Mai" has no mark in a query whose other syllables have them: any reading of its letters.
 ACCENTED_MAI = (
@@ -86,6 +87,20 @@ def test_looser_levels(level, expected):
 )
 def test_levels(text, expected):
     assert levels(parse_query(text)) == expected
+
+
+def test_a_query_with_a_stray_requires_its_other_syllables_only():
+    thp = ("thp", "thp")
+    parsed = replace(parse_query("giá thp xây"), rare=(thp,))
+    assert levels(parsed) == (HELD, ANY)
+    assert str(build_query(parsed, HELD)) == (
+        "((text_f:gia AND text_f:xay) ANDMAYBE (title_f:gia^0.5 OR title_f:thp^0.5 OR title_f:xay^0.5"
+        " OR text_f:thp OR text_x:giá OR text_x:thp OR text_x:xây OR title_w:giá_thp^0.5 OR text_w:giá_thp"
+        " OR title_w:thp_xây^0.5 OR text_w:thp_xây OR title_w:giá_thp_xây^0.5 OR text_w:giá_thp_xây"
+        ' OR text_f:"gia thp" OR text_f:"thp xay" OR text_f:"gia thp xay"))'
+    )
+    assert levels(replace(parse_query("thp"), rare=(thp,))) == (FOLDED,)  # nothing else to require
+    assert levels(replace(parse_query("Ai hát quốc ca thp?"), rare=(thp,))) == (EXACT, ANY)  # long: by how many
 
 
 @pytest.mark.parametrize(

@@ -171,6 +171,32 @@ def test_half_accented_queries_carry_the_words_their_letters_spell():
     assert parsed.words == ("giá_vang", "giá_vàng")  # as typed (matches nothing), as the index spells it
 
 
+@pytest.mark.parametrize(
+    "typed, rare",
+    [
+        ("giá thp vàng", [("thp", "thp")]),  # no article holds it
+        ("Việ Nam", [("việ", "vie")]),  # one article holds it with these marks
+        ("gia vang vnag", []),  # long: the corrections' business
+        ("giá vàng cnn", []),  # spells no syllable, but many articles hold it
+        ("ông dân", []),  # a syllable, whatever the count
+        ("giá vàng u23", []),  # not letters only
+    ],
+)
+def test_strays_are_short_non_syllables_hardly_any_article_holds(typed, rare):
+    counts = Counts(NEWS.counts["syllables"] | {"cnn": 300}, NEWS.counts["words"])
+    assert list(prepared(typed, counts).rare) == rare
+
+
+def test_a_stray_is_not_required(store):
+    from indexer.search import search
+
+    page, clean = search(store, "ha noi thp"), search(store, "ha noi")
+    assert (page.matched_all, page.corrected, clean.matched_all) == (False, None, True)
+    assert page.total == clean.total
+    assert [(h.id, h.score) for h in page.hits] == [(h.id, h.score) for h in clean.hits]
+    assert page.total < search(store, "ha").total  # any of the syllables would find more
+
+
 def test_search_says_what_it_searched(store):
     from indexer.search import search
 

@@ -13,13 +13,13 @@ from .codec import BLOCK_POSTINGS
 from .codec import _Codec, _Frequency, _Positions  # noqa: F401
 from .disk import FORMAT_VERSION, META_FILE
 from .locks import LOCK_HOLDER_FILE, WRITE_LOCK, LockHolder
-from .querying import ANY, EXACT, FOLDED, MOST, TITLE_BOOST, WORD_BOOST, Filters, build_query, levels
+from .querying import ANY, EXACT, FOLDED, HELD, MOST, TITLE_BOOST, WORD_BOOST, Filters, build_query, levels
 from .scoring import RECENCY_BOOST, RECENCY_HALF_LIFE, ReferenceBM25F, recency_factors
 from .segment_writer import WRITER_MEMORY_MB
 from .writer import StoreWriter
 
 __all__ = [
-    "ANY", "EXACT", "FOLDED", "MOST", "FORMAT_VERSION", "LOCK_HOLDER_FILE", "META_FILE", "RECENCY_BOOST",
+    "ANY", "EXACT", "FOLDED", "HELD", "MOST", "FORMAT_VERSION", "LOCK_HOLDER_FILE", "META_FILE", "RECENCY_BOOST",
     "RECENCY_HALF_LIFE", "SMALL_SEGMENT_DOCS", "TITLE_BOOST", "WORD_BOOST", "WRITE_LOCK",
     "WRITER_MEMORY_MB", "BLOCK_POSTINGS", "ArticleStore", "Filters", "LockHolder", "ReferenceBM25F",
     "StoreWriter", "StoredHit", "StoredResults", "build_query", "facet_counts", "levels", "recency_factors",

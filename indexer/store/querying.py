@@ -1,7 +1,9 @@
 """Query building: a parsed query and a matching level in, a Whoosh query out (a pure function).
 
 Levels, tried in order until one finds articles: EXACT forms ("Đà Nẵng" is not "đã nâng"),
-then FOLDED (a mis-typed mark still finds it, exact forms ranked first), then ANY syllable (OR)."""
+then FOLDED (a mis-typed mark still finds it, exact forms ranked first), then ANY syllable (OR).
+A query holding a stray (``ParsedQuery.rare``: a short non-syllable hardly any article holds, such
+as ``thp``) starts at HELD instead: FOLDED with the stray only raising the score."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ TRIPLE_BOOST = 0.4
 # more than it won (docs/design.md); build_query still builds the level.
 MOST_FROM: int | None = None
 MOST_UNTIL = 7
-EXACT, FOLDED, MOST, ANY = "exact", "folded", "most", "any"
+EXACT, FOLDED, HELD, MOST, ANY = "exact", "folded", "held", "most", "any"
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,18 @@ def levels(parsed: ParsedQuery) -> tuple[str, ...]:
         first = (EXACT, FOLDED)
     if MOST_FROM is not None and MOST_FROM <= len(parsed.terms) <= MOST_UNTIL:
         return (MOST, ANY)
+    if parsed.rare and FOLDED in first and any(t not in parsed.rare for t in parsed.terms):
+        first = (HELD,)  # the one or two articles holding the stray are seldom the one wanted
     return first + ((ANY,) if clauses > 1 else ())
 
 
 def build_query(parsed: ParsedQuery, level: str = EXACT) -> Q.Query | None:
     """The Whoosh query for a parsed query at one matching level; None when it has nothing to match.
-    Plain syllables are all required (one at ANY); phrases required, exclusions excluded;
-    pyvi words and a long query's function syllables only raise the score."""
-    exact = parsed.accented and level != FOLDED
-    terms = [_syllable(t, exact and t not in parsed.loose) for t in parsed.terms]
+    Plain syllables are all required (one at ANY, the rare ones none at HELD); phrases required,
+    exclusions excluded; pyvi words and a long query's function syllables only raise the score."""
+    exact = parsed.accented and level not in (FOLDED, HELD)
+    dropped = parsed.rare if level == HELD else ()
+    terms = [_syllable(t, exact and t not in parsed.loose) for t in parsed.terms if t not in dropped]
     for typed, *others in parsed.alternatives:
         # An abbreviation: as typed, or any other variant of its group (folded).
         variants = [_sequence(typed, exact)] + [_sequence(v, False) for v in others]
@@ -105,7 +110,7 @@ def build_query(parsed: ParsedQuery, level: str = EXACT) -> Q.Query | None:
     boosts: list[Q.Query] = [
         _in_title(t, exact and t not in parsed.loose) for t in parsed.terms + tuple(s for p in parsed.phrases for s in p)
     ]
-    boosts += [_syllable(t, exact) for t in parsed.optional]
+    boosts += [_syllable(t, exact) for t in parsed.optional + dropped]
     if parsed.accented and not exact:
         # Matched on folded forms: the exact ones typed still rank first.
         boosts += [_syllable(t, True) for t in parsed.terms]
