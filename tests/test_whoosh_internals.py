@@ -116,7 +116,10 @@ def test_bytes_columns_read_in_one_go_as_whoosh_reads_them(tmp_path, cutoff):
         assert (codes.tolist(), names.tolist()) == ([1, 0, 2, 1, 3], [b"", b"vietnews", "Thời sự".encode(), b"x" * 300])
 
 
-def test_some_values_of_a_bytes_column_are_read_as_whoosh_reads_them(reader):
+@pytest.mark.parametrize("mapped", [True, False], ids=["mapped", "read"])
+def test_some_values_of_a_bytes_column_are_read_as_whoosh_reads_them(reader, monkeypatch, mapped):
+    if not mapped:  # a file that cannot be mapped: each value read from the file
+        monkeypatch.setattr(internals, "_mapped", lambda colfile: None)
     segments = [r for r, _ in reader.leaf_readers()]
     assert segments
     for segment in segments:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import logging
+import mmap
 import struct
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -250,13 +251,26 @@ def bytes_values(reader: SegmentReader, field: str) -> Callable[[np.ndarray], li
     name = reader.segment().make_filename(f".{field}.col")
     with damaged(name):
         lengths = _var_bytes_lengths(colfile, base, length, reader.doc_count_all())
-    starts = base + np.cumsum(lengths) - lengths
+        starts = base + np.cumsum(lengths) - lengths
+        if len(lengths) and starts[-1] + lengths[-1] > base + length:
+            raise ValueError(f"values past the column's {length} bytes")
+    data = _mapped(colfile)
+    if data is not None:  # a slice of the mapped file: no seek and read per value
+        return lambda docs: [data[a : a + n] for a, n in zip(starts[docs].tolist(), lengths[docs].tolist())]
 
     def values(docs: np.ndarray) -> list[bytes]:
         with damaged(name):
             return [colfile.get(at, n) for at, n in zip(starts[docs].tolist(), lengths[docs].tolist())]
 
     return values
+
+
+def _mapped(colfile) -> mmap.mmap | None:
+    """The whole file under a StructFile, mapped read-only; None when it is no real file."""
+    try:
+        return mmap.mmap(colfile.file.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError):  # in memory, or an empty file
+        return None
 
 
 def latest_reader(ix, old: dict | None = None):
