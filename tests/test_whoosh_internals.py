@@ -19,6 +19,7 @@ from indexer.errors import IndexUnreadableError
 from indexer.fields import TEXT_F, TEXT_SEQ, TITLE_F
 from indexer.search import search
 from indexer.store import ArticleStore
+import indexer.store.segments as segments_module
 from indexer.store.segments import _factorized
 
 OLD_INDEX = Path(__file__).resolve().parent / "fixtures" / "index_v7"
@@ -130,3 +131,12 @@ def test_some_values_of_a_bytes_column_are_read_as_whoosh_reads_them(reader, mon
         assert found == [theirs[d] for d in some.tolist()]
         assert all(len(v) > 8 and len(v) % 4 == 0 for v in found)  # four bytes a syllable
     assert internals.bytes_values(segments[0], "no_such_column") is None
+
+
+def test_a_damaged_column_of_syllable_numbers_is_reported_not_searched(tmp_path, monkeypatch):
+    ix = Path(shutil.copytree(OLD_INDEX, tmp_path / "ix"))
+    monkeypatch.setattr(segments_module, "bytes_values", lambda reader, field: lambda docs: [b"\x01\x02\x03"] * len(docs))
+    with ArticleStore.open(ix) as store:
+        assert search(store, "vàng").total == 4  # one syllable: no proximity
+        with pytest.raises(IndexUnreadableError, match=r"^The index file MAIN_[0-9a-z]{16}\.text_seq\.col is damaged \("):
+            search(store, "giá vàng")

@@ -10,6 +10,7 @@ from .. import ranking
 from ..fields import COLUMNS, DAY, TEXT_SEQ
 from .blocks import BlockBounds, BlockReader, DecodedBlocks, _blocks, _Postings, block_bounds, in_ranges, positions_among
 from .codec import _Codec
+from .sequences import CODE
 from .whoosh_internals import _byte_strings, _numbers, bytes_values, damaged, fell_back, field_lengths, looked_up, postings_bytes, term_table
 
 # Term entries a segment keeps once looked up (Whoosh probes its on-disk hash table each time).
@@ -52,7 +53,11 @@ class _Segment:
         when the segment has none (written by another codec)."""
         if self._sequences is None:
             self._sequences = bytes_values(self.reader, TEXT_SEQ) or (lambda docs: None)
-        return self._sequences(docs)
+        found = self._sequences(docs)
+        with damaged(self.reader.segment().make_filename(f".{TEXT_SEQ}.col")):
+            if found is not None and any(len(v) % CODE.itemsize for v in found):
+                raise ValueError("a value is not a whole number of syllables")
+        return found
 
     def lengths(self, field: str) -> np.ndarray:
         if field not in self._lengths:
