@@ -26,7 +26,7 @@ from typing import Iterable
 
 from .fields import TEXT_W, TEXT_X, TITLE_W, TITLE_X
 from .query import MAX_WORD_SYLLABLES, Forms, ParsedQuery, word_spans
-from .spelling import edits
+from .spelling import SHORT, edits
 from .text import fold_chars
 
 __all__ = ["IndexVocabulary", "Vocabulary", "VOCABULARY_FILE", "add_batch", "has_deferred", "save_deferred"]
@@ -227,9 +227,12 @@ class IndexVocabulary:
             hit = table.get(folded)
             return hit[0] if hit and hit[1] >= CLEAR_SHARE * hit[2] else exact
         # Never seen as typed: the same letters with other marks, else a likely
-        # typo — the most frequent known syllable one edit away.
+        # typo — the most frequent known syllable one edit away (a short one stays:
+        # too many syllables are a letter away from it).
         if folded in table:
             return table[folded][0]
+        if len(folded) <= SHORT:
+            return exact
         near = self.readings("syllables", sorted(edits(folded)))
         scored = [(n, form) for form, n, _ in near.values()]
         return max(scored)[1] if scored else exact

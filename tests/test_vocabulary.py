@@ -30,6 +30,9 @@ VOCAB = Vocabulary(
         # A typo: the most frequent known syllable one edit away.
         ("gia vnag", "giá vàng"),
         ("gia xnag", "giá xăng"),
+        # Three letters or fewer: the same letters with other marks, else left as typed
+        # (thp is a letter away from thị and from many others).
+        ("ha noi thp", "hà nội thp"),
         # Typed with diacritics: only unknown syllables change.
         ("Hà Nọi", "hà nội"),
         ("giá vàng", None),
