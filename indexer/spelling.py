@@ -107,14 +107,19 @@ def prepared(text: str, vocabulary: Vocabulary, word_lists: WordLists | None = N
 
 def _rare(parsed: ParsedQuery, vocabulary: Vocabulary) -> tuple[Forms, ...]:
     """The short syllables (never corrected) that spell no Vietnamese syllable and that at most RARE
-    articles hold (with their marks, as typed; without, in any reading): slips like ``thp``, ``cah``."""
+    articles hold: slips like ``thp``, ``cah``."""
     short = [t for t in parsed.terms if len(t[1]) <= SHORT and t[1].isalpha() and not is_syllable(t[0])]
-    unmarked = [folded for exact, folded in short if exact == folded]
+    return tuple(t for t, n in zip(short, _articles_holding(short, vocabulary)) if n <= RARE)
+
+
+def _articles_holding(syllables: list[Forms], vocabulary: Vocabulary) -> list[int]:
+    """How many articles hold each syllable: with its marks, as typed; without, in any reading."""
+    unmarked = [folded for exact, folded in syllables if exact == folded]
     found = vocabulary.readings("syllables", unmarked) if unmarked else {}
-    return tuple(
-        (exact, folded) for exact, folded in short
-        if (vocabulary.syllable_count(exact) if exact != folded else found.get(folded, ("", 0, 0))[2]) <= RARE
-    )
+    return [
+        vocabulary.syllable_count(exact) if exact != folded else found.get(folded, ("", 0, 0))[2]
+        for exact, folded in syllables
+    ]
 
 
 def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) -> dict[str, str]:
@@ -124,17 +129,12 @@ def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) 
     if parsed.phrases or len(parsed.runs) != 1:
         return {}
     run = parsed.runs[0]
+    checked = [i for i, (_, folded) in enumerate(run) if len(folded) > SHORT and folded.isalpha()]
     counts: dict[int, int] = {}
-    for i, (exact, folded) in enumerate(run):
-        if len(folded) <= SHORT or not folded.isalpha():
-            continue
-        if exact != folded:
-            n = vocabulary.syllable_count(exact)
-            # Marks on letters that spell no syllable ("Việ"), seldom seen: a slip, as if never seen.
-            counts[i] = 0 if n <= RARE and not is_syllable(exact) else n
-        else:
-            hit = vocabulary.readings("syllables", [folded]).get(folded)
-            counts[i] = hit[2] if hit else 0
+    for i, n in zip(checked, _articles_holding([run[i] for i in checked], vocabulary)):
+        exact, folded = run[i]
+        # Marks on letters that spell no syllable ("Việ"), seldom seen: a slip, as if never seen.
+        counts[i] = 0 if exact != folded and n <= RARE and not is_syllable(exact) else n
     # Unknown syllables first: a rare one (a name) is suspect only when nothing else is.
     suspects = [i for i, n in counts.items() if n == 0]
     if not suspects and rare_too:
