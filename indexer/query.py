@@ -101,7 +101,7 @@ def parse_query(text: str, word_lists: WordLists | None = None) -> ParsedQuery:
             bucket = alternatives if kind == "alt" else terms
             if item not in bucket:
                 bucket.append(item)
-    optional = _optional_stopwords(terms, word_lists.stopwords)
+    optional = _optional_stopwords(terms, word_lists.stopwords, len(alternatives))
     terms = [t for t in terms if t not in optional]
     parsed = ParsedQuery(
         tuple(terms),
@@ -121,12 +121,13 @@ def parse_query(text: str, word_lists: WordLists | None = None) -> ParsedQuery:
 LONG_QUERY = 4
 
 
-def _optional_stopwords(terms: list[Forms], stopwords: frozenset[str]) -> tuple[Forms, ...]:
-    """The function syllables of a long query, when at least two content syllables remain."""
-    if len(terms) < LONG_QUERY:
+def _optional_stopwords(terms: list[Forms], stopwords: frozenset[str], abbreviations: int = 0) -> tuple[Forms, ...]:
+    """The function syllables of a long query, when at least two content clauses remain (an
+    abbreviation or its long form counting as one)."""
+    if len(terms) + abbreviations < LONG_QUERY:
         return ()
     stop = tuple(t for t in terms if t[0] in stopwords)
-    return stop if len(terms) - len(stop) >= 2 else ()
+    return stop if len(terms) + abbreviations - len(stop) >= 2 else ()
 
 
 def _expand_abbreviations(run: list[Forms], table: AbbreviationTable):

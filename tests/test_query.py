@@ -156,6 +156,10 @@ def test_nothing_to_match_builds_no_query(text):
         # Inside quotes the reader asked for exactly that: no expansion.
         ('"UBND"', (), []),
         ("hồ chí minh", ("hồ", "chí", "minh"), []),
+        # A person's title, as news abbreviate it before a name.
+        ("bác sĩ Xuân", ("xuân",), [["bác sĩ", "bs"]]),
+        ("PGS.TS Hùng", ("hùng",), [["pgs", "phó giáo sư"], ["ts", "tiến sĩ"]]),
+        ("Bộ GD", ("bộ", "gd"), []),  # not GĐ (giám đốc): the same letters
     ],
 )
 def test_abbreviations_become_one_clause_with_every_variant(text, terms, alternatives):
@@ -179,6 +183,8 @@ def test_abbreviation_query():
         ("là của và những gì", ("là", "của", "và", "những", "gì"), ()),
         # Quoted syllables are never counted or dropped.
         ('"là của" và những gì mới', ("và", "những", "gì", "mới"), ()),
+        # An abbreviation (or its long form) counts as one content clause.
+        ("Tổng Giám đốc của Broncos là ai", ("broncos",), ("của", "là", "ai")),
     ],
 )
 def test_long_queries_do_not_require_function_syllables(text, required, optional):
