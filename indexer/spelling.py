@@ -20,7 +20,7 @@ from .telex import decode, is_syllable
 from .wordlists import WordLists
 from .text import fold, index_form
 
-__all__ = ["decoded", "corrections", "edits", "prepared", "searched"]
+__all__ = ["decoded", "corrections", "doubtful_corrections", "edits", "prepared", "searched"]
 
 SHORT = 3  # syllables of this many letters or fewer are never corrected: too many others are a letter away
 # A syllable the index holds at most this many times is a slip when a neighbour is RATIO times more
@@ -30,6 +30,7 @@ MAX_FIXES = 3  # syllables corrected in one query at most: each costs hundreds o
 # A known syllable forming no indexed word with its neighbours is a slip when one a single edit away
 # forms a word at least this many articles use, and more than use the syllable as typed.
 WORD_AT_LEAST = 20
+SIDE_RATIO, DOUBT_RATIO = 100, 10
 TYPED_AT_MOST = 2  # a word the index holds more often than this is never read as Telex
 _LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?![\w-])")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -46,9 +47,11 @@ class Vocabulary(Protocol):
 class Found(Protocol):
     total: int
     matched_all: bool
+    best: float  # the best article's score
 
 
 F = TypeVar("F", bound=Found)
+SideBySide = Callable[[tuple[str, str]], int]  # folded syllables → articles holding them side by side
 
 
 def decoded(query: str, vocabulary: Vocabulary) -> str | None:
@@ -122,19 +125,34 @@ def _articles_holding(syllables: list[Forms], vocabulary: Vocabulary) -> list[in
     ]
 
 
-def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) -> dict[str, str]:
+def corrections(
+    parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool, side_by_side: SideBySide | None = None
+) -> dict[str, str]:
     """Typed syllable → its correction, for the syllables longer than SHORT that look misspelt:
     unknown to the index (with ``rare_too``, nearly unknown beside a far more frequent neighbour),
-    or forming no indexed word with a neighbour where one a single edit away forms a commoner one."""
+    or forming no indexed word with a neighbour where one a single edit away forms a commoner one
+    (with ``side_by_side``, also one standing beside the neighbour SIDE_RATIO times as often)."""
+    return _corrections(parsed, vocabulary, rare_too, side_by_side)[0]
+
+
+def doubtful_corrections(parsed: ParsedQuery, vocabulary: Vocabulary, side_by_side: SideBySide) -> dict[str, str]:
+    """Typed syllable → a reading one slip away that may be what the reader meant, when no syllable
+    looks misspelt (``corrections``): a common syllable forming no indexed word with a neighbour,
+    where the reading forms one and stands beside that neighbour in DOUBT_RATIO times as many
+    articles (hoàn văn: hoàng văn; ``side_by_side`` counts them). ``searched`` runs both and keeps
+    the better answer."""
+    return _corrections(parsed, vocabulary, False, side_by_side)[1]
+
+
+def _corrections(
+    parsed: ParsedQuery, vocabulary: Vocabulary, rare_too: bool, side_by_side: SideBySide | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(corrections, doubtful corrections) of ``parsed``'s syllables; without ``side_by_side``, no
+    doubtful ones, and a common syllable is never corrected."""
     if parsed.phrases or len(parsed.runs) != 1:
-        return {}
+        return {}, {}
     run = parsed.runs[0]
-    checked = [i for i, (_, folded) in enumerate(run) if len(folded) > SHORT and folded.isalpha()]
-    counts: dict[int, int] = {}
-    for i, n in zip(checked, _articles_holding([run[i] for i in checked], vocabulary)):
-        exact, folded = run[i]
-        # Marks on letters that spell no syllable ("Việ"), seldom seen: a slip, as if never seen.
-        counts[i] = 0 if exact != folded and n <= RARE and not is_syllable(exact) else n
+    counts = _counts(run, vocabulary)
     # Unknown syllables first: a rare one (a name) is suspect only when nothing else is.
     suspects = [i for i, n in counts.items() if n == 0]
     if not suspects and rare_too:
@@ -145,15 +163,38 @@ def corrections(parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool) 
         if best:
             out[run[i][0]] = best
     known = {i: n for i, n in counts.items() if n > RARE and run[i][0] not in out}
-    for i, fix in _word_fixes(run, known, vocabulary, parsed.accented).items():
-        if len(out) < MAX_FIXES:
+    doubtful: dict[str, str] = {}
+    for i, (fix, sure) in _word_fixes(run, known, vocabulary, parsed.accented, side_by_side).items():
+        if sure and len(out) < MAX_FIXES:
             out.setdefault(run[i][0], fix)
-    return out
+        elif not sure:
+            doubtful[run[i][0]] = fix
+    return out, ({} if out else doubtful)
 
 
-def _word_fixes(run: tuple[Forms, ...], counts: dict[int, int], vocabulary: Vocabulary, accented: bool) -> dict[int, str]:
-    """Position → correction, for the syllables (of ``counts``) that form no indexed word with a
-    neighbour while a reading one edit away forms one used by more articles than the syllable."""
+def _counts(run: tuple[Forms, ...], vocabulary: Vocabulary) -> dict[int, int]:
+    """Position → how many articles hold the syllable, for those a slip is looked for in: longer than
+    SHORT, or shorter with marks that spell no syllable ("Việ": they narrow its readings)."""
+    checked = [
+        i for i, (exact, folded) in enumerate(run)
+        if folded.isalpha() and (len(folded) > SHORT or (exact != folded and not is_syllable(exact)))
+    ]
+    counts: dict[int, int] = {}
+    for i, n in zip(checked, _articles_holding([run[i] for i in checked], vocabulary)):
+        exact, folded = run[i]
+        # Marks on letters that spell no syllable ("Việ"), seldom seen: a slip, as if never seen.
+        counts[i] = 0 if exact != folded and n <= RARE and not is_syllable(exact) else n
+    return counts
+
+
+def _word_fixes(
+    run: tuple[Forms, ...], counts: dict[int, int], vocabulary: Vocabulary, accented: bool,
+    side_by_side: SideBySide | None,
+) -> dict[int, tuple[str, bool]]:
+    """Position → (correction, sure), for the syllables (of ``counts``) that form no indexed word with
+    a neighbour while a reading one edit away forms one that WORD_AT_LEAST articles use. Sure when the
+    word is commoner than the syllable, or stands beside the neighbour SIDE_RATIO times as often as
+    the syllable does (tung quốc: trung quốc); doubtful from DOUBT_RATIO times."""
     pairs = [f"{a[1]}_{b[1]}" for a, b in zip(run, run[1:])]
     held = {key for key, (_, _, total) in vocabulary.readings("words", pairs).items() if total > RARE}
     lonely = [i for i in counts if not any(0 <= k < len(pairs) and pairs[k] in held for k in (i - 1, i))]
@@ -166,7 +207,15 @@ def _word_fixes(run: tuple[Forms, ...], counts: dict[int, int], vocabulary: Voca
                 keys[f"{c}_{run[i + 1][1]}"] = (i, 0)
     if not keys:
         return {}
-    out: dict[int, tuple[int, str]] = {}
+    beside: dict[tuple[str, str], int] = {}  # folded pair → articles holding it side by side
+
+    def ratio(pair: tuple[str, str], typed: tuple[str, str]) -> float:
+        for p in (pair, typed):
+            if p not in beside:
+                beside[p] = side_by_side(p)
+        return beside[pair] / (1 + beside[typed])
+
+    out: dict[int, tuple[bool, int, str]] = {}
     for key, (form, n, total) in vocabulary.readings("words", list(keys)).items():
         i, at = keys[key]
         parts = form.split("_")
@@ -179,9 +228,22 @@ def _word_fixes(run: tuple[Forms, ...], counts: dict[int, int], vocabulary: Voca
             support, fix = n, parts[at]
         else:
             support, fix = total, key.split("_")[at]
-        if support >= max(WORD_AT_LEAST, counts[i]) and (support, fix) > out.get(i, (0, "")):
-            out[i] = (support, fix)
-    return {i: fix for i, (_, fix) in sorted(out.items())}
+        if support < WORD_AT_LEAST:
+            continue
+        if support >= counts[i]:
+            sure = True
+        elif side_by_side is None:
+            continue
+        else:
+            pair = tuple(key.split("_"))
+            typed = (other[1], run[i][1]) if at else (run[i][1], other[1])
+            r = ratio(pair, typed)
+            if r < DOUBT_RATIO:
+                continue
+            sure = r >= SIDE_RATIO
+        if (sure, support, fix) > out.get(i, (False, 0, "")):
+            out[i] = (sure, support, fix)
+    return {i: (fix, sure) for i, (sure, _, fix) in sorted(out.items())}
 
 
 def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int, accented: bool) -> str | None:
@@ -201,6 +263,14 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
                 candidates[form] = max(n, candidates.get(form, 0))
     candidates.pop(exact, None)
     candidates = {c: n for c, n in candidates.items() if n >= max(1, count * RATIO)}
+    # One slip changes a letter or a mark, not both: when readings keep the typed marks or letters,
+    # only they are candidates.
+    marked = accented and exact != folded
+
+    def one_slip(c: str) -> bool:  # the same letters, or one character (marked or not) other
+        return not marked or fold(c) == folded or _one_edit(c, exact)
+
+    candidates = {c: n for c, n in candidates.items() if one_slip(c)}
     if not candidates:
         return None
     typos = _typos(folded)
@@ -226,6 +296,8 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
                 continue
             if accented and c != fold(c) and c != spelt[1 - at]:
                 c = spelt[1 - at]
+                if not one_slip(c):
+                    continue
                 if c not in candidates:
                     found = vocabulary.syllable_count(c)
                     if c == exact or found < max(1, count * RATIO):
@@ -242,6 +314,18 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
         return (math.log1p(support.get(c, 0)) * 2 + math.log1p(candidates[c]) + 3 * same_marks + 2 * same_letters + likely, c)
 
     return max(candidates, key=score)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when ``b`` is ``a`` with one character left out, added, replaced or two swapped."""
+    if len(a) > len(b):
+        a, b = b, a
+    if len(b) - len(a) > 1:
+        return False
+    k = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
+    if len(a) < len(b):
+        return a[k:] == b[k + 1 :]
+    return a[k + 1 :] == b[k + 1 :] or (a[k + 1 : k + 2] == b[k : k + 1] and a[k : k + 1] == b[k + 1 : k + 2] and a[k + 2 :] == b[k + 2 :])
 
 
 def _typos(typed: str) -> set[str]:
@@ -287,10 +371,12 @@ def _respelled(text: str, fixes: dict[str, str]) -> str:
 
 def searched(
     query: str, vocabulary: Vocabulary, run: Callable[[ParsedQuery], F], as_typed: bool = False,
-    word_lists: WordLists | None = None,
+    word_lists: WordLists | None = None, side_by_side: SideBySide | None = None,
 ) -> tuple[ParsedQuery, F, str | None]:
     """``run`` on what ``query`` most likely meant (``as_typed``: on the query as typed): (the parsed
-    query, what ``run`` found, the text searched when it is not ``query`` as typed, else None)."""
+    query, what ``run`` found, the text searched when it is not ``query`` as typed, else None).
+    ``side_by_side`` (how many articles hold two folded syllables side by side) lets a common
+    syllable be read as a slip (``doubtful_corrections``)."""
     if as_typed:
         parsed = prepared(query, vocabulary, word_lists)
         return parsed, run(parsed), None
@@ -299,7 +385,7 @@ def searched(
     typed = text if text != query else None
     # A syllable the index never saw, or one forming no word where a slip of it would: the
     # correction is searched first and answers when it finds every syllable together.
-    fixes = corrections(parsed, vocabulary, rare_too=False)
+    fixes, maybe = _corrections(parsed, vocabulary, False, side_by_side)
     if fixes:
         fixed_text = _respelled(text, fixes)
         fixed = prepared(fixed_text, vocabulary, word_lists)
@@ -307,9 +393,16 @@ def searched(
         if first.total and first.matched_all:
             return fixed, first, fixed_text
     found = run(parsed)
+    if maybe:
+        # A common syllable that may be a slip: the reading whose best article scores higher.
+        maybe_text = _respelled(text, maybe)
+        other_parsed = prepared(maybe_text, vocabulary, word_lists)
+        other = run(other_parsed)
+        if other.total and other.matched_all and (not found.matched_all or other.best > found.best):
+            return other_parsed, other, maybe_text
     if found.total and found.matched_all:
         return parsed, found, typed
-    more = corrections(parsed, vocabulary, rare_too=True)  # the query as typed did not find them together
+    more = _corrections(parsed, vocabulary, True, side_by_side)[0]  # the query as typed did not find them together
     if more and more != fixes:
         fixes, fixed_text = more, _respelled(text, more)
         fixed = prepared(fixed_text, vocabulary, word_lists)

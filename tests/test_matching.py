@@ -325,3 +325,17 @@ def test_an_and_read_among_the_documents_its_rarer_parts_leave_matches_the_same(
     assert restricted[:-1] == whole[:-1]
     assert sum(len(d) for d, _ in whole[:-1]) > 2000
     assert restricted[-1] < whole[-1]
+
+
+def test_side_by_side_counts_the_articles_holding_two_syllables_in_that_order(store):
+    assert store.side_by_side(("gia", "vang")) == 2
+    assert store.side_by_side(("vang", "gia")) == 0
+    assert store.side_by_side(("hoa", "binh")) == 2  # Hoà Bình and Hòa Bình alike
+    assert store.side_by_side(("gia", "xyz")) == 0
+
+
+def test_results_carry_the_best_score_whatever_the_page(store):
+    parsed = parse_query("giá vàng")
+    first, second = store.search(parsed, Filters(), 0, 1), store.search(parsed, Filters(), 1, 1)
+    assert first.best == second.best == first.hits[0].score > second.hits[0].score
+    assert store.search(parse_query("xyzw"), Filters(), 0, 1).best == 0.0

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from indexer.query import parse_query
-from indexer.spelling import _typos, corrections, decoded, edits, prepared, searched
+from indexer.spelling import _one_edit, _typos, corrections, decoded, doubtful_corrections, edits, prepared, searched
 from indexer.text import fold
 
 
@@ -40,9 +40,10 @@ NEWS = Counts(
      "xuân": 500, "vnag": 0, "triều": 900, "tiên": 1200, "tiêm": 400, "việ": 1, "chất": 2000, "lung": 100,
      "lượng": 3000, "lang": 2000, "kỹ": 500, "kỷ": 600, "luật": 3000, "giật": 200,
      "quảng": 800, "quang": 300, "lê": 500, "diễn": 400, "diện": 300, "giải": 1000, "đà": 300,
-     "nâng": 800, "nẵng": 100},
+     "nâng": 800, "nẵng": 100, "thuộc": 3000, "thuốc": 900, "tây": 800, "trường": 2500, "trưng": 100,
+     "hà": 2000, "định": 1500, "đinh": 300, "việc": 2500, "viện": 900},
     {"giá_vàng": 700, "triều_tiên": 800, "việt_nam": 1900, "thành_phố": 2800, "người_dân": 2000, "trung_quốc": 2300,
-     "chất_lượng": 1400, "kỷ_luật": 900, "diễn_giải": 19, "đà_nẵng": 90},
+     "chất_lượng": 1400, "kỷ_luật": 900, "diễn_giải": 19, "đà_nẵng": 90, "thuốc_tây": 40, "định_giá": 60},
 )  # fmt: skip
 
 
@@ -71,7 +72,10 @@ def test_decoded(typed, meant):
         ("gia vnag", {"vnag": "vang"}),  # typed without marks: corrected without marks
         ("giá vnag", {"vnag": "vang"}),  # in a query with marks too: a loose syllable, any reading found
         ("Qaung lê", {"qaung": "quang"}),  # typed without marks: not quảng, the commonest reading
-        ("duện giải", {"duện": "diễn"}),  # diễn giải is a word: it supports diễn, not diện of the same letters
+        # One slip changes a letter or a mark, not both: diện, though diễn giải is a word.
+        ("duện giải", {"duện": "diện"}),
+        ("thuốốc tây", {"thuốốc": "thuốc"}),  # a marked letter doubled: not thuộc, the commonest of the letters
+        ("Trưing Hà", {"trưing": "trường"}),  # one character replaced, its mark with it
         ("Đà Nẳng", {"nẳng": "nẵng"}),  # the reading đà nẵng spells, though nâng is the commonest of its letters
         ("thànhh phố", {"thànhh": "thành"}),  # the typed marks kept
         ("nguòi dân", {"nguòi": "người"}),  # the same letters, other marks
@@ -79,7 +83,8 @@ def test_decoded(typed, meant):
         ("gia vag", {}),  # three letters or fewer: never corrected
         ("gia nqm", {}),
         ("gia va", {}),
-        ("Việ Nam", {}),
+        ("Việ Nam", {"việ": "việt"}),  # short, but its marks spell no syllable: they narrow its readings
+        ("đnh giá", {"đnh": "định"}),  # a vowel left out, its mark with it
         ("Việet Nam", {"việet": "việt"}),  # seen never, and no syllable: a slip
         ("giá vàng", {}),
         ("chat lung", {"lung": "luong"}),  # a known syllable, no word: a slip of one that forms a commoner word
@@ -117,17 +122,64 @@ def test_a_rare_syllable_is_not_corrected_by_the_words_around_it():
     assert corrections(parse_query("Triều Tiêm"), NEWS, rare_too=False) == {"tiêm": "tiên"}
 
 
-def searches(found: dict[str, tuple[int, bool]]):
-    """A run function answering (total, matched_all) per query text, and the texts it was asked."""
+def searches(found: dict[str, tuple]):
+    """A run function answering (total, matched_all[, best score]) per query text, and the texts it was asked."""
     asked = []
 
     def run(p):
         text = " ".join(e for e, _ in p.terms)
         asked.append(text)
-        total, matched_all = found[text]
-        return SimpleNamespace(total=total, matched_all=matched_all)
+        total, matched_all, best = (found[text] + (1.0,))[:3]
+        return SimpleNamespace(total=total, matched_all=matched_all, best=best)
 
     return run, asked
+
+
+# "Hoàn" is too common to be read as a slip by the words alone: hoàng văn is a word of 30 articles only.
+NAMES = Counts({**NEWS.counts["syllables"], "hoàn": 5000, "hoàng": 3000, "văn": 4000}, {"hoàng_văn": 30})
+
+
+def beside(counts: dict[tuple[str, str], int]):
+    return lambda pair: counts.get(pair, 0)
+
+
+@pytest.mark.parametrize(
+    "hoang_van, hoan_van, sure, doubtful",
+    [
+        (150, 7, {}, {"hoàn": "hoàng"}),  # 150 / (7 + 1) ≥ DOUBT_RATIO: maybe a slip
+        (60, 7, {}, {}),  # side by side not ten times as often: the syllable as typed
+        (900, 7, {"hoàn": "hoàng"}, {}),  # a hundred times as often: a slip
+        (900, None, {}, {}),  # nothing to count with: a common syllable stays
+    ],
+)
+def test_a_common_syllable_is_a_slip_when_its_reading_stands_beside_the_neighbour_far_more_often(
+    hoang_van, hoan_van, sure, doubtful
+):
+    parsed = parse_query("Hoàn Văn")
+    side = None if hoan_van is None else beside({("hoang", "van"): hoang_van, ("hoan", "van"): hoan_van})
+    assert corrections(parsed, NAMES, rare_too=False, side_by_side=side) == sure
+    if side:
+        assert doubtful_corrections(parsed, NAMES, side) == doubtful
+
+
+@pytest.mark.parametrize(
+    "typed_best, fixed_best, typed_all, corrected",
+    [
+        (20.0, 30.0, True, "Hoàng Văn"),  # the reading whose best article scores higher
+        (20.0, 10.0, True, None),
+        (25.0, 10.0, False, "Hoàng Văn"),  # the query as typed did not find them together
+    ],
+)
+def test_a_doubtful_correction_answers_when_its_best_article_scores_higher(typed_best, fixed_best, typed_all, corrected):
+    run, texts = searches({"hoàn văn": (5, typed_all, typed_best), "hoàng văn": (4, True, fixed_best)})
+    side = beside({("hoang", "van"): 150, ("hoan", "van"): 7})
+    assert searched("Hoàn Văn", NAMES, run, side_by_side=side)[2] == corrected
+    assert texts == ["hoàn văn", "hoàng văn"]
+
+
+def test_one_edit():
+    assert _one_edit("trường", "trưing") and _one_edit("thuốốc", "thuốc") and _one_edit("đnh", "đánh")
+    assert _one_edit("abc", "acb") and not _one_edit("duện", "diễn") and not _one_edit("khía", "khi")
 
 
 @pytest.mark.parametrize(

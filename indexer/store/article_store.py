@@ -26,7 +26,7 @@ from .codec import _Codec
 from .disk import FORMAT_VERSION, META_FILE, REBUILD_PREFIX, _identity, _refuse_foreign, _remove_stale_builds, _swap
 from .locks import LockHolder, _acquired, _creation_locked, _write_locked
 from .matching import _View
-from .querying import ANY, EXACT, HELD, MOST, Filters, build_query, levels
+from .querying import ANY, EXACT, HELD, MOST, Filters, adjacent, build_query, levels
 from .schema import _schema
 from .scoring import reference_searcher
 from .segment_writer import WRITER_MEMORY_MB, _SegmentWriter
@@ -52,6 +52,7 @@ class StoredResults:
     matched_all: bool
     hits: list[StoredHit]
     facets: dict[str, dict[str, int]]
+    best: float = 0.0  # the best score of all the matches
 
 
 def facet_counts(groups: dict) -> dict[str, int]:
@@ -323,7 +324,14 @@ class ArticleStore:
             if getattr(filters, name, None):  # source, category: ticking another value widens the search
                 counted = scored(kept(found, view.allowed(filters, but=name)))[0]
             facets[name] = facet_counts(ranking.counts(codes[counted.docs], names))
-        return StoredResults(len(matches), level not in (HELD, MOST, ANY), hits, facets)
+        best = float(matches.scores.max()) if len(matches) else 0.0
+        return StoredResults(len(matches), level not in (HELD, MOST, ANY), hits, facets, best)
+
+    def side_by_side(self, folded: tuple[str, ...]) -> int:
+        """How many articles hold these folded syllables side by side, in this order."""
+        view = self._view()
+        found = view.matches(adjacent(folded))
+        return int(view.live[found.docs].sum())
 
     def reference_search(self, q: Q.Query, **kwargs):
         """``q`` run by Whoosh's own searcher (ReferenceBM25F), what ``search`` reproduces with arrays."""

@@ -67,6 +67,11 @@ def _sequence(forms: Sequence[tuple[str, str]], exact: bool) -> Q.Query:
     return Q.And([phrase] + marked) if exact and marked else phrase
 
 
+def adjacent(folded: Sequence[str]) -> Q.Query:
+    """Articles holding these folded syllables side by side, in this order."""
+    return Q.And([Q.Term(TEXT_F, f) for f in dict.fromkeys(folded)] + [Q.Phrase(TEXT_F, list(folded))])
+
+
 def levels(parsed: ParsedQuery) -> tuple[str, ...]:
     """The matching levels to try for this query, strictest first."""
     # A long query typed with diacritics skips the folded level: ranking articles by how many
