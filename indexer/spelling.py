@@ -3,9 +3,11 @@
 ``searched`` runs a query (Telex decoded first) with its misspelt syllables corrected, when some
 look misspelt, and as typed when that finds few or no articles with every syllable: one edit away
 from a syllable the index holds, preferring frequent ones, those forming a known word with a
-neighbour, and the slips fingers make. A short syllable (never corrected) that spells no
-Vietnamese syllable and that hardly any article holds is marked ``rare``, a stray: the store
-requires the query's other syllables only (its HELD level), the stray raising the score.
+neighbour, and the slips fingers make. Where two readings compete (the best correction and the
+runner-up; a common syllable and the reading a neighbour suggests), both are searched and the one
+whose best article scores higher answers. A short syllable that spells no Vietnamese syllable and
+that hardly any article holds is marked ``rare``, a stray: when no correction of it finds every
+syllable, the store requires the query's other syllables only (its HELD level).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import replace
-from typing import Callable, Protocol, TypeVar
+from typing import Callable, NamedTuple, Protocol, TypeVar
 
 from .query import Forms, ParsedQuery, parse_query
 from .telex import decode, is_syllable
@@ -132,7 +134,7 @@ def corrections(
     unknown to the index (with ``rare_too``, nearly unknown beside a far more frequent neighbour),
     or forming no indexed word with a neighbour where one a single edit away forms a commoner one
     (with ``side_by_side``, also one standing beside the neighbour SIDE_RATIO times as often)."""
-    return _corrections(parsed, vocabulary, rare_too, side_by_side)[0]
+    return _corrections(parsed, vocabulary, rare_too, side_by_side).sure
 
 
 def doubtful_corrections(parsed: ParsedQuery, vocabulary: Vocabulary, side_by_side: SideBySide) -> dict[str, str]:
@@ -141,49 +143,60 @@ def doubtful_corrections(parsed: ParsedQuery, vocabulary: Vocabulary, side_by_si
     where the reading forms one and stands beside that neighbour in DOUBT_RATIO times as many
     articles (hoàn văn: hoàng văn; ``side_by_side`` counts them). ``searched`` runs both and keeps
     the better answer."""
-    return _corrections(parsed, vocabulary, False, side_by_side)[1]
+    return _corrections(parsed, vocabulary, False, side_by_side).doubtful
+
+
+class _Fixes(NamedTuple):
+    sure: dict[str, str]  # searched first, answering when it finds every syllable
+    # One syllable corrected: its runner-up reading, searched too, the better answer kept.
+    rival: dict[str, str]
+    doubtful: dict[str, str]  # nothing corrected: readings searched beside the query as typed
 
 
 def _corrections(
-    parsed: ParsedQuery, vocabulary: Vocabulary, rare_too: bool, side_by_side: SideBySide | None = None
-) -> tuple[dict[str, str], dict[str, str]]:
-    """(corrections, doubtful corrections) of ``parsed``'s syllables; without ``side_by_side``, no
-    doubtful ones, and a common syllable is never corrected."""
+    parsed: ParsedQuery, vocabulary: Vocabulary, rare_too: bool, side_by_side: SideBySide | None = None,
+    acronyms: frozenset[str] = frozenset(),
+) -> _Fixes:
+    """The corrections of ``parsed``'s syllables but ``acronyms`` (typed in capitals); without
+    ``side_by_side``, no doubtful ones, and a common syllable is never corrected."""
     if parsed.phrases or len(parsed.runs) != 1:
-        return {}, {}
+        return _Fixes({}, {}, {})
     run = parsed.runs[0]
-    counts = _counts(run, vocabulary)
+    counts = {i: n for i, n in _counts(run, vocabulary).items() if run[i][0] not in acronyms}
+    # A short syllable is a suspect only when it spells no syllable: too many others are a letter away.
+    checked = {i: n for i, n in counts.items() if len(run[i][1]) > SHORT or not is_syllable(run[i][0])}
     # Unknown syllables first: a rare one (a name) is suspect only when nothing else is.
-    suspects = [i for i, n in counts.items() if n == 0]
+    suspects = [i for i, n in checked.items() if n == 0]
     if not suspects and rare_too:
-        suspects = [i for i, n in counts.items() if n <= RARE]
+        suspects = [i for i, n in checked.items() if n <= RARE and len(run[i][1]) > SHORT]
     out: dict[str, str] = {}
+    rivals: dict[str, str] = {}
     for i in suspects[:MAX_FIXES]:
-        best = _best_fix(run, i, vocabulary, counts[i], parsed.accented)
+        best = _best_fixes(run, i, vocabulary, counts[i], parsed.accented)
         if best:
-            out[run[i][0]] = best
-    known = {i: n for i, n in counts.items() if n > RARE and run[i][0] not in out}
+            out[run[i][0]] = best[0]
+            rivals[run[i][0]] = best[-1]
+    known = {i: n for i, n in checked.items() if n > RARE and run[i][0] not in out}
+    known |= {i: n for i, n in counts.items() if n > RARE and i not in checked}  # short syllables
     doubtful: dict[str, str] = {}
     for i, (fix, sure) in _word_fixes(run, known, vocabulary, parsed.accented, side_by_side).items():
         if sure and len(out) < MAX_FIXES:
             out.setdefault(run[i][0], fix)
         elif not sure:
             doubtful[run[i][0]] = fix
-    return out, ({} if out else doubtful)
+    rival = {k: v for k, v in rivals.items() if v != out[k]} if len(out) == 1 else {}
+    return _Fixes(out, rival, {} if out else doubtful)
 
 
 def _counts(run: tuple[Forms, ...], vocabulary: Vocabulary) -> dict[int, int]:
-    """Position → how many articles hold the syllable, for those a slip is looked for in: longer than
-    SHORT, or shorter with marks that spell no syllable ("Việ": they narrow its readings)."""
-    checked = [
-        i for i, (exact, folded) in enumerate(run)
-        if folded.isalpha() and (len(folded) > SHORT or (exact != folded and not is_syllable(exact)))
-    ]
+    """Position → how many articles hold the syllable (letters only). Marks on letters that spell no
+    syllable (``Việ``), or a short non-syllable (``thp``), held at most RARE times: 0, a slip as if never seen."""
+    checked = [i for i, (_, folded) in enumerate(run) if folded.isalpha()]
     counts: dict[int, int] = {}
     for i, n in zip(checked, _articles_holding([run[i] for i in checked], vocabulary)):
         exact, folded = run[i]
-        # Marks on letters that spell no syllable ("Việ"), seldom seen: a slip, as if never seen.
-        counts[i] = 0 if exact != folded and n <= RARE and not is_syllable(exact) else n
+        slip = (exact != folded or len(folded) <= SHORT) and not is_syllable(exact)
+        counts[i] = 0 if slip and n <= RARE else n
     return counts
 
 
@@ -200,7 +213,9 @@ def _word_fixes(
     lonely = [i for i in counts if not any(0 <= k < len(pairs) and pairs[k] in held for k in (i - 1, i))]
     keys: dict[str, tuple[int, int]] = {}  # word key → (position corrected, its place in the word)
     for i in sorted(lonely, key=counts.get)[:MAX_FIXES]:  # a slip is seldom more common than the rest
-        for c in _typos(run[i][1]):
+        # A short syllable may be a longer one that lost a letter (Đôn: Đông); other slips of it are too many.
+        typos = _typos(run[i][1]) if len(run[i][1]) > SHORT else _insertions(run[i][1])
+        for c in typos:
             if i:
                 keys[f"{run[i - 1][1]}_{c}"] = (i, 1)
             if i + 1 < len(run):
@@ -230,7 +245,7 @@ def _word_fixes(
             support, fix = total, key.split("_")[at]
         if support < WORD_AT_LEAST:
             continue
-        if support >= counts[i]:
+        if support >= counts[i] and len(run[i][1]) > SHORT:
             sure = True
         elif side_by_side is None:
             continue
@@ -240,13 +255,14 @@ def _word_fixes(
             r = ratio(pair, typed)
             if r < DOUBT_RATIO:
                 continue
-            sure = r >= SIDE_RATIO
+            sure = r >= SIDE_RATIO and len(run[i][1]) > SHORT
         if (sure, support, fix) > out.get(i, (False, 0, "")):
             out[i] = (sure, support, fix)
     return {i: (fix, sure) for i, (sure, _, fix) in sorted(out.items())}
 
 
-def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int, accented: bool) -> str | None:
+def _best_fixes(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int, accented: bool) -> list[str]:
+    """The best correction of ``run[i]`` and the runner-up, fewer when there are fewer."""
     exact, folded = run[i]
     keys = edits(folded)
     if exact != folded:
@@ -272,7 +288,7 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
 
     candidates = {c: n for c, n in candidates.items() if one_slip(c)}
     if not candidates:
-        return None
+        return []
     typos = _typos(folded)
     before = run[i - 1][1] if i else None
     after = run[i + 1][1] if i + 1 < len(run) else None
@@ -313,7 +329,7 @@ def _best_fix(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: int
         likely = 3 * (fold(c) in typos)
         return (math.log1p(support.get(c, 0)) * 2 + math.log1p(candidates[c]) + 3 * same_marks + 2 * same_letters + likely, c)
 
-    return max(candidates, key=score)
+    return sorted(candidates, key=score, reverse=True)[:2]
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -326,6 +342,11 @@ def _one_edit(a: str, b: str) -> bool:
     if len(a) < len(b):
         return a[k:] == b[k + 1 :]
     return a[k + 1 :] == b[k + 1 :] or (a[k + 1 : k + 2] == b[k : k + 1] and a[k : k + 1] == b[k + 1 : k + 2] and a[k + 2 :] == b[k + 2 :])
+
+
+def _insertions(typed: str) -> set[str]:
+    """``typed`` with one letter more, anywhere."""
+    return {typed[:k] + c + typed[k:] for k in range(len(typed) + 1) for c in _LETTERS}
 
 
 def _typos(typed: str) -> set[str]:
@@ -385,24 +406,36 @@ def searched(
     typed = text if text != query else None
     # A syllable the index never saw, or one forming no word where a slip of it would: the
     # correction is searched first and answers when it finds every syllable together.
-    fixes, maybe = _corrections(parsed, vocabulary, False, side_by_side)
+    # A word typed in capitals (UMC, LOR) is an acronym the reader meant, whatever the index holds.
+    acronyms = frozenset(index_form(w) for w in re.findall(r"[^\W\d_]{2,}", text) if w.isupper())
+    fixes, rival, maybe = _corrections(parsed, vocabulary, False, side_by_side, acronyms)
+
+    def better(fix: dict[str, str], than: tuple[ParsedQuery, F, str | None]) -> tuple[ParsedQuery, F, str | None]:
+        """``than``, or ``text`` with ``fix`` when that finds every syllable together and its best article
+        scores higher (or ``than`` did not find them together)."""
+        fixed_text = _respelled(text, fix)
+        fixed = prepared(fixed_text, vocabulary, word_lists)
+        found = run(fixed)
+        if found.total and found.matched_all and (not than[1].matched_all or found.best > than[1].best):
+            return fixed, found, fixed_text
+        return than
+
     if fixes:
         fixed_text = _respelled(text, fixes)
         fixed = prepared(fixed_text, vocabulary, word_lists)
         first = run(fixed)
+        if rival:  # the runner-up reading of the one syllable corrected
+            fixed, first, fixed_text = better(rival, (fixed, first, fixed_text))
         if first.total and first.matched_all:
             return fixed, first, fixed_text
     found = run(parsed)
-    if maybe:
-        # A common syllable that may be a slip: the reading whose best article scores higher.
-        maybe_text = _respelled(text, maybe)
-        other_parsed = prepared(maybe_text, vocabulary, word_lists)
-        other = run(other_parsed)
-        if other.total and other.matched_all and (not found.matched_all or other.best > found.best):
-            return other_parsed, other, maybe_text
+    if maybe:  # a common syllable that may be a slip: the reading whose best article scores higher
+        answer = better(maybe, (parsed, found, typed))
+        if answer[1] is not found:
+            return answer
     if found.total and found.matched_all:
         return parsed, found, typed
-    more = _corrections(parsed, vocabulary, True, side_by_side)[0]  # the query as typed did not find them together
+    more = _corrections(parsed, vocabulary, True, side_by_side, acronyms).sure  # as typed, not found together
     if more and more != fixes:
         fixes, fixed_text = more, _respelled(text, more)
         fixed = prepared(fixed_text, vocabulary, word_lists)

@@ -80,9 +80,9 @@ def test_decoded(typed, meant):
         ("thànhh phố", {"thànhh": "thành"}),  # the typed marks kept
         ("nguòi dân", {"nguòi": "người"}),  # the same letters, other marks
         ("Trunf Quốc", {"trunf": "trung"}),  # the neighbour's word decides over trùng
-        ("gia vag", {}),  # three letters or fewer: never corrected
-        ("gia nqm", {}),
-        ("gia va", {}),
+        ("gia vag", {"vag": "vang"}),  # three letters spelling no syllable, held by no article: a slip
+        ("gia nqm", {"nqm": "nam"}),
+        ("gia va", {}),  # three letters or fewer spelling a syllable: never corrected outright
         ("Việ Nam", {"việ": "việt"}),  # short, but its marks spell no syllable: they narrow its readings
         ("đnh giá", {"đnh": "định"}),  # a vowel left out, its mark with it
         ("Việet Nam", {"việet": "việt"}),  # seen never, and no syllable: a slip
@@ -96,6 +96,23 @@ def test_decoded(typed, meant):
 )
 def test_corrections(typed, fixes):
     assert corrections(parse_query(typed), NEWS, rare_too=True) == fixes
+
+
+def test_words_typed_in_capitals_are_acronyms_never_corrected():
+    run, texts = searches({"gia vag": (0, False)})
+    assert (searched("GIA VAG", NEWS, run)[2], texts) == (None, ["gia vag"])
+    run, texts = searches({"gia vang": (3, True)})
+    assert (searched("gia vag", NEWS, run)[2], texts) == ("gia vang", ["gia vang"])
+
+
+def test_the_runner_up_reading_answers_when_its_best_article_scores_higher():
+    # boen: biên (a key beside) first, bên (a letter out of nowhere) the runner-up.
+    counts = Counts({"biên": 900, "bên": 3000, "giới": 900}, {})
+    assert corrections(parse_query("boen giới"), counts, rare_too=False) == {"boen": "bien"}  # loose: any marks
+    for scores, corrected in [((30.0, 20.0), "bien giới"), ((20.0, 30.0), "ben giới")]:
+        run, texts = searches({"bien giới": (4, True, scores[0]), "ben giới": (5, True, scores[1])})
+        assert searched("boen giới", counts, run)[2] == corrected
+        assert texts == ["bien giới", "ben giới"]
 
 
 def test_a_rare_name_found_as_typed_is_not_corrected():
@@ -242,7 +259,9 @@ def test_strays_are_short_non_syllables_hardly_any_article_holds(typed, rare):
 def test_a_stray_is_not_required(store):
     from indexer.search import search
 
-    page, clean = search(store, "ha noi thp"), search(store, "ha noi")
+    # As typed: corrected, "thp" would be "the" (a reading that finds every syllable).
+    assert search(store, "ha noi thp").corrected == "ha noi the"
+    page, clean = search(store, "ha noi thp", as_typed=True), search(store, "ha noi")
     assert (page.matched_all, page.corrected, clean.matched_all) == (False, None, True)
     assert page.total == clean.total
     assert [(h.id, h.score) for h in page.hits] == [(h.id, h.score) for h in clean.hits]
@@ -300,3 +319,12 @@ def test_a_query_of_many_unknown_syllables_corrects_a_few():
 def test_typed_takes_0_or_1(client):
     r = client.get("/api/search?q=gias&typed=yes")
     assert r.status_code == 400 and "typed" in r.get_data(as_text=True)
+
+
+def test_a_short_syllable_may_be_a_longer_one_that_lost_a_letter():
+    counts = Counts({"đôn": 500, "đông": 3000, "nam": 3000, "cai": 400, "ro": 900, "to": 900},
+                    {"đông_nam": 200, "cải_tổ": 300})  # fmt: skip
+    side = beside({("dong", "nam"): 300, ("don", "nam"): 2, ("cai", "to"): 400})
+    assert doubtful_corrections(parse_query("Đôn Nam"), counts, side) == {"đôn": "đông"}
+    assert corrections(parse_query("Đôn Nam"), counts, rare_too=True, side_by_side=side) == {}  # never outright
+    assert doubtful_corrections(parse_query("cai ro"), counts, side) == {}  # another letter: too many to weigh
