@@ -243,9 +243,11 @@ def _word_fixes(
             support, fix = n, parts[at]
         else:
             support, fix = total, key.split("_")[at]
-        if support < WORD_AT_LEAST:
+        short = len(run[i][1]) <= SHORT
+        # A short syllable is very common: only a word used about as widely is worth counting pairs for.
+        if support < WORD_AT_LEAST or (short and support * DOUBT_RATIO < counts[i]):
             continue
-        if support >= counts[i] and len(run[i][1]) > SHORT:
+        if support >= counts[i] and not short:
             sure = True
         elif side_by_side is None:
             continue
@@ -255,7 +257,7 @@ def _word_fixes(
             r = ratio(pair, typed)
             if r < DOUBT_RATIO:
                 continue
-            sure = r >= SIDE_RATIO and len(run[i][1]) > SHORT
+            sure = r >= SIDE_RATIO and not short
         if (sure, support, fix) > out.get(i, (False, 0, "")):
             out[i] = (sure, support, fix)
     return {i: (fix, sure) for i, (sure, _, fix) in sorted(out.items())}
