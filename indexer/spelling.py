@@ -244,8 +244,7 @@ def _word_fixes(
         else:
             support, fix = total, key.split("_")[at]
         short = len(run[i][1]) <= SHORT
-        # A short syllable is very common: only a word used about as widely is worth counting pairs for.
-        if support < WORD_AT_LEAST or (short and support * DOUBT_RATIO < counts[i]):
+        if support < WORD_AT_LEAST:
             continue
         if support >= counts[i] and not short:
             sure = True

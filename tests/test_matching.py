@@ -332,6 +332,9 @@ def test_side_by_side_counts_the_articles_holding_two_syllables_in_that_order(st
     assert store.side_by_side(("vang", "gia")) == 0
     assert store.side_by_side(("hoa", "binh")) == 2  # Hoà Bình and Hòa Bình alike
     assert store.side_by_side(("gia", "xyz")) == 0
+    # Counted among the latest articles holding both syllables, then scaled: "năm học" stands side by
+    # side in one of the two that hold both, the latest.
+    assert (store.side_by_side(("nam", "hoc")), store.side_by_side(("nam", "hoc"), among=1)) == (1, 2)
 
 
 def test_results_carry_the_best_score_whatever_the_page(store):

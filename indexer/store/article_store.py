@@ -26,7 +26,7 @@ from .codec import _Codec
 from .disk import FORMAT_VERSION, META_FILE, REBUILD_PREFIX, _identity, _refuse_foreign, _remove_stale_builds, _swap
 from .locks import LockHolder, _acquired, _creation_locked, _write_locked
 from .matching import _View
-from .querying import ANY, EXACT, HELD, MOST, Filters, adjacent, build_query, levels
+from .querying import ANY, EXACT, HELD, MOST, Filters, adjacent, both_syllables, build_query, levels
 from .schema import _schema
 from .scoring import reference_searcher
 from .segment_writer import WRITER_MEMORY_MB, _SegmentWriter
@@ -53,6 +53,10 @@ class StoredResults:
     hits: list[StoredHit]
     facets: dict[str, dict[str, int]]
     best: float = 0.0  # the best score of all the matches
+
+
+# side_by_side reads the positions of at most this many articles: enough for the ratios spelling compares.
+SIDE_BY_SIDE_AMONG = 2_000
 
 
 def facet_counts(groups: dict) -> dict[str, int]:
@@ -327,11 +331,19 @@ class ArticleStore:
         best = float(matches.scores.max()) if len(matches) else 0.0
         return StoredResults(len(matches), level not in (HELD, MOST, ANY), hits, facets, best)
 
-    def side_by_side(self, folded: tuple[str, ...]) -> int:
-        """How many articles hold these folded syllables side by side, in this order."""
+    def side_by_side(self, folded: tuple[str, str], among: int = SIDE_BY_SIDE_AMONG) -> int:
+        """How many articles hold these folded syllables side by side, in this order: counted among the
+        latest ``among`` of those holding both, then scaled, so that common syllables cost little more
+        to ask about than rare ones."""
         view = self._view()
-        found = view.matches(adjacent(folded))
-        return int(view.live[found.docs].sum())
+        both = view.matches(both_syllables(folded))
+        docs = both.docs[view.live[both.docs]]
+        latest = docs[-among:]
+        if not len(latest):
+            return 0
+        found = view.phrase(adjacent(folded), within=latest)
+        held = int(np.isin(found.docs, latest).sum())
+        return round(held * len(docs) / len(latest))
 
     def reference_search(self, q: Q.Query, **kwargs):
         """``q`` run by Whoosh's own searcher (ReferenceBM25F), what ``search`` reproduces with arrays."""

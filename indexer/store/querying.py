@@ -67,9 +67,14 @@ def _sequence(forms: Sequence[tuple[str, str]], exact: bool) -> Q.Query:
     return Q.And([phrase] + marked) if exact and marked else phrase
 
 
-def adjacent(folded: Sequence[str]) -> Q.Query:
+def both_syllables(folded: Sequence[str]) -> Q.Query:
+    """Articles holding each of these folded syllables."""
+    return Q.And([Q.Term(TEXT_F, f) for f in dict.fromkeys(folded)])
+
+
+def adjacent(folded: Sequence[str]) -> Q.Phrase:
     """Articles holding these folded syllables side by side, in this order."""
-    return Q.And([Q.Term(TEXT_F, f) for f in dict.fromkeys(folded)] + [Q.Phrase(TEXT_F, list(folded))])
+    return Q.Phrase(TEXT_F, list(folded))
 
 
 def levels(parsed: ParsedQuery) -> tuple[str, ...]:
