@@ -436,11 +436,13 @@ def searched(
             return answer
     if found.total and found.matched_all:
         return parsed, found, typed
-    more = _corrections(parsed, vocabulary, True, side_by_side, acronyms).sure  # as typed, not found together
+    more, rival, _ = _corrections(parsed, vocabulary, True, side_by_side, acronyms)  # as typed, not found together
     if more and more != fixes:
         fixes, fixed_text = more, _respelled(text, more)
         fixed = prepared(fixed_text, vocabulary, word_lists)
         first = run(fixed)
+        if rival:
+            fixed, first, fixed_text = better(rival, (fixed, first, fixed_text))
     if fixes and first.total and (first.matched_all or not found.total):
         return fixed, first, fixed_text
     return parsed, found, typed
