@@ -24,7 +24,9 @@ from .text import fold, index_form
 
 __all__ = ["decoded", "corrections", "doubtful_corrections", "edits", "prepared", "searched"]
 
-SHORT = 3  # syllables of this many letters or fewer are never corrected: too many others are a letter away
+# A syllable of this many letters or fewer is corrected only when it spells no syllable, and read only
+# as a longer one that lost a letter: too many others are a letter away.
+SHORT = 3
 # A syllable the index holds at most this many times is a slip when a neighbour is RATIO times more
 # frequent and the query as typed did not find every syllable together.
 RARE, RATIO = 2, 100
@@ -32,6 +34,8 @@ MAX_FIXES = 3  # syllables corrected in one query at most: each costs hundreds o
 # A known syllable forming no indexed word with its neighbours is a slip when one a single edit away
 # forms a word at least this many articles use, and more than use the syllable as typed.
 WORD_AT_LEAST = 20
+# A commoner syllable than that word is a slip when the word's pair stands side by side SIDE_RATIO times
+# as often as the pair typed; from DOUBT_RATIO times, both readings are searched (``searched``).
 SIDE_RATIO, DOUBT_RATIO = 100, 10
 TYPED_AT_MOST = 2  # a word the index holds more often than this is never read as Telex
 _LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?![\w-])")
@@ -176,8 +180,7 @@ def _corrections(
         if best:
             out[run[i][0]] = best[0]
             rivals[run[i][0]] = best[-1]
-    known = {i: n for i, n in checked.items() if n > RARE and run[i][0] not in out}
-    known |= {i: n for i, n in counts.items() if n > RARE and i not in checked}  # short syllables
+    known = {i: n for i, n in counts.items() if n > RARE and run[i][0] not in out}
     doubtful: dict[str, str] = {}
     for i, (fix, sure) in _word_fixes(run, known, vocabulary, parsed.accented, side_by_side).items():
         if sure and len(out) < MAX_FIXES:
@@ -411,24 +414,24 @@ def searched(
     acronyms = frozenset(index_form(w) for w in re.findall(r"[^\W\d_]{2,}", text) if w.isupper())
     fixes, rival, maybe = _corrections(parsed, vocabulary, False, side_by_side, acronyms)
 
-    def better(fix: dict[str, str], than: tuple[ParsedQuery, F, str | None]) -> tuple[ParsedQuery, F, str | None]:
-        """``than``, or ``text`` with ``fix`` when that finds every syllable together and its best article
-        scores higher (or ``than`` did not find them together)."""
+    def attempt(fix: dict[str, str]) -> tuple[ParsedQuery, F, str]:
         fixed_text = _respelled(text, fix)
         fixed = prepared(fixed_text, vocabulary, word_lists)
-        found = run(fixed)
-        if found.total and found.matched_all and (not than[1].matched_all or found.best > than[1].best):
-            return fixed, found, fixed_text
-        return than
+        return fixed, run(fixed), fixed_text
+
+    def better(fix: dict[str, str], than: tuple[ParsedQuery, F, str | None]) -> tuple[ParsedQuery, F, str | None]:
+        """``text`` with ``fix`` when that finds every syllable together and its best article scores
+        higher than ``than``'s (or ``than`` did not find them together); else ``than``."""
+        other = attempt(fix)
+        found = other[1]
+        return other if found.total and found.matched_all and (not than[1].matched_all or found.best > than[1].best) else than
 
     if fixes:
-        fixed_text = _respelled(text, fixes)
-        fixed = prepared(fixed_text, vocabulary, word_lists)
-        first = run(fixed)
+        first = attempt(fixes)
         if rival:  # the runner-up reading of the one syllable corrected
-            fixed, first, fixed_text = better(rival, (fixed, first, fixed_text))
-        if first.total and first.matched_all:
-            return fixed, first, fixed_text
+            first = better(rival, first)
+        if first[1].total and first[1].matched_all:
+            return first
     found = run(parsed)
     if maybe:  # a common syllable that may be a slip: the reading whose best article scores higher
         answer = better(maybe, (parsed, found, typed))
@@ -438,11 +441,9 @@ def searched(
         return parsed, found, typed
     more, rival, _ = _corrections(parsed, vocabulary, True, side_by_side, acronyms)  # as typed, not found together
     if more and more != fixes:
-        fixes, fixed_text = more, _respelled(text, more)
-        fixed = prepared(fixed_text, vocabulary, word_lists)
-        first = run(fixed)
+        fixes, first = more, attempt(more)
         if rival:
-            fixed, first, fixed_text = better(rival, (fixed, first, fixed_text))
-    if fixes and first.total and (first.matched_all or not found.total):
-        return fixed, first, fixed_text
+            first = better(rival, first)
+    if fixes and first[1].total and (first[1].matched_all or not found.total):
+        return first
     return parsed, found, typed
