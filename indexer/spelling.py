@@ -12,6 +12,7 @@ syllable, the store requires the query's other syllables only (its HELD level).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import replace
@@ -138,7 +139,7 @@ def corrections(
     unknown to the index (with ``rare_too``, nearly unknown beside a far more frequent neighbour),
     or forming no indexed word with a neighbour where one a single edit away forms a commoner one
     (with ``side_by_side``, also one standing beside the neighbour SIDE_RATIO times as often)."""
-    return _corrections(parsed, vocabulary, rare_too, side_by_side).sure
+    return _corrections(parsed, vocabulary, rare_too, _remembered(side_by_side)).sure
 
 
 def doubtful_corrections(parsed: ParsedQuery, vocabulary: Vocabulary, side_by_side: SideBySide) -> dict[str, str]:
@@ -147,7 +148,12 @@ def doubtful_corrections(parsed: ParsedQuery, vocabulary: Vocabulary, side_by_si
     where the reading forms one and stands beside that neighbour in DOUBT_RATIO times as many
     articles (hoàn văn: hoàng văn; ``side_by_side`` counts them). ``searched`` runs both and keeps
     the better answer."""
-    return _corrections(parsed, vocabulary, False, side_by_side).doubtful
+    return _corrections(parsed, vocabulary, False, _remembered(side_by_side)).doubtful
+
+
+def _remembered(side_by_side: SideBySide | None) -> SideBySide | None:
+    """``side_by_side`` counting each pair once: counting one costs a phrase search."""
+    return functools.cache(side_by_side) if side_by_side else None
 
 
 class _Fixes(NamedTuple):
@@ -162,7 +168,8 @@ def _corrections(
     acronyms: frozenset[str] = frozenset(),
 ) -> _Fixes:
     """The corrections of ``parsed``'s syllables but ``acronyms`` (typed in capitals); without
-    ``side_by_side``, no doubtful ones, and a common syllable is never corrected."""
+    ``side_by_side`` (``_remembered``: a pair is asked about more than once), no doubtful ones, and a
+    common syllable is never corrected."""
     if parsed.phrases or len(parsed.runs) != 1:
         return _Fixes({}, {}, {})
     run = parsed.runs[0]
@@ -225,14 +232,6 @@ def _word_fixes(
                 keys[f"{c}_{run[i + 1][1]}"] = (i, 0)
     if not keys:
         return {}
-    beside: dict[tuple[str, str], int] = {}  # folded pair → articles holding it side by side
-
-    def ratio(pair: tuple[str, str], typed: tuple[str, str]) -> float:
-        for p in (pair, typed):
-            if p not in beside:
-                beside[p] = side_by_side(p)
-        return beside[pair] / (1 + beside[typed])
-
     out: dict[int, tuple[bool, int, str]] = {}
     for key, (form, n, total) in vocabulary.readings("words", list(keys)).items():
         i, at = keys[key]
@@ -256,7 +255,7 @@ def _word_fixes(
         else:
             pair = tuple(key.split("_"))
             typed = (other[1], run[i][1]) if at else (run[i][1], other[1])
-            r = ratio(pair, typed)
+            r = side_by_side(pair) / (1 + side_by_side(typed))
             if r < DOUBT_RATIO:
                 continue
             sure = r >= SIDE_RATIO and not short
@@ -412,6 +411,7 @@ def searched(
     # correction is searched first and answers when it finds every syllable together.
     # A word typed in capitals (UMC, LOR) is an acronym the reader meant, whatever the index holds.
     acronyms = frozenset(index_form(w) for w in re.findall(r"[^\W\d_]{2,}", text) if w.isupper())
+    side_by_side = _remembered(side_by_side)  # counted once for both rounds of corrections
     fixes, rival, maybe = _corrections(parsed, vocabulary, False, side_by_side, acronyms)
 
     def attempt(fix: dict[str, str]) -> tuple[ParsedQuery, F, str]:
