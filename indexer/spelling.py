@@ -38,6 +38,12 @@ WORD_AT_LEAST = 20
 # A commoner syllable than that word is a slip when the word's pair stands side by side SIDE_RATIO times
 # as often as the pair typed; from DOUBT_RATIO times, both readings are searched (``searched``).
 SIDE_RATIO, DOUBT_RATIO = 100, 10
+# A query of at most NEAR_AT_MOST syllables finding them together in at most FEW articles may hold a slip
+# into another common syllable (than mỹ: thanh mỹ). Readings one slip away (NEAR_TRIES at most) are
+# searched too, and one answers when its best article scores CLEARLY times higher; any higher when the
+# query as typed did not find its syllables together. Longer queries (questions) seldom find them all
+# together, and each reading costs a search.
+FEW, CLEARLY, NEAR_TRIES, NEAR_AT_MOST = 50, 1.7, 3, 6
 TYPED_AT_MOST = 2  # a word the index holds more often than this is never read as Telex
 _LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?![\w-])")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -414,10 +420,14 @@ def searched(
     side_by_side = _remembered(side_by_side)  # counted once for both rounds of corrections
     fixes, rival, maybe = _corrections(parsed, vocabulary, False, side_by_side, acronyms)
 
+    tried: dict[str, tuple[ParsedQuery, F, str]] = {}  # each reading searched once
+
     def attempt(fix: dict[str, str]) -> tuple[ParsedQuery, F, str]:
         fixed_text = _respelled(text, fix)
-        fixed = prepared(fixed_text, vocabulary, word_lists)
-        return fixed, run(fixed), fixed_text
+        if fixed_text not in tried:
+            fixed = prepared(fixed_text, vocabulary, word_lists)
+            tried[fixed_text] = (fixed, run(fixed), fixed_text)
+        return tried[fixed_text]
 
     def better(fix: dict[str, str], than: tuple[ParsedQuery, F, str | None]) -> tuple[ParsedQuery, F, str | None]:
         """``text`` with ``fix`` when that finds every syllable together and its best article scores
@@ -437,13 +447,67 @@ def searched(
         answer = better(maybe, (parsed, found, typed))
         if answer[1] is not found:
             return answer
+
+    def nearer() -> tuple[ParsedQuery, F, str | None]:
+        """The query as typed, or the reading one slip away (``_near_readings``) whose best article scores
+        highest, when higher than the query as typed's: CLEARLY times, when that found its syllables
+        together in at most FEW articles (more: the query as typed)."""
+        answer = (parsed, found, typed)
+        if typed is not None or (found.matched_all and found.total > FEW):
+            return answer
+        least = found.best * (CLEARLY if found.matched_all else 1)
+        for fix in _near_readings(parsed, vocabulary, acronyms):
+            other = attempt(fix)
+            if other[1].total and other[1].matched_all and other[1].best > least:
+                answer, least = other, other[1].best
+        return answer
+
     if found.total and found.matched_all:
-        return parsed, found, typed
+        return nearer()
     more, rival, _ = _corrections(parsed, vocabulary, True, side_by_side, acronyms)  # as typed, not found together
     if more and more != fixes:
         fixes, first = more, attempt(more)
         if rival:
             first = better(rival, first)
-    if fixes and first[1].total and (first[1].matched_all or not found.total):
+    if fixes and first[1].total:  # the query as typed did not find its syllables together either
         return first
-    return parsed, found, typed
+    return nearer()
+
+def _near_readings(parsed: ParsedQuery, vocabulary: Vocabulary, acronyms: frozenset[str]) -> list[dict[str, str]]:
+    """Readings of one syllable a slip away (``_typos``; of a short one, ``_insertions``), NEAR_TRIES at
+    most: for each syllable held by more than RARE articles (not ``acronyms``), the commoner reading most
+    articles hold and the one forming the commonest word with a neighbour; those forming words first."""
+    if parsed.phrases or len(parsed.runs) != 1 or len(parsed.runs[0]) > NEAR_AT_MOST:
+        return []
+    run = parsed.runs[0]
+    tries: dict[tuple[int, str], tuple[int, float]] = {}  # (position, reading) → (word support, count ratio)
+    for i, n in _counts(run, vocabulary).items():
+        exact, folded = run[i]
+        if n <= RARE or exact in acronyms:
+            continue
+        # A short syllable is read only as a longer one that lost a letter (sóng tần: sóng thần).
+        typos = _typos(folded) if len(folded) > SHORT else _insertions(folded)
+        if parsed.accented and exact != folded:  # the typed marks kept
+            near = {c: vocabulary.syllable_count(c) for c in edits(exact) if fold(c) in typos}
+        else:
+            near = {key: total for key, (_, _, total) in vocabulary.readings("syllables", sorted(typos)).items()}
+        near = {c: m for c, m in near.items() if m > n}
+        if not near:
+            continue
+        keys: dict[str, str] = {}
+        for c in near:
+            if i:
+                keys[f"{run[i - 1][1]}_{fold(c)}"] = c
+            if i + 1 < len(run):
+                keys[f"{fold(c)}_{run[i + 1][1]}"] = c
+        support: dict[str, int] = {}
+        for key, (_, _, total) in vocabulary.readings("words", list(keys)).items():
+            support[keys[key]] = support.get(keys[key], 0) + total
+        picked = {max(near, key=lambda c: (near[c], c))}
+        worded = [c for c in support if support[c] > RARE]
+        if worded:
+            picked.add(max(worded, key=lambda c: (support[c], c)))
+        for c in picked:
+            tries[(i, c)] = (support.get(c, 0) if support.get(c, 0) > RARE else 0, near[c] / (n + 1))
+    ranked = sorted(tries, key=lambda t: (tries[t], t), reverse=True)[:NEAR_TRIES]
+    return [{run[i][0]: c} for i, c in ranked]

@@ -131,7 +131,7 @@ def test_a_rare_name_found_as_typed_is_not_corrected():
 
     def run(p):
         runs.append(p)
-        return SimpleNamespace(total=1, matched_all=True)
+        return SimpleNamespace(total=1, matched_all=True, best=1.0)
 
     # Beside an unknown syllable, a rare one is left alone: the unknown one is the slip.
     assert corrections(parse_query("Xuân Tráng vnag"), NEWS, rare_too=True) == {"vnag": "vang"}
@@ -201,6 +201,38 @@ def test_a_doubtful_correction_answers_when_its_best_article_scores_higher(typed
     assert texts == ["hoàn văn", "hoàng văn"]
 
 
+# "than" (thân, thần) forms no word with "mỹ"; a slip away, thanh is the commonest syllable and thẩm forms the commoner word.
+PLACES = Counts(
+    {"thân": 7000, "thanh": 12000, "thẩm": 9500, "mỹ": 3000, "sóng": 900, "tần": 300, "thần": 2000, "tấn": 5000},
+    {"thanh_mỹ": 9, "thẩm_mỹ": 300, "sóng_thần": 100},
+)
+
+
+@pytest.mark.parametrize(
+    "typed, found, asked, corrected",
+    [
+        # Found together in few articles: both readings searched, the one scoring CLEARLY higher answers.
+        ("than my", {"than my": (3, True, 20.0), "tham my": (40, True, 25.0), "thanh my": (5, True, 50.0)},
+         ["than my", "tham my", "thanh my"], "thanh my"),
+        ("than my", {"than my": (3, True, 20.0), "tham my": (40, True, 25.0), "thanh my": (5, True, 30.0)},
+         ["than my", "tham my", "thanh my"], None),
+        # Not found together: a reading found together answers when its best article scores higher.
+        ("than my", {"than my": (300, False, 20.0), "tham my": (40, True, 19.0), "thanh my": (5, True, 21.0)},
+         ["than my", "tham my", "thanh my"], "thanh my"),
+        # Found together in more than FEW articles: the query as typed.
+        ("than my", {"than my": (51, True, 20.0)}, ["than my"], None),
+        # A short syllable is read only as one letter longer (not tấn).
+        ("sóng tần", {"sóng tần": (2, True, 20.0), "sóng thần": (30, True, 40.0)}, ["sóng tần", "sóng thần"], "sóng thần"),
+        # Questions, of more than NEAR_AT_MOST syllables, are searched as typed.
+        ("than my sóng tần thẩm thanh tấn", {"than my sóng tần thẩm thanh tấn": (1, True, 20.0)},
+         ["than my sóng tần thẩm thanh tấn"], None),
+    ],
+)  # fmt: skip
+def test_a_query_found_in_few_articles_searches_readings_a_slip_away(typed, found, asked, corrected):
+    run, texts = searches(found)
+    assert (searched(typed, PLACES, run)[2], texts) == (corrected, asked)
+
+
 def test_one_edit():
     assert _one_edit("trường", "trưing") and _one_edit("thuốốc", "thuốc") and _one_edit("đnh", "đánh")
     assert _one_edit("abc", "acb") and not _one_edit("duện", "diễn") and not _one_edit("khía", "khi")
@@ -215,6 +247,8 @@ def test_one_edit():
         # The correction finds nothing together: the query as typed answers when it does.
         ("chat lung", {"chat luong": (0, False), "chat lung": (2, True)}, ["chat luong", "chat lung"], None),
         ("Gia vnag", {"gia vang": (4, False), "gia vnag": (0, False)}, ["gia vang", "gia vnag"], "Gia vang"),
+        # Neither finds them together: the correction answers, its unknown syllable read as a slip.
+        ("Gia vnag", {"gia vang": (4, False), "gia vnag": (3, False)}, ["gia vang", "gia vnag"], "Gia vang"),
         ("Xuân Tráng", {"xuân tráng": (1, True)}, ["xuân tráng"], None),
     ],
 )
