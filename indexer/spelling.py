@@ -85,8 +85,12 @@ def decoded(query: str, vocabulary: Vocabulary) -> str | None:
         keys = {f"{tokens[i - 1][1]}_{me}": 1} if i else {}
         keys |= {f"{me}_{tokens[i + 1][1]}": 0} if i + 1 < len(tokens) else {}
         found = vocabulary.readings("words", list(keys))
-        # The word must spell the decoded marks: "trieeu tien" is triều tiên with a slip, not triêu.
-        if not any(form.split("_")[keys[key]] == index_form(syllable) for key, (form, _, _) in found.items()):
+        # The commoner word must spell the decoded marks: "trieeu tien" is triều tiên with a slip, not
+        # triêu; "quaan chuc" is quan chức, though a few articles say "tiến quân".
+        if not found:
+            return None
+        key, (form, _, _) = max(found.items(), key=lambda kv: (kv[1][2], kv[0]))
+        if form.split("_")[keys[key]] != index_form(syllable):
             return None
     if not decodes:
         return None
@@ -193,13 +197,11 @@ def _corrections(
         if best:
             out[run[i][0]] = best[0]
             rivals[run[i][0]] = best[-1]
-    known = {i: n for i, n in counts.items() if n > RARE and run[i][0] not in out}
+    # A syllable corrected above is the slip: the known ones around it are not read as slips too.
+    known = {i: n for i, n in counts.items() if n > RARE} if not out else {}
     doubtful: dict[str, str] = {}
     for i, (fix, sure) in _word_fixes(run, known, vocabulary, parsed.accented, side_by_side).items():
-        if sure and len(out) < MAX_FIXES:
-            out.setdefault(run[i][0], fix)
-        elif not sure:
-            doubtful[run[i][0]] = fix
+        (out if sure else doubtful)[run[i][0]] = fix
     rival = {k: v for k, v in rivals.items() if v != out[k]} if len(out) == 1 else {}
     return _Fixes(out, rival, {} if out else doubtful)
 
@@ -476,7 +478,8 @@ def searched(
 def _near_readings(parsed: ParsedQuery, vocabulary: Vocabulary, acronyms: frozenset[str]) -> list[dict[str, str]]:
     """Readings of one syllable a slip away (``_typos``; of a short one, ``_insertions``), NEAR_TRIES at
     most: for each syllable held by more than RARE articles (not ``acronyms``), the commoner reading most
-    articles hold and the one forming the commonest word with a neighbour; those forming words first."""
+    articles hold and the reading forming the commonest word with a neighbour (commoner or not: thi đại,
+    thời đại); those forming words first."""
     if parsed.phrases or len(parsed.runs) != 1 or len(parsed.runs[0]) > NEAR_AT_MOST:
         return []
     run = parsed.runs[0]
@@ -491,7 +494,8 @@ def _near_readings(parsed: ParsedQuery, vocabulary: Vocabulary, acronyms: frozen
             near = {c: vocabulary.syllable_count(c) for c in edits(exact) if fold(c) in typos}
         else:
             near = {key: total for key, (_, _, total) in vocabulary.readings("syllables", sorted(typos)).items()}
-        near = {c: m for c, m in near.items() if m > n}
+        near = {c: m for c, m in near.items() if m > RARE}
+        commoner = [c for c in near if near[c] > n]
         if not near:
             continue
         keys: dict[str, str] = {}
@@ -503,7 +507,7 @@ def _near_readings(parsed: ParsedQuery, vocabulary: Vocabulary, acronyms: frozen
         support: dict[str, int] = {}
         for key, (_, _, total) in vocabulary.readings("words", list(keys)).items():
             support[keys[key]] = support.get(keys[key], 0) + total
-        picked = {max(near, key=lambda c: (near[c], c))}
+        picked = {max(commoner, key=lambda c: (near[c], c))} if commoner else set()
         worded = [c for c in support if support[c] > RARE]
         if worded:
             picked.add(max(worded, key=lambda c: (support[c], c)))

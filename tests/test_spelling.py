@@ -66,6 +66,12 @@ def test_decoded(typed, meant):
     assert decoded(typed, NEWS) == meant
 
 
+def test_a_lone_telex_word_is_decoded_only_when_the_commoner_word_beside_it_spells_the_marks():
+    counts = Counts({"quan": 3000, "quân": 2000, "chức": 1500, "tiến": 1000}, {"quan_chức": 1200, "tiến_quân": 13})
+    assert decoded("tiến quaan chức", counts) is None  # a doubled letter: quan chức
+    assert decoded("tiến quaan", counts) == "tiến quân"
+
+
 @pytest.mark.parametrize(
     "typed, fixes",
     [
@@ -88,6 +94,7 @@ def test_decoded(typed, meant):
         ("Việet Nam", {"việet": "việt"}),  # seen never, and no syllable: a slip
         ("giá vàng", {}),
         ("chat lung", {"lung": "luong"}),  # a known syllable, no word: a slip of one that forms a commoner word
+        ("vnag chat lung", {"vnag": "vang"}),  # an unknown syllable is the slip: the words around it stand
         ("Triều Tiêm", {"tiêm": "tiên"}),  # the typed marks kept
         ("chat lang", {}),  # chất lượng is two letters away
         ("kỷ guật", {"guật": "luật"}),  # the neighbour's word
@@ -203,9 +210,10 @@ def test_a_doubtful_correction_answers_when_its_best_article_scores_higher(typed
 
 # "than" (thân, thần) forms no word with "mỹ"; a slip away, thanh is the commonest syllable and thẩm forms the commoner word.
 PLACES = Counts(
-    {"thân": 7000, "thanh": 12000, "thẩm": 9500, "mỹ": 3000, "sóng": 900, "tần": 300, "thần": 2000, "tấn": 5000},
-    {"thanh_mỹ": 9, "thẩm_mỹ": 300, "sóng_thần": 100},
-)
+    {"thân": 7000, "thanh": 12000, "thẩm": 9500, "mỹ": 3000, "sóng": 900, "tần": 300, "thần": 2000, "tấn": 5000,
+     "thi": 9000, "thời": 5000, "đại": 4000},
+    {"thanh_mỹ": 9, "thẩm_mỹ": 300, "sóng_thần": 100, "thời_đại": 200},
+)  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -223,6 +231,8 @@ PLACES = Counts(
         ("than my", {"than my": (51, True, 20.0)}, ["than my"], None),
         # A short syllable is read only as one letter longer (not tấn).
         ("sóng tần", {"sóng tần": (2, True, 20.0), "sóng thần": (30, True, 40.0)}, ["sóng tần", "sóng thần"], "sóng thần"),
+        # A reading forming a word with a neighbour is searched though less common than the syllable typed.
+        ("thi đại", {"thi đại": (3, True, 20.0), "thoi đại": (60, True, 45.0)}, ["thi đại", "thoi đại"], "thoi đại"),
         # Questions, of more than NEAR_AT_MOST syllables, are searched as typed.
         ("than my sóng tần thẩm thanh tấn", {"than my sóng tần thẩm thanh tấn": (1, True, 20.0)},
          ["than my sóng tần thẩm thanh tấn"], None),
