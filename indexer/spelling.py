@@ -43,7 +43,7 @@ SIDE_RATIO, DOUBT_RATIO = 100, 10
 # searched too, and one answers when its best article scores CLEARLY times higher; any higher when the
 # query as typed did not find its syllables together. Longer queries (questions) seldom find them all
 # together, and each reading costs a search.
-FEW, CLEARLY, NEAR_TRIES, NEAR_AT_MOST = 50, 1.7, 3, 6
+FEW, CLEARLY, NEAR_TRIES, NEAR_AT_MOST = 50, 1.7, 4, 6
 TYPED_AT_MOST = 2  # a word the index holds more often than this is never read as Telex
 _LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?![\w-])")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"

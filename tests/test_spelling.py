@@ -7,7 +7,10 @@ from types import SimpleNamespace
 import pytest
 
 from indexer.query import parse_query
-from indexer.spelling import _one_edit, _typos, corrections, decoded, doubtful_corrections, edits, prepared, searched
+from indexer import spelling
+from indexer.spelling import (
+    _near_readings, _one_edit, _typos, corrections, decoded, doubtful_corrections, edits, prepared, searched,
+)
 from indexer.text import fold
 
 
@@ -241,6 +244,15 @@ PLACES = Counts(
 def test_a_query_found_in_few_articles_searches_readings_a_slip_away(typed, found, asked, corrected):
     run, texts = searches(found)
     assert (searched(typed, PLACES, run)[2], texts) == (corrected, asked)
+
+
+def test_readings_a_slip_away_forming_commoner_words_are_searched_first(monkeypatch):
+    parsed = prepared("than my sóng tần thi đại", PLACES)
+    readings = [{"than": "tham"}, {"thi": "thoi"}, {"tần": "thần"}, {"than": "thanh"}]  # thẩm mỹ, thời đại, sóng thần
+    assert _near_readings(parsed, PLACES, frozenset()) == readings
+    monkeypatch.setattr(spelling, "NEAR_TRIES", 2)
+    assert _near_readings(parsed, PLACES, frozenset()) == readings[:2]
+    assert _near_readings(parsed, PLACES, frozenset({"than"})) == readings[1:3]  # an acronym stays
 
 
 def test_one_edit():
