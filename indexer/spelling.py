@@ -5,9 +5,11 @@ look misspelt, and as typed when that finds few or no articles with every syllab
 from a syllable the index holds, preferring frequent ones, those forming a known word with a
 neighbour, and the slips fingers make. Where two readings compete (the best correction and the
 runner-up; a common syllable and the reading a neighbour suggests), both are searched and the one
-whose best article scores higher answers. A short syllable that spells no Vietnamese syllable and
-that hardly any article holds is marked ``rare``, a stray: when no correction of it finds every
-syllable, the store requires the query's other syllables only (its HELD level).
+whose best article scores higher answers. A short query finding few articles, or none with every
+syllable, has readings one slip away searched too (``_near_readings``). A short syllable that spells
+no Vietnamese syllable and that hardly any article holds is marked ``rare``, a stray: when no
+correction of it finds every syllable, the store requires the query's other syllables only (its
+HELD level).
 """
 
 from __future__ import annotations
@@ -408,7 +410,7 @@ def searched(
     """``run`` on what ``query`` most likely meant (``as_typed``: on the query as typed): (the parsed
     query, what ``run`` found, the text searched when it is not ``query`` as typed, else None).
     ``side_by_side`` (how many articles hold two folded syllables side by side) lets a common
-    syllable be read as a slip (``doubtful_corrections``)."""
+    syllable be read as a slip (``doubtful_corrections``). Each reading is run once."""
     if as_typed:
         parsed = prepared(query, vocabulary, word_lists)
         return parsed, run(parsed), None
@@ -475,6 +477,7 @@ def searched(
         return first
     return nearer()
 
+
 def _near_readings(parsed: ParsedQuery, vocabulary: Vocabulary, acronyms: frozenset[str]) -> list[dict[str, str]]:
     """Readings of one syllable a slip away (``_typos``; of a short one, ``_insertions``), NEAR_TRIES at
     most: for each syllable held by more than RARE articles (not ``acronyms``), the commoner reading most
@@ -495,9 +498,9 @@ def _near_readings(parsed: ParsedQuery, vocabulary: Vocabulary, acronyms: frozen
         else:
             near = {key: total for key, (_, _, total) in vocabulary.readings("syllables", sorted(typos)).items()}
         near = {c: m for c, m in near.items() if m > RARE}
-        commoner = [c for c in near if near[c] > n]
         if not near:
             continue
+        commoner = [c for c in near if near[c] > n]
         keys: dict[str, str] = {}
         for c in near:
             if i:

@@ -211,7 +211,8 @@ def test_a_doubtful_correction_answers_when_its_best_article_scores_higher(typed
     assert texts == ["hoàn văn", "hoàng văn"]
 
 
-# "than" (thân, thần) forms no word with "mỹ"; a slip away, thanh is the commonest syllable and thẩm forms the commoner word.
+# "than" (thân, thần) forms no word with "mỹ"; a slip away, thanh is the commonest syllable and thẩm
+# forms the commoner word.
 PLACES = Counts(
     {"thân": 7000, "thanh": 12000, "thẩm": 9500, "mỹ": 3000, "sóng": 900, "tần": 300, "thần": 2000, "tấn": 5000,
      "thi": 9000, "thời": 5000, "đại": 4000},
@@ -248,7 +249,8 @@ def test_a_query_found_in_few_articles_searches_readings_a_slip_away(typed, foun
 
 def test_readings_a_slip_away_forming_commoner_words_are_searched_first(monkeypatch):
     parsed = prepared("than my sóng tần thi đại", PLACES)
-    readings = [{"than": "tham"}, {"thi": "thoi"}, {"tần": "thần"}, {"than": "thanh"}]  # thẩm mỹ, thời đại, sóng thần
+    # thẩm mỹ, thời đại, sóng thần; then thanh, the commonest
+    readings = [{"than": "tham"}, {"thi": "thoi"}, {"tần": "thần"}, {"than": "thanh"}]
     assert _near_readings(parsed, PLACES, frozenset()) == readings
     monkeypatch.setattr(spelling, "NEAR_TRIES", 2)
     assert _near_readings(parsed, PLACES, frozenset()) == readings[:2]
