@@ -236,10 +236,8 @@ def _word_fixes(
         # A short syllable may be a longer one that lost a letter (Đôn: Đông); other slips of it are too many.
         typos = _typos(run[i][1]) if len(run[i][1]) > SHORT else _insertions(run[i][1])
         for c in typos:
-            if i:
-                keys[f"{run[i - 1][1]}_{c}"] = (i, 1)
-            if i + 1 < len(run):
-                keys[f"{c}_{run[i + 1][1]}"] = (i, 0)
+            for key, at in _beside(run, i, c):
+                keys[key] = (i, at)
     if not keys:
         return {}
     out: dict[int, tuple[bool, int, str]] = {}
@@ -303,15 +301,10 @@ def _best_fixes(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: i
     if not candidates:
         return []
     typos = _typos(folded)
-    before = run[i - 1][1] if i else None
-    after = run[i + 1][1] if i + 1 < len(run) else None
-    pairs: dict[str, list[tuple[str, str, int]]] = {}  # word key → the candidates it may support
+    pairs: dict[str, list[tuple[str, str, int]]] = {}  # word key → (candidate, neighbour, its place)
     for c in candidates:
-        f = fold(c)
-        if before:
-            pairs.setdefault(f"{before}_{f}", []).append((c, run[i - 1][0], 0))
-        if after:
-            pairs.setdefault(f"{f}_{after}", []).append((c, run[i + 1][0], 1))
+        for key, at in _beside(run, i, fold(c)):
+            pairs.setdefault(key, []).append((c, run[i - 1 if at else i + 1][0], 1 - at))
     words = vocabulary.readings("words", list(pairs)) if pairs else {}
     support: dict[str, int] = {}
     for key, (form, n, _) in words.items():
@@ -343,6 +336,13 @@ def _best_fixes(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: i
         return (math.log1p(support.get(c, 0)) * 2 + math.log1p(candidates[c]) + 3 * same_marks + 2 * same_letters + likely, c)
 
     return sorted(candidates, key=score, reverse=True)[:2]
+
+
+def _beside(run: tuple[Forms, ...], i: int, folded: str) -> list[tuple[str, int]]:
+    """The word keys ``folded`` spells in ``run[i]``'s place with the syllable before and the one
+    after, each with its place in the word."""
+    before = [(f"{run[i - 1][1]}_{folded}", 1)] if i else []
+    return before + ([(f"{folded}_{run[i + 1][1]}", 0)] if i + 1 < len(run) else [])
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -501,12 +501,7 @@ def _near_readings(parsed: ParsedQuery, vocabulary: Vocabulary, acronyms: frozen
         if not near:
             continue
         commoner = [c for c in near if near[c] > n]
-        keys: dict[str, str] = {}
-        for c in near:
-            if i:
-                keys[f"{run[i - 1][1]}_{fold(c)}"] = c
-            if i + 1 < len(run):
-                keys[f"{fold(c)}_{run[i + 1][1]}"] = c
+        keys = {key: c for c in near for key, _ in _beside(run, i, fold(c))}
         support: dict[str, int] = {}
         for key, (_, _, total) in vocabulary.readings("words", list(keys)).items():
             support[keys[key]] = support.get(keys[key], 0) + total
