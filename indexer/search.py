@@ -169,7 +169,7 @@ def search(
     skip = (page - 1) * limit if offset is None else offset
     parsed, found, corrected = spelling.searched(query, vocabulary, lambda p: store.search(
         p, filters, skip, limit, newest_first=sort == "newest", collapse=collapse, everything=placeholder
-    ), as_typed or placeholder, word_lists, store.side_by_side)
+    ), as_typed or placeholder, word_lists, store.side_by_side, len(store))
     wanted = parsed.wanted
     hits = tuple(_hit(s.fields, s.score, wanted, s.similar, fields) for s in found.hits)
     suggestion = None

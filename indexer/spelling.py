@@ -40,12 +40,12 @@ WORD_AT_LEAST = 20
 # A commoner syllable than that word is a slip when the word's pair stands side by side SIDE_RATIO times
 # as often as the pair typed; from DOUBT_RATIO times, both readings are searched (``searched``).
 SIDE_RATIO, DOUBT_RATIO = 100, 10
-# A query of at most NEAR_AT_MOST syllables finding them together in at most FEW articles may hold a slip
-# into another common syllable (than mỹ: thanh mỹ). Readings one slip away (NEAR_TRIES at most) are
-# searched too, and one answers when its best article scores CLEARLY times higher; any higher when the
-# query as typed did not find its syllables together. Longer queries (questions) seldom find them all
-# together, and each reading costs a search.
-FEW, CLEARLY, NEAR_TRIES, NEAR_AT_MOST = 50, 1.7, 4, 6
+# A query of at most NEAR_AT_MOST syllables finding them together in few articles (FEW per FEW_PER the
+# index holds, FEW at least) may hold a slip into another common syllable (than mỹ: thanh mỹ). Readings
+# one slip away (NEAR_TRIES at most) are searched too, and one answers when its best article scores
+# CLEARLY times higher; any higher when the query as typed did not find its syllables together. Longer
+# queries (questions) seldom find them all together, and each reading costs a search.
+FEW, FEW_PER, CLEARLY, NEAR_TRIES, NEAR_AT_MOST = 50, 20_000, 1.7, 4, 6
 TYPED_AT_MOST = 2  # a word the index holds more often than this is never read as Telex
 _LATIN_WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?![\w-])")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -405,12 +405,13 @@ def _respelled(text: str, fixes: dict[str, str]) -> str:
 
 def searched(
     query: str, vocabulary: Vocabulary, run: Callable[[ParsedQuery], F], as_typed: bool = False,
-    word_lists: WordLists | None = None, side_by_side: SideBySide | None = None,
+    word_lists: WordLists | None = None, side_by_side: SideBySide | None = None, articles: int = 0,
 ) -> tuple[ParsedQuery, F, str | None]:
     """``run`` on what ``query`` most likely meant (``as_typed``: on the query as typed): (the parsed
     query, what ``run`` found, the text searched when it is not ``query`` as typed, else None).
     ``side_by_side`` (how many articles hold two folded syllables side by side) lets a common
-    syllable be read as a slip (``doubtful_corrections``). Each reading is run once."""
+    syllable be read as a slip (``doubtful_corrections``). ``articles`` (how many the index holds)
+    sets how few articles are few. Each reading is run once."""
     if as_typed:
         parsed = prepared(query, vocabulary, word_lists)
         return parsed, run(parsed), None
@@ -455,9 +456,9 @@ def searched(
     def nearer() -> tuple[ParsedQuery, F, str | None]:
         """The query as typed, or the reading one slip away (``_near_readings``) whose best article scores
         highest, when higher than the query as typed's: CLEARLY times, when that found its syllables
-        together in at most FEW articles (more: the query as typed)."""
+        together in few articles (more: the query as typed)."""
         answer = (parsed, found, typed)
-        if typed is not None or (found.matched_all and found.total > FEW):
+        if typed is not None or (found.matched_all and found.total > max(FEW, articles * FEW // FEW_PER)):
             return answer
         least = found.best * (CLEARLY if found.matched_all else 1)
         for fix in _near_readings(parsed, vocabulary, acronyms):

@@ -247,6 +247,16 @@ def test_a_query_found_in_few_articles_searches_readings_a_slip_away(typed, foun
     assert (searched(typed, PLACES, run)[2], texts) == (corrected, asked)
 
 
+def test_how_few_articles_are_few_grows_with_the_index():
+    found = {"than my": (80, True, 20.0), "tham my": (40, True, 25.0), "thanh my": (5, True, 50.0)}
+    for articles, corrected, asked in [
+        (20_000, None, ["than my"]),  # 80 of 20,000: more than FEW
+        (40_000, "thanh my", ["than my", "tham my", "thanh my"]),  # FEW per FEW_PER: 100 of 40,000
+    ]:
+        run, texts = searches(found)
+        assert (searched("than my", PLACES, run, articles=articles)[2], texts) == (corrected, asked)
+
+
 def test_readings_a_slip_away_forming_commoner_words_are_searched_first(monkeypatch):
     parsed = prepared("than my sóng tần thi đại", PLACES)
     # thẩm mỹ, thời đại, sóng thần; then thanh, the commonest
