@@ -25,7 +25,7 @@ from .telex import decode, is_syllable
 from .wordlists import WordLists
 from .text import fold, index_form
 
-__all__ = ["decoded", "corrections", "doubtful_corrections", "edits", "prepared", "searched"]
+__all__ = ["decoded", "corrections", "edits", "prepared", "searched"]
 
 # A syllable of this many letters or fewer is corrected only when it spells no syllable, and read only
 # as a longer one that lost a letter: too many others are a letter away.
@@ -147,20 +147,12 @@ def _articles_holding(syllables: list[Forms], vocabulary: Vocabulary) -> list[in
 def corrections(
     parsed: ParsedQuery, vocabulary: Vocabulary, *, rare_too: bool, side_by_side: SideBySide | None = None
 ) -> dict[str, str]:
-    """Typed syllable → its correction, for the syllables longer than SHORT that look misspelt:
-    unknown to the index (with ``rare_too``, nearly unknown beside a far more frequent neighbour),
-    or forming no indexed word with a neighbour where one a single edit away forms a commoner one
-    (with ``side_by_side``, also one standing beside the neighbour SIDE_RATIO times as often)."""
+    """Typed syllable → its correction, for the syllables that look misspelt (one of SHORT letters or
+    fewer only when it spells no syllable): unknown to the index (with ``rare_too``, nearly unknown
+    beside a far more frequent neighbour), or forming no indexed word with a neighbour where one a
+    single edit away forms a commoner one (with ``side_by_side``, also one standing beside the
+    neighbour SIDE_RATIO times as often)."""
     return _corrections(parsed, vocabulary, rare_too, _remembered(side_by_side)).sure
-
-
-def doubtful_corrections(parsed: ParsedQuery, vocabulary: Vocabulary, side_by_side: SideBySide) -> dict[str, str]:
-    """Typed syllable → a reading one slip away that may be what the reader meant, when no syllable
-    looks misspelt (``corrections``): a common syllable forming no indexed word with a neighbour,
-    where the reading forms one and stands beside that neighbour in DOUBT_RATIO times as many
-    articles (hoàn văn: hoàng văn; ``side_by_side`` counts them). ``searched`` runs both and keeps
-    the better answer."""
-    return _corrections(parsed, vocabulary, False, _remembered(side_by_side)).doubtful
 
 
 def _remembered(side_by_side: SideBySide | None) -> SideBySide | None:
@@ -366,7 +358,7 @@ def _typos(typed: str) -> set[str]:
     """What ``typed`` may be a slip fingers make of: it lacks a letter, doubles one, swaps two
     neighbours or strikes a key beside the right one."""
     splits = [(typed[:i], typed[i:]) for i in range(len(typed) + 1)]
-    out = {a + c + b for a, b in splits for c in _LETTERS}
+    out = _insertions(typed)
     out |= {a + b[1:] for a, b in splits if b and a[-1:] == b[0]}
     out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
     out |= {a + c + b[1:] for a, b in splits if b for c in _NEAR.get(b[0], "")}
@@ -385,7 +377,7 @@ def edits(word: str) -> set[str]:
     out = {a + b[1:] for a, b in splits if b}
     out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
     out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out |= _insertions(word)
     out.discard(word)
     return out
 
@@ -410,7 +402,7 @@ def searched(
     """``run`` on what ``query`` most likely meant (``as_typed``: on the query as typed): (the parsed
     query, what ``run`` found, the text searched when it is not ``query`` as typed, else None).
     ``side_by_side`` (how many articles hold two folded syllables side by side) lets a common
-    syllable be read as a slip (``doubtful_corrections``). ``articles`` (how many the index holds)
+    syllable be read as a slip (a doubtful correction, ``_corrections``). ``articles`` (how many the index holds)
     sets how few articles are few. Each reading is run once."""
     if as_typed:
         parsed = prepared(query, vocabulary, word_lists)

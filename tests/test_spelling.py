@@ -9,7 +9,7 @@ import pytest
 from indexer.query import parse_query
 from indexer import spelling
 from indexer.spelling import (
-    _near_readings, _one_edit, _typos, corrections, decoded, doubtful_corrections, edits, prepared, searched,
+    _corrections, _near_readings, _one_edit, _typos, corrections, decoded, edits, prepared, searched,
 )
 from indexer.text import fold
 
@@ -193,7 +193,7 @@ def test_a_common_syllable_is_a_slip_when_its_reading_stands_beside_the_neighbou
     side = None if hoan_van is None else beside({("hoang", "van"): hoang_van, ("hoan", "van"): hoan_van})
     assert corrections(parsed, NAMES, rare_too=False, side_by_side=side) == sure
     if side:
-        assert doubtful_corrections(parsed, NAMES, side) == doubtful
+        assert _corrections(parsed, NAMES, False, side).doubtful == doubtful
 
 
 @pytest.mark.parametrize(
@@ -400,6 +400,6 @@ def test_a_short_syllable_may_be_a_longer_one_that_lost_a_letter():
     counts = Counts({"đôn": 500, "đông": 3000, "nam": 3000, "cai": 400, "ro": 900, "to": 900},
                     {"đông_nam": 200, "cải_tổ": 300})  # fmt: skip
     side = beside({("dong", "nam"): 300, ("don", "nam"): 2, ("cai", "to"): 400})
-    assert doubtful_corrections(parse_query("Đôn Nam"), counts, side) == {"đôn": "đông"}
+    assert _corrections(parse_query("Đôn Nam"), counts, False, side).doubtful == {"đôn": "đông"}
     assert corrections(parse_query("Đôn Nam"), counts, rare_too=True, side_by_side=side) == {}  # never outright
-    assert doubtful_corrections(parse_query("cai ro"), counts, side) == {}  # another letter: too many to weigh
+    assert _corrections(parse_query("cai ro"), counts, False, side).doubtful == {}  # another letter: too many to weigh
