@@ -62,7 +62,7 @@ def _sequence(forms: Sequence[tuple[str, str]], exact: bool) -> Q.Query:
     keep positions: an exact phrase is the folded phrase in an article with each exact syllable."""
     if len(forms) == 1:
         return _syllable(forms[0], exact)
-    phrase = Q.Phrase(TEXT_F, [f for _, f in forms])
+    phrase = adjacent([f for _, f in forms])
     marked = [_syllable(f, True) for f in dict.fromkeys(forms) if f[0] != f[1]]  # unmarked: any reading
     return Q.And([phrase] + marked) if exact and marked else phrase
 
