@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Callable, NamedTuple, Protocol, TypeVar
 
 from .query import Forms, ParsedQuery, parse_query
-from .telex import decode, is_syllable
+from .telex import decode, is_syllable, one_mark_apart
 from .wordlists import WordLists
 from .text import fold, index_form
 
@@ -321,13 +321,19 @@ def _best_fixes(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: i
         for c in supported:
             support[c] = support.get(c, 0) + n
 
+    def likely(c: str) -> bool:
+        return fold(c) in typos or one_mark_apart(c, exact)
+
     def score(c: str) -> tuple:
         same_marks = exact != folded and _marks(c) == _marks(exact)
         same_letters = fold(c) == folded  # only a mark slipped
-        likely = 3 * (fold(c) in typos)
-        return (math.log1p(support.get(c, 0)) * 2 + math.log1p(candidates[c]) + 3 * same_marks + 2 * same_letters + likely, c)
+        return (likely(c), math.log1p(support.get(c, 0)) * 2 + math.log1p(candidates[c]) + 3 * same_marks + 2 * same_letters, c)
 
-    return sorted(candidates, key=score, reverse=True)[:2]
+    ranked = sorted(candidates, key=score, reverse=True)[:2]
+    # A runner-up only as likely a slip, and none to a letter struck twice.
+    if likely(ranked[-1]) != likely(ranked[0]) or fold(ranked[0]) in _undoubled(folded):
+        return ranked[:1]
+    return ranked
 
 
 def _beside(run: tuple[Forms, ...], i: int, folded: str) -> list[tuple[str, int]]:
@@ -358,12 +364,16 @@ def _typos(typed: str) -> set[str]:
     """What ``typed`` may be a slip fingers make of: it lacks a letter, doubles one, swaps two
     neighbours or strikes a key beside the right one."""
     splits = [(typed[:i], typed[i:]) for i in range(len(typed) + 1)]
-    out = _insertions(typed)
-    out |= {a + b[1:] for a, b in splits if b and a[-1:] == b[0]}
+    out = _insertions(typed) | _undoubled(typed)
     out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
     out |= {a + c + b[1:] for a, b in splits if b for c in _NEAR.get(b[0], "")}
     out.discard(typed)
     return out
+
+
+def _undoubled(typed: str) -> set[str]:
+    """``typed`` with a letter struck twice struck once."""
+    return {typed[:k] + typed[k + 1 :] for k in range(1, len(typed)) if typed[k - 1] == typed[k]}
 
 
 def _marks(syllable: str) -> str:

@@ -79,6 +79,13 @@ def _parts(syllable: str) -> tuple[str, str]:
     return base, (_TONES[tones[0]] if len(tones) == 1 else "?" if tones else "")
 
 
+def one_mark_apart(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` spell the same letters with one mark other: the tone, or the vowels'
+    hats, horns and breves (chảo, chào; chấo, chốo), not both (chấo, chào)."""
+    (letters_a, tone_a), (letters_b, tone_b) = _parts(a), _parts(b)
+    return a != b and fold(a) == fold(b) and (letters_a == letters_b or tone_a == tone_b)
+
+
 @lru_cache(maxsize=1 << 14)
 def is_syllable(word: str) -> bool:
     """Whether ``word`` is one Vietnamese syllable, tone included (a stop final takes sắc or nặng)."""

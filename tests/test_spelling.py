@@ -100,8 +100,9 @@ def test_a_lone_telex_word_is_decoded_only_when_the_commoner_word_beside_it_spel
         ("vnag chat lung", {"vnag": "vang"}),  # an unknown syllable is the slip: the words around it stand
         ("Triều Tiêm", {"tiêm": "tiên"}),  # the typed marks kept
         ("chat lang", {}),  # chất lượng is two letters away
-        ("kỷ guật", {"guật": "luật"}),  # the neighbour's word
-        ("kỹ guật", {"guật": "giật"}),  # kỹ is not kỷ: a key beside the right one (u for i)
+        ("kỹ guật", {"guật": "giật"}),  # a key beside the right one (u for i)
+        ("kỷ guật", {"guật": "giật"}),  # before a key far away (g for l), though kỷ luật is a word
+        ("kỷ kuật", {"kuật": "luật"}),  # k beside l
     ],
 )
 def test_corrections(typed, fixes):
@@ -116,20 +117,40 @@ def test_words_typed_in_capitals_are_acronyms_never_corrected():
 
 
 def test_the_runner_up_reading_answers_when_its_best_article_scores_higher():
-    # boen: biên (a key beside) first, bên (a letter out of nowhere) the runner-up.
-    counts = Counts({"biên": 900, "bên": 3000, "giới": 900}, {})
-    assert corrections(parse_query("boen giới"), counts, rare_too=False) == {"boen": "bien"}  # loose: any marks
-    for scores, corrected in [((30.0, 20.0), "bien giới"), ((20.0, 30.0), "ben giới")]:
-        run, texts = searches({"bien giới": (4, True, scores[0]), "ben giới": (5, True, scores[1])})
-        assert searched("boen giới", counts, run)[2] == corrected
-        assert texts == ["bien giới", "ben giới"]
+    # tring: trung and trình, each a key beside (u for i, h for g); trung quốc is a word.
+    counts = Counts({"trung": 900, "trình": 3000, "quốc": 900}, {"trung_quốc": 800})
+    assert corrections(parse_query("tring quốc"), counts, rare_too=False) == {"tring": "trung"}
+    for scores, corrected in [((30.0, 20.0), "trung quốc"), ((20.0, 30.0), "trinh quốc")]:
+        run, texts = searches({"trung quốc": (4, True, scores[0]), "trinh quốc": (5, True, scores[1])})
+        assert searched("tring quốc", counts, run)[2] == corrected
+        assert texts == ["trung quốc", "trinh quốc"]
     # Held once (a name?): corrected only when the query as typed does not find every syllable.
-    counts.counts["syllables"]["boen"] = 1
-    for scores, corrected in [((30.0, 20.0), "bien giới"), ((20.0, 30.0), "ben giới")]:
-        found = {"boen giới": (0, False), "bien giới": (4, True, scores[0]), "ben giới": (5, True, scores[1])}
+    counts.counts["syllables"]["tring"] = 1
+    for scores, corrected in [((30.0, 20.0), "trung quốc"), ((20.0, 30.0), "trinh quốc")]:
+        found = {"tring quốc": (0, False), "trung quốc": (4, True, scores[0]), "trinh quốc": (5, True, scores[1])}
         run, texts = searches(found)
-        assert searched("boen giới", counts, run)[2] == corrected
-        assert texts == ["boen giới", "bien giới", "ben giới"]
+        assert searched("tring quốc", counts, run)[2] == corrected
+        assert texts == ["tring quốc", "trung quốc", "trinh quốc"]
+
+
+@pytest.mark.parametrize(
+    "typed, counts, searched_",
+    [
+        # biên, a key beside; bên, a letter out of nowhere, though commoner: fingers seldom slip so.
+        ("boen giới", {"biên": 900, "bên": 3000, "giới": 900}, ["bien giới"]),
+        ("biem giới", {"biên": 900, "bên": 3000, "giới": 900}, ["bien giới"]),  # m beside n; bên two slips away
+        ("baen giới", {"biên": 900, "bên": 3000, "giới": 900}, ["ben giới", "bien giới"]),  # neither likely: both
+        # A letter struck twice answers alone, though g beside h spells nghìn too.
+        ("nhhìn xa", {"nhìn": 3000, "nghìn": 900, "xa": 900}, ["nhìn xa"]),
+        ("nhhìn xa", {"nhìn": 900, "nghìn": 3000, "xa": 900}, ["nghìn xa", "nhìn xa"]),  # nghìn first: both
+        # chấp (p beside o) keeps the typed marks; chào changes two marks, chất strikes a key far away.
+        ("Ban Chấo", {"ban": 900, "chấp": 300, "chất": 2000, "chào": 900}, ["ban chấp"]),
+    ],
+)
+def test_a_likely_slip_answers_alone_when_its_runner_up_is_not_one(typed, counts, searched_):
+    run, texts = searches({text: (4, True, 30.0) for text in searched_} | {"bien giới": (4, True, 1.0)})
+    searched(typed, Counts(counts), run)
+    assert texts == searched_
 
 
 def test_a_rare_name_found_as_typed_is_not_corrected():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from indexer.telex import decode, is_syllable, spells_syllable
+from indexer.telex import decode, is_syllable, one_mark_apart, spells_syllable
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,18 @@ def test_is_syllable(word, valid):
 
 def test_spells_syllable_ignores_the_marks():
     assert spells_syllable("nguoi") and spells_syllable("cat") and not spells_syllable("lightfoot")
+
+
+@pytest.mark.parametrize(
+    "a, b, apart",
+    [
+        ("chảo", "chào", True),  # the tone
+        ("nguòi", "người", True),  # the horns, the tone kept
+        ("dao", "đao", True),
+        ("chấo", "chào", False),  # the hat and the tone
+        ("chào", "chào", False),
+        ("chào", "chèo", False),  # other letters
+    ],
+)
+def test_one_mark_apart(a, b, apart):
+    assert one_mark_apart(a, b) is apart
