@@ -55,6 +55,7 @@ _NEAR = {c: "".join(r[j] for j in (i - 1, i + 1) if 0 <= j < len(r)) for r in _R
 
 class Vocabulary(Protocol):
     def readings(self, kind: str, keys) -> dict[str, tuple[str, int, int]]: ...
+    def forms(self, kind: str, keys) -> list[tuple[str, str, int]]: ...
     def syllable_count(self, exact: str) -> int: ...
     def word_readings(self, parsed: ParsedQuery) -> ParsedQuery: ...
 
@@ -343,6 +344,12 @@ def _beside(run: tuple[Forms, ...], i: int, folded: str) -> list[tuple[str, int]
     return before + ([(f"{folded}_{run[i + 1][1]}", 0)] if i + 1 < len(run) else [])
 
 
+def _spells(parts: list[str], typed: tuple[str, str], at: int) -> bool:
+    """Whether a word of two ``parts`` spells the ``typed`` syllable at ``at`` and its neighbour in the
+    other place, each with its marks when typed with any (thảm đỏ, not thái độ, for thả đỏ)."""
+    return all(t == fold(t) or t == p for t, p in zip(typed, (parts[at], parts[1 - at])))
+
+
 def _one_edit(a: str, b: str) -> bool:
     """True when ``b`` is ``a`` with one character left out, added, replaced or two swapped."""
     if len(a) > len(b):
@@ -504,10 +511,12 @@ def _near_readings(parsed: ParsedQuery, vocabulary: Vocabulary, acronyms: frozen
         if not near:
             continue
         commoner = [c for c in near if near[c] > n]
-        keys = {key: c for c in near for key, _ in _beside(run, i, fold(c))}
+        keys = {key: (c, at) for c in near for key, at in _beside(run, i, fold(c))}
         support: dict[str, int] = {}
-        for key, (_, _, total) in vocabulary.readings("words", list(keys)).items():
-            support[keys[key]] = support.get(keys[key], 0) + total
+        for key, form, m in vocabulary.forms("words", list(keys)):
+            c, at = keys[key]
+            if _spells(form.split("_"), (c, run[i - 1 if at else i + 1][0]), at):
+                support[c] = support.get(c, 0) + m
         picked = {max(commoner, key=lambda c: (near[c], c))} if commoner else set()
         worded = [c for c in support if support[c] > RARE]
         if worded:

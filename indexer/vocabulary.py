@@ -239,6 +239,10 @@ class IndexVocabulary:
 
     def readings(self, kind: str, keys: Iterable[str]) -> dict[str, Reading]:
         """folded form → its reading, for the keys of ``kind`` (syllables or words) that have one."""
+        return _best(self.forms(kind, keys))
+
+    def forms(self, kind: str, keys: Iterable[str]) -> list[tuple[str, str, int]]:
+        """(folded form, form, how many documents hold it) of every form of ``kind`` the keys fold."""
         keys = list(dict.fromkeys(keys))
         rows: list[tuple[str, str, int]] = []
         with self._lock, _quietly():
@@ -246,7 +250,7 @@ class IndexVocabulary:
                 chunk = keys[at : at + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 rows += self._db.execute(f"SELECT folded, form, n FROM {kind} WHERE folded IN ({marks})", chunk)
-        return _best(rows)
+        return rows
 
     def syllable_count(self, exact: str) -> int:
         """How many documents hold this exact syllable."""

@@ -29,6 +29,9 @@ class Counts:
                 out[key] = (top[0], top[1], top[2] + n) if top else (form, n, n)
         return out
 
+    def forms(self, kind, keys):
+        return [(fold(form), form, n) for form, n in self.counts[kind].items() if fold(form) in keys]
+
     def syllable_count(self, exact):
         return self.counts["syllables"].get(exact, 0)
 
@@ -286,6 +289,14 @@ def test_readings_a_slip_away_forming_commoner_words_are_searched_first(monkeypa
     monkeypatch.setattr(spelling, "NEAR_TRIES", 2)
     assert _near_readings(parsed, PLACES, frozenset()) == readings[:2]
     assert _near_readings(parsed, PLACES, frozenset({"than"})) == readings[1:3]  # an acronym stays
+
+
+def test_the_words_a_reading_forms_spell_the_marks_typed():
+    counts = Counts({"thả": 900, "thảm": 300, "thải": 1500, "thái": 2000, "đỏ": 800, "độ": 5000},
+                    {"thái_độ": 450, "thảm_đỏ": 30})  # fmt: skip
+    assert _near_readings(prepared("thả đỏ", counts), counts, frozenset()) == [{"thả": "thảm"}, {"thả": "thải"}]
+    # Typed without marks: a word of any marks, thái độ the commonest.
+    assert _near_readings(prepared("tha do", counts), counts, frozenset())[0] == {"tha": "thai"}
 
 
 def test_one_edit():

@@ -69,6 +69,12 @@ def test_readings_break_ties_by_the_smaller_form(tmp_path):
     assert IndexVocabulary(tmp_path).readings("syllables", ["mai", "xyz"]) == expected
 
 
+def test_forms_are_every_form_the_keys_fold(tmp_path):
+    Vocabulary(words=Counter({"thái_độ": 4, "thảm_đỏ": 2, "thăm_dò": 3})).add_to(tmp_path)
+    forms = IndexVocabulary(tmp_path).forms("words", ["thai_do", "tham_do", "xyz"])
+    assert sorted(forms) == [("thai_do", "thái_độ", 4), ("tham_do", "thăm_dò", 3), ("tham_do", "thảm_đỏ", 2)]
+
+
 def test_counts_documents_and_adds_them_to_the_file(tmp_path):
     v = Vocabulary()
     v.add_document({"title_x": "giá vàng", "text_x": "giá vàng giá", "title_w": "giá_vàng", "text_w": "giá_vàng"})
