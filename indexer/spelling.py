@@ -277,10 +277,8 @@ def _best_fixes(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: i
     else:  # a syllable typed without marks: corrected without marks, every reading of the letters counted
         candidates = {key: total for key, (_, _, total) in near.items()}
     if exact != folded:  # a slip of a letter keeping the typed marks
-        for form in edits(exact):
-            n = vocabulary.syllable_count(form)
-            if n:
-                candidates[form] = max(n, candidates.get(form, 0))
+        for form, n in _held(edits(exact), vocabulary).items():
+            candidates[form] = max(n, candidates.get(form, 0))
     candidates.pop(exact, None)
     candidates = {c: n for c, n in candidates.items() if n >= max(1, count * RATIO)}
     # One slip changes a letter or a mark, not both: when readings keep the typed marks or letters,
@@ -335,6 +333,11 @@ def _best_fixes(run: tuple[Forms, ...], i: int, vocabulary: Vocabulary, count: i
     if likely(ranked[-1]) != likely(ranked[0]) or fold(ranked[0]) in _undoubled(folded):
         return ranked[:1]
     return ranked
+
+
+def _held(syllables: set[str], vocabulary: Vocabulary) -> dict[str, int]:
+    """Exact syllable → how many articles hold it, for those of ``syllables`` some article holds."""
+    return {form: n for _, form, n in vocabulary.forms("syllables", {fold(c) for c in syllables}) if form in syllables}
 
 
 def _beside(run: tuple[Forms, ...], i: int, folded: str) -> list[tuple[str, int]]:
@@ -504,7 +507,7 @@ def _near_readings(parsed: ParsedQuery, vocabulary: Vocabulary, acronyms: frozen
         # A short syllable is read only as a longer one that lost a letter (sóng tần: sóng thần).
         typos = _typos(folded) if len(folded) > SHORT else _insertions(folded)
         if parsed.accented and exact != folded:  # the typed marks kept
-            near = {c: vocabulary.syllable_count(c) for c in edits(exact) if fold(c) in typos}
+            near = _held({c for c in edits(exact) if fold(c) in typos}, vocabulary)
         else:
             near = {key: total for key, (_, _, total) in vocabulary.readings("syllables", sorted(typos)).items()}
         near = {c: m for c, m in near.items() if m > RARE}
