@@ -14,9 +14,9 @@ from . import spelling
 from .limits import (
     DEFAULT_LIMIT, DEFAULT_SORT, HIT_FIELDS, MAX_FILTER_CHARS, MAX_LIMIT, MAX_OFFSET, MAX_PAGE, MAX_QUERY_CHARS, SORTS,
 )  # fmt: skip
-from .query import parse_query
+from .query import ParsedQuery, parse_query
 from .snippets import highlight, make_snippet
-from .store import ArticleStore, Filters
+from .store import ArticleStore, Filters, StoredResults
 from .wordlists import WordLists
 
 __all__ = [
@@ -167,9 +167,16 @@ def search(
         source=_values(source), category=_values(category), since=since, until=until, group=group or None
     )
     skip = (page - 1) * limit if offset is None else offset
-    parsed, found, corrected = spelling.searched(query, vocabulary, lambda p: store.search(
-        p, filters, skip, limit, newest_first=sort == "newest", collapse=collapse, everything=placeholder
-    ), as_typed or placeholder, word_lists, store.side_by_side, len(store))
+    def run(p: ParsedQuery, together: bool = False) -> StoredResults:
+        return store.search(
+            p, filters, skip, limit, newest_first=sort == "newest", collapse=collapse, everything=placeholder,
+            together=together,
+        )
+
+    parsed, found, corrected = spelling.searched(
+        query, vocabulary, run, as_typed or placeholder, word_lists, store.side_by_side, len(store),
+        lambda p: run(p, together=True),
+    )
     wanted = parsed.wanted
     hits = tuple(_hit(s.fields, s.score, wanted, s.similar, fields) for s in found.hits)
     suggestion = None

@@ -418,12 +418,14 @@ def _respelled(text: str, fixes: dict[str, str]) -> str:
 def searched(
     query: str, vocabulary: Vocabulary, run: Callable[[ParsedQuery], F], as_typed: bool = False,
     word_lists: WordLists | None = None, side_by_side: SideBySide | None = None, articles: int = 0,
+    together: Callable[[ParsedQuery], F] | None = None,
 ) -> tuple[ParsedQuery, F, str | None]:
     """``run`` on what ``query`` most likely meant (``as_typed``: on the query as typed): (the parsed
     query, what ``run`` found, the text searched when it is not ``query`` as typed, else None).
     ``side_by_side`` (how many articles hold two folded syllables side by side) lets a common
     syllable be read as a slip (a doubtful correction, ``_corrections``). ``articles`` (how many the index holds)
-    sets how few articles are few. Each reading is run once."""
+    sets how few articles are few. Each reading is run once; one that answers only when it finds its
+    syllables together runs with ``together`` (``run`` stopping there: nothing found, nothing) when given."""
     if as_typed:
         parsed = prepared(query, vocabulary, word_lists)
         return parsed, run(parsed), None
@@ -438,18 +440,22 @@ def searched(
     fixes, rival, maybe = _corrections(parsed, vocabulary, False, side_by_side, acronyms)
 
     tried: dict[str, tuple[ParsedQuery, F, str]] = {}  # each reading searched once
+    apart: set[str] = set()  # searched ``together`` and not found so: not yet searched as a whole
 
-    def attempt(fix: dict[str, str]) -> tuple[ParsedQuery, F, str]:
+    def attempt(fix: dict[str, str], only_together: bool = False) -> tuple[ParsedQuery, F, str]:
         fixed_text = _respelled(text, fix)
-        if fixed_text not in tried:
+        if fixed_text not in tried or (fixed_text in apart and not only_together):
             fixed = prepared(fixed_text, vocabulary, word_lists)
-            tried[fixed_text] = (fixed, run(fixed), fixed_text)
+            quick = only_together and together is not None
+            found = (together if quick else run)(fixed)
+            tried[fixed_text] = (fixed, found, fixed_text)
+            (apart.add if quick and not found.total else apart.discard)(fixed_text)
         return tried[fixed_text]
 
     def better(fix: dict[str, str], than: tuple[ParsedQuery, F, str | None]) -> tuple[ParsedQuery, F, str | None]:
         """``text`` with ``fix`` when that finds every syllable together and its best article scores
         higher than ``than``'s (or ``than`` did not find them together); else ``than``."""
-        other = attempt(fix)
+        other = attempt(fix, only_together=True)
         found = other[1]
         return other if found.total and found.matched_all and (not than[1].matched_all or found.best > than[1].best) else than
 
@@ -474,7 +480,7 @@ def searched(
             return answer
         least = found.best * (CLEARLY if found.matched_all else 1)
         for fix in _near_readings(parsed, vocabulary, acronyms):
-            other = attempt(fix)
+            other = attempt(fix, only_together=True)
             if other[1].total and other[1].matched_all and other[1].best > least:
                 answer, least = other, other[1].best
         return answer

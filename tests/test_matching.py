@@ -342,3 +342,13 @@ def test_results_carry_the_best_score_whatever_the_page(store):
     first, second = store.search(parsed, Filters(), 0, 1), store.search(parsed, Filters(), 1, 1)
     assert first.best == second.best == first.hits[0].score > second.hits[0].score
     assert store.search(parse_query("xyzw"), Filters(), 0, 1).best == 0.0
+
+
+def test_together_runs_only_the_levels_finding_every_syllable_together(store):
+    parsed = parse_query("giá vàng xyzw")  # no article holds xyzw: any of the syllables, at the last level
+    whole, together = store.search(parsed, Filters(), 0, 10), store.search(parsed, Filters(), 0, 10, together=True)
+    assert whole.total > 0 and not whole.matched_all
+    assert (together.total, together.matched_all, together.hits, together.best) == (0, False, [], 0.0)
+    parsed = parse_query("giá vàng")
+    whole, together = store.search(parsed, Filters(), 0, 10), store.search(parsed, Filters(), 0, 10, together=True)
+    assert together == whole and whole.matched_all

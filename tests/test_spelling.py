@@ -271,6 +271,19 @@ def test_a_query_found_in_few_articles_searches_readings_a_slip_away(typed, foun
     assert (searched(typed, PLACES, run)[2], texts) == (corrected, asked)
 
 
+def test_readings_that_answer_only_found_together_are_searched_together():
+    run, texts = searches({"than my": (3, True, 20.0)})
+    near, together = searches({"tham my": (0, False), "thanh my": (5, True, 50.0)})
+    assert searched("than my", PLACES, run, together=near)[2] == "thanh my"
+    assert (texts, together) == (["than my"], ["tham my", "thanh my"])
+    # The correction answers even when not found together: searched whole. Its runner-up, together.
+    counts = Counts({"trung": 900, "trình": 3000, "quốc": 900}, {"trung_quốc": 800})
+    run, texts = searches({"trung quốc": (4, False, 30.0), "tring quốc": (0, False)})
+    near, together = searches({"trinh quốc": (0, False)})
+    assert searched("tring quốc", counts, run, together=near)[2] == "trung quốc"
+    assert (texts, together) == (["trung quốc", "tring quốc"], ["trinh quốc"])
+
+
 def test_how_few_articles_are_few_grows_with_the_index():
     found = {"than my": (80, True, 20.0), "tham my": (40, True, 25.0), "thanh my": (5, True, 50.0)}
     for articles, corrected, asked in [

@@ -286,12 +286,14 @@ class ArticleStore:
         newest_first: bool = False,
         collapse: bool = True,
         everything: bool = False,
+        together: bool = False,
     ) -> "StoredResults":
         """Run a parsed query, level after level (``levels``): total, matched_all, hits[offset:offset+limit],
         facets. With ``collapse``, a group of near duplicates shows as its best hit, which counts the
         others (``similar``); the total and the facets count after collapsing, filters applied, but a
         facet's own filter left out of its counts (its other values stay to be ticked too). A query
-        with ``everything`` (a placeholder search) matches every article the filters let through, newest first."""
+        with ``everything`` (a placeholder search) matches every article the filters let through, newest first.
+        With ``together``, only the levels finding every syllable together run: none found, nothing."""
         view = self._view()
 
         def kept(m: Matches, allowed: np.ndarray | None) -> Matches:
@@ -300,6 +302,9 @@ class ArticleStore:
         allowed = view.allowed(filters)
         matches, level, found = Matches.none(), EXACT, Matches.none()
         for level in levels(parsed) if not everything else ():
+            if together and level in (HELD, MOST, ANY):
+                matches, level, found = Matches.none(), ANY, Matches.none()
+                break
             q = build_query(parsed, level)
             if q is None:
                 break
