@@ -226,9 +226,7 @@ def _word_fixes(
     lonely = [i for i in counts if not any(0 <= k < len(pairs) and pairs[k] in held for k in (i - 1, i))]
     keys: dict[str, tuple[int, int]] = {}  # word key → (position corrected, its place in the word)
     for i in sorted(lonely, key=counts.get)[:MAX_FIXES]:  # a slip is seldom more common than the rest
-        # A short syllable may be a longer one that lost a letter (Đôn: Đông); other slips of it are too many.
-        typos = _typos(run[i][1]) if len(run[i][1]) > SHORT else _insertions(run[i][1])
-        for c in typos:
+        for c in _slips_of(run[i][1]):
             for key, at in _beside(run, i, c):
                 keys[key] = (i, at)
     if not keys:
@@ -381,6 +379,12 @@ def _typos(typed: str) -> set[str]:
     return out
 
 
+def _slips_of(folded: str) -> set[str]:
+    """The syllables ``folded`` may be a slip of (``_typos``). A short one only lost a letter (Đôn: Đông,
+    sóng tần: sóng thần): its other slips are too many."""
+    return _typos(folded) if len(folded) > SHORT else _insertions(folded)
+
+
 def _undoubled(typed: str) -> set[str]:
     """``typed`` with a letter struck twice struck once."""
     return {typed[:k] + typed[k + 1 :] for k in range(1, len(typed)) if typed[k - 1] == typed[k]}
@@ -498,7 +502,7 @@ def searched(
 
 
 def _near_readings(parsed: ParsedQuery, vocabulary: Vocabulary, acronyms: frozenset[str]) -> list[dict[str, str]]:
-    """Readings of one syllable a slip away (``_typos``; of a short one, ``_insertions``), NEAR_TRIES at
+    """Readings of one syllable a slip away (``_slips_of``), NEAR_TRIES at
     most: for each syllable held by more than RARE articles (not ``acronyms``), the commoner reading most
     articles hold and the reading forming the commonest word with a neighbour (commoner or not: thi đại,
     thời đại); those forming words first."""
@@ -510,8 +514,7 @@ def _near_readings(parsed: ParsedQuery, vocabulary: Vocabulary, acronyms: frozen
         exact, folded = run[i]
         if n <= RARE or exact in acronyms:
             continue
-        # A short syllable is read only as a longer one that lost a letter (sóng tần: sóng thần).
-        typos = _typos(folded) if len(folded) > SHORT else _insertions(folded)
+        typos = _slips_of(folded)
         if parsed.accented and exact != folded:  # the typed marks kept
             near = _held({c for c in edits(exact) if fold(c) in typos}, vocabulary)
         else:
